@@ -1,0 +1,46 @@
+"""The ``smtpshell`` command line: one dispatcher, each subcommand in the layer that owns it.
+
+Subcommand modules are imported only when chosen, so ``smtpshell serve`` never pays for
+Textual and ``smtpshell --help`` stays quick.  Each module provides ``configure(parser)``
+(cheap: argparse only) and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: name -> (module, one-line help).  The module is imported lazily.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("smtpshell.server.command", "run the practice SMTP server in the foreground"),
+    "demo": ("smtpshell.demo", "walk through one SMTP session against the practice server"),
+}
+
+#: What plain ``smtpshell [TARGET]`` runs until a richer face exists.
+DEFAULT_SUBCOMMAND = "demo"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtpshell",
+        description="Step through SMTP sessions, see every byte, learn every reply.",
+    )
+    sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        module.configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, DEFAULT_SUBCOMMAND)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(SUBCOMMANDS[args.subcommand][0])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
