@@ -1,7 +1,79 @@
-"""smtpshell: look inside SMTP.  The package is a drop-in for :mod:`smtplib`."""
+"""smtpshell: look inside SMTP.
 
-from smtpshell.errors import *  # noqa: F403
-from smtpshell.errors import __all__ as _error_names
+This package is a drop-in for :mod:`smtplib` (``import smtpshell as smtplib``): the same
+classes, functions, constants and exceptions (the stdlib's own exception classes, so either
+module's ``except`` clauses catch both), hardened, and with a transcript of every byte.
+"""
+
+from smtpshell.client import (
+    LMTP,
+    LMTP_PORT,
+    SMTP,
+    SMTP_PORT,
+    SMTP_SSL,
+    SMTP_SSL_PORT,
+    SessionState,
+    default_context,
+    unverified_context,
+)
+from smtpshell.errors import (
+    SMTPAuthenticationError,
+    SMTPCertificateError,
+    SMTPConnectError,
+    SMTPConnectionRefused,
+    SMTPConnectTimeout,
+    SMTPDataError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPHostNotFound,
+    SMTPMessageTooLarge,
+    SMTPNotSupportedError,
+    SMTPProtocolError,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+    SMTPTLSError,
+)
+from smtpshell.protocol import CRLF, bCRLF, quoteaddr, quotedata
 from smtpshell.transcript import Event, EventKind, Transcript
 
-__all__ = [*_error_names, "Event", "EventKind", "Transcript"]
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRLF",
+    "LMTP",
+    "LMTP_PORT",
+    "SMTP",
+    "SMTP_PORT",
+    "SMTP_SSL",
+    "SMTP_SSL_PORT",
+    "Event",
+    "EventKind",
+    "SMTPAuthenticationError",
+    "SMTPCertificateError",
+    "SMTPConnectError",
+    "SMTPConnectTimeout",
+    "SMTPConnectionRefused",
+    "SMTPDataError",
+    "SMTPException",
+    "SMTPHeloError",
+    "SMTPHostNotFound",
+    "SMTPMessageTooLarge",
+    "SMTPNotSupportedError",
+    "SMTPProtocolError",
+    "SMTPRecipientsRefused",
+    "SMTPResponseException",
+    "SMTPSenderRefused",
+    "SMTPServerDisconnected",
+    "SMTPTLSError",
+    "SMTPTimeoutError",
+    "SessionState",
+    "Transcript",
+    "bCRLF",
+    "default_context",
+    "quoteaddr",
+    "quotedata",
+    "unverified_context",
+]

@@ -234,6 +234,4 @@ def event_to_dict(event: Event, reveal: bool = False) -> dict[str, Any]:
 
 def events_to_jsonl(events: Iterable[Event], reveal: bool = False) -> str:
     """One JSON object per line; ``data_b64`` carries the exact bytes (or the redaction)."""
-    return "".join(
-        json.dumps(event_to_dict(e, reveal), ensure_ascii=False) + "\n" for e in events
-    )
+    return "".join(json.dumps(event_to_dict(e, reveal), ensure_ascii=False) + "\n" for e in events)

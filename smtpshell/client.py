@@ -1,0 +1,1229 @@
+"""SMTP, SMTP_SSL and LMTP: smtplib's API and wire behaviour, hardened, with a transcript.
+
+The class layout, method names, return values and debug output follow ``smtplib`` so that
+``import smtpshell as smtplib`` keeps working code working.  Where smtplib is unsafe
+(unbounded or lenient reads, unverified TLS, silent address rewriting, LF smuggling in bytes
+messages, a password retried through weaker mechanisms...) this module is strict instead;
+every such difference is listed with its reason in docs/differences.md.
+
+All parsing lives in :mod:`smtpshell.protocol`; this module only moves bytes between it and
+the socket, and reports each byte to :attr:`SMTP.transcript`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import io
+import select
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smtpshell import auth as sasl
+from smtpshell.errors import (
+    SMTPAuthenticationError,
+    SMTPCertificateError,
+    SMTPConnectError,
+    SMTPDataError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPMessageTooLarge,
+    SMTPNotSupportedError,
+    SMTPProtocolError,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+    SMTPTLSError,
+    connect_error,
+)
+from smtpshell.protocol import (
+    CRLF,
+    DEFAULT_LIMITS,
+    Limits,
+    Reply,
+    ReplyAssembler,
+    addr_only,
+    check_no_control,
+    dot_stuffed_chunks,
+    encode_line,
+    encode_message,
+    envelope_address,
+    format_command,
+    parse_ehlo,
+)
+from smtpshell.protocol.data import CHUNK_SIZE
+from smtpshell.transcript import REDACTED, Event, EventKind, Transcript
+
+__all__ = [
+    "LMTP",
+    "LMTP_PORT",
+    "SMTP",
+    "SMTP_PORT",
+    "SMTP_SSL",
+    "SMTP_SSL_PORT",
+    "SessionState",
+    "default_context",
+    "unverified_context",
+]
+
+SMTP_PORT = 25
+SMTP_SSL_PORT = 465
+LMTP_PORT = 2003
+
+_GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+_RECV_SIZE = 1 << 16
+#: The pseudo-verb recorded for a line sent in answer to a 334 challenge.
+_AUTH_RESPONSE = "<auth-response>"
+#: RFC 4954 §6: 504 means "mechanism not supported": the credentials were never judged, so
+#: login() may try the next mechanism.  Any other failure is final.
+_MECHANISM_UNSUPPORTED = 504
+
+
+def default_context() -> ssl.SSLContext:
+    """The TLS context used when none is given: verifies the certificate and the host name."""
+    return ssl.create_default_context()
+
+
+def unverified_context() -> ssl.SSLContext:
+    """A context that accepts any certificate.  Saying so is the only way to get one.
+
+    Connections made with it are marked unverified in the transcript and in ``tls_info()``.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What the faces show about a session: where it is, how it is secured, what it did."""
+
+    host: str = ""
+    port: int = 0
+    connected: bool = False
+    greeted: bool = False
+    esmtp: bool = False
+    tls: bool = False
+    tls_verified: bool | None = None
+    authenticated_as: str | None = None
+    mail_from: str | None = None
+    recipients: tuple[str, ...] = ()
+    in_data: bool = False
+    last_code: int | None = None
+    last_latency: float | None = None
+
+    @property
+    def stage(self) -> str:
+        """A short name for the transaction stage, for prompts and status bars."""
+        if not self.connected:
+            return "disconnected"
+        if self.in_data:
+            return "data"
+        if self.recipients:
+            return "rcpt"
+        if self.mail_from is not None:
+            return "mail"
+        return "ready" if self.greeted else "connected"
+
+
+def _path_argument(line: str, keyword: str) -> str:
+    """The address of a MAIL FROM:/RCPT TO: line, as typed (angle brackets dropped)."""
+    _, _, rest = line.partition(":")
+    path = rest.strip().split(" ", 1)[0] if rest.strip() else ""
+    return path.removeprefix("<").removesuffix(">")
+
+
+def _session_reset(state: SessionState) -> SessionState:
+    return dataclasses.replace(state, mail_from=None, recipients=(), in_data=False)
+
+
+class SMTP:
+    """An SMTP connection, as :class:`smtplib.SMTP`.
+
+    Extra keyword-only arguments: ``transcript`` (a :class:`Transcript` to record into;
+    one bounded transcript per instance by default) and ``limits`` (read bounds).
+    """
+
+    debuglevel = 0
+    sock: socket.socket | None = None
+    #: smtplib keeps a makefile() here; smtpshell reads the socket itself, so it stays None.
+    file = None
+    helo_resp: bytes | None = None
+    ehlo_msg = "ehlo"
+    ehlo_resp: bytes | None = None
+    does_esmtp = False
+    default_port = SMTP_PORT
+
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+        local_hostname: str | None = None,
+        timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        *,
+        transcript: Transcript | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
+        self._host = host
+        self.timeout = timeout
+        self.esmtp_features: dict[str, str] = {}
+        self.command_encoding = "ascii"
+        self.source_address = source_address
+        self._auth_challenge_count = 0
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.limits = limits
+        self._rbuf = bytearray()
+        self._eof = False
+        self._io_timeout: float | None = None
+        self._sock_timeout: float | None = None
+        self._last_verb: str | None = None
+        self._last_line = ""
+        self._auth_pending = False
+        self._replies_owed = 0
+        self._sent_at: float | None = None
+        self._tls_info: dict[str, Any] | None = None
+        self._state = SessionState()
+        self.lmtp_replies: list[tuple[str, int, bytes]] = []
+        if host:
+            (code, msg) = self.connect(host, port)
+            if code != 220:
+                self.close()
+                raise SMTPConnectError(code, msg)
+        if local_hostname is not None:
+            self.local_hostname = local_hostname
+        else:
+            # RFC 5321 §4.1.4: the FQDN, else an address literal (smtplib's algorithm).
+            fqdn = socket.getfqdn()
+            if "." in fqdn:
+                self.local_hostname = fqdn
+            else:
+                addr = "127.0.0.1"
+                try:
+                    addr = socket.gethostbyname(socket.gethostname())
+                except OSError:
+                    pass
+                self.local_hostname = f"[{addr}]"
+
+    # ------------------------------------------------------------------ context and repr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        try:
+            code, message = self.docmd("QUIT")
+            if code != 221:
+                raise SMTPResponseException(code, message)
+        except SMTPServerDisconnected:
+            pass
+        finally:
+            self.close()
+
+    def __repr__(self) -> str:
+        state = self._state
+        where = f"{state.host}:{state.port}" if state.connected else "not connected"
+        extras = [" tls" if state.tls else ""]
+        if state.authenticated_as:
+            extras.append(f" user={state.authenticated_as!r}")
+        return f"<{type(self).__module__}.{type(self).__qualname__} {where}{''.join(extras)}>"
+
+    # ------------------------------------------------------------------ debug output
+
+    def set_debuglevel(self, debuglevel: int) -> None:
+        """1: each line sent and received on stderr, as smtplib prints it; 2: with times."""
+        self.debuglevel = debuglevel
+
+    def _print_debug(self, *args: Any) -> None:
+        if self.debuglevel > 1:
+            print(datetime.datetime.now().time(), *args, file=sys.stderr)
+        else:
+            print(*args, file=sys.stderr)
+
+    # ------------------------------------------------------------------ session state
+
+    @property
+    def session(self) -> SessionState:
+        """An immutable snapshot of the session, for prompts, status bars and inspectors."""
+        return self._state
+
+    def tls_info(self) -> dict[str, Any] | None:
+        """Protocol, cipher, verification and peer certificate of the TLS layer, if any."""
+        return dict(self._tls_info) if self._tls_info is not None else None
+
+    def _update(self, **changes: Any) -> None:
+        self._state = dataclasses.replace(self._state, **changes)
+
+    def _reset_session(self) -> None:
+        self.helo_resp = None
+        self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        self.command_encoding = "ascii"
+        self._rbuf = bytearray()
+        self._eof = False
+        self._auth_pending = False
+        self._replies_owed = 0
+        self._last_verb = None
+        self._tls_info = None
+        self._state = SessionState()
+
+    # ------------------------------------------------------------------ connecting
+
+    def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        if timeout is not None and not timeout:
+            raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        if self.debuglevel > 0:
+            self._print_debug("connect: to", (host, port), self.source_address)
+        return socket.create_connection((host, port), timeout, self.source_address)
+
+    @staticmethod
+    def _split_host_port(host: str, port: int) -> tuple[str, int]:
+        if not port and (host.find(":") == host.rfind(":")):
+            i = host.rfind(":")
+            if i >= 0:
+                host, port_text = host[:i], host[i + 1 :]
+                try:
+                    port = int(port_text)
+                except ValueError:
+                    raise ValueError(f"nonnumeric port: {port_text!r}") from None
+        return host, port
+
+    def connect(
+        self, host: str = "localhost", port: int = 0, source_address: tuple[str, int] | None = None
+    ) -> tuple[int, bytes]:
+        """Connect to ``host`` (``host:port`` accepted) and return the greeting reply."""
+        if source_address:
+            self.source_address = source_address
+        host, port = self._split_host_port(host, port)
+        if not port:
+            port = self.default_port
+        sys.audit("smtplib.connect", self, host, port)
+        if self.sock is not None:
+            self.close()
+        self._reset_session()
+        try:
+            sock = self._get_socket(host, port, self.timeout)
+        except SMTPException:
+            raise
+        except OSError as exc:
+            raise connect_error(exc, f"{host}:{port}") from exc
+        return self._start_session(sock, host, port)
+
+    def _start_session(self, sock: socket.socket, host: str, port: int) -> tuple[int, bytes]:
+        self.sock = sock
+        self.file = None
+        self._io_timeout = self._sock_timeout = sock.gettimeout()
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            peer = None
+        self._update(host=host, port=port, connected=True, tls=self._tls_info is not None)
+        self.transcript.emit(
+            Event(
+                EventKind.CONNECT,
+                detail={
+                    "text": f"connected to {host}:{port}",
+                    "host": host,
+                    "port": port,
+                    "peer": peer,
+                },
+            )
+        )
+        if self._tls_info is not None:
+            self._emit_tls_event()
+        (code, msg) = self.getreply()
+        if self.debuglevel > 0:
+            self._print_debug("connect:", repr(msg))
+        return (code, msg)
+
+    def _wrap_tls(self, context: ssl.SSLContext, sock: socket.socket, host: str) -> ssl.SSLSocket:
+        """Handshake, mapping every failure to an SMTP error and closing the connection."""
+        hostname = host or None
+        try:
+            tls_sock = context.wrap_socket(sock, server_hostname=hostname)
+        except ssl.SSLCertVerificationError as exc:
+            self._discard(sock, "TLS certificate verification failed")
+            error = SMTPCertificateError(
+                f"certificate verification failed for {host}: {exc.verify_message or exc}"
+            )
+            error.verify_code, error.verify_message = exc.verify_code, exc.verify_message
+            raise error from exc
+        except ssl.SSLError as exc:
+            self._discard(sock, "TLS handshake failed")
+            raise SMTPTLSError(f"TLS handshake with {host} failed: {exc}") from exc
+        except TimeoutError as exc:
+            self._discard(sock, "TLS handshake timed out")
+            raise SMTPTimeoutError(f"TLS handshake with {host} timed out") from exc
+        except OSError as exc:
+            self._discard(sock, "connection lost during TLS handshake")
+            raise SMTPServerDisconnected(f"connection lost during TLS handshake: {exc}") from exc
+        cipher = tls_sock.cipher()
+        verified = context.verify_mode != ssl.CERT_NONE
+        self._tls_info = {
+            "version": tls_sock.version(),
+            "cipher": cipher[0] if cipher else None,
+            "bits": cipher[2] if cipher else None,
+            "verified": verified,
+            "hostname_checked": context.check_hostname,
+            "server_hostname": hostname,
+            "peer_cert": tls_sock.getpeercert() if verified else None,
+            "peer_cert_der": tls_sock.getpeercert(binary_form=True),
+        }
+        return tls_sock
+
+    def _discard(self, sock: socket.socket, reason: str) -> None:
+        """Close a socket that failed before or during the handshake, and say why."""
+        if self.sock is sock:
+            self.sock = None
+        sock.close()
+        self._tls_info = None
+        self._after_close(reason)
+
+    def _emit_tls_event(self) -> None:
+        info = self._tls_info or {}
+        verified = info.get("verified")
+        how = "certificate verified" if verified else "certificate NOT verified"
+        text = f"TLS established: {info.get('version')} {info.get('cipher')} ({how})"
+        self._update(tls=True, tls_verified=verified)
+        self.transcript.emit(
+            Event(
+                EventKind.TLS,
+                detail={
+                    "text": text,
+                    "version": info.get("version"),
+                    "cipher": info.get("cipher"),
+                    "verified": verified,
+                },
+            )
+        )
+        if self.debuglevel > 0 and not verified:
+            self._print_debug("tls: certificate NOT verified")
+
+    # ------------------------------------------------------------------ writing
+
+    def _set_sock_timeout(self, value: float | None) -> None:
+        if value != self._sock_timeout and self.sock is not None:
+            self.sock.settimeout(value)
+            self._sock_timeout = value
+
+    def _write(self, data: bytes, *, redacted: bytes | None = None, shown: Any = None) -> None:
+        """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr)."""
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        if self.debuglevel > 0:
+            printable = shown if shown is not None else data
+            if redacted is not None:
+                printable = (
+                    redacted.decode("ascii", "replace") if isinstance(printable, str) else redacted
+                )
+            self._print_debug("send:", repr(printable))
+        sys.audit("smtplib.send", self, data if redacted is None else redacted)
+        self._set_sock_timeout(self._io_timeout)
+        try:
+            self.sock.sendall(data)
+        except TimeoutError as exc:
+            self.close()
+            raise SMTPTimeoutError("server stopped accepting data") from exc
+        except OSError as exc:
+            self._readable_now()  # keep a reply the server sent before it hung up
+            self.close()
+            raise SMTPServerDisconnected("Server not connected") from exc
+        self._sent_at = time.monotonic()
+        self.transcript.emit(Event(EventKind.SENT, data, redacted=redacted))
+
+    def send(self, s: str | bytes) -> None:
+        """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        data = encode_line(s, self.command_encoding) if isinstance(s, str) else bytes(s)
+        redacted = REDACTED + CRLF.encode() if self._auth_pending else None
+        self._write(data, redacted=redacted, shown=s)
+
+    def _redaction_for(self, line: str) -> bytes | None:
+        """Mark the bytes that carry AUTH data: an initial response, or any answer to a 334."""
+        if self._auth_pending:
+            if line.strip() == "*":
+                return None
+            return REDACTED + b"\r\n"
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0].upper() == "AUTH":
+            return f"{parts[0]} {parts[1]} ".encode("ascii", "replace") + REDACTED + b"\r\n"
+        return None
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
+        line = format_command(cmd, args)
+        data = encode_line(line + CRLF, self.command_encoding)
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        redacted = self._redaction_for(line)
+        verb = _AUTH_RESPONSE if self._auth_pending else line.split(" ", 1)[0].upper()
+        self._ensure_in_step()
+        self._write(data, redacted=redacted, shown=line + CRLF)
+        self._last_verb = verb
+        self._last_line = line if redacted is None else ""
+        self._replies_owed += 1
+
+    # ------------------------------------------------------------------ reading
+
+    def _readable_now(self) -> bool:
+        """True if bytes are waiting; reads them into the buffer.  Never blocks."""
+        sock = self.sock
+        if sock is None or self._eof:
+            return bool(self._rbuf)
+        if self._rbuf:
+            return True
+        pending = isinstance(sock, ssl.SSLSocket) and sock.pending()
+        if not pending:
+            try:
+                ready, _, _ = select.select([sock], [], [], 0)
+            except (OSError, ValueError):
+                return False
+            if not ready:
+                return False
+        self._set_sock_timeout(0.0)
+        try:
+            chunk = sock.recv(_RECV_SIZE)
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        except OSError:
+            self._eof = True
+            return False
+        finally:
+            self._set_sock_timeout(self._io_timeout)
+        if not chunk:
+            self._eof = True
+            return False
+        self._rbuf += chunk
+        return True
+
+    def _ensure_in_step(self) -> None:
+        """Before a command: bytes that arrived while no reply was owed mean desync."""
+        if self._replies_owed > 0 or not self._readable_now():
+            return
+        stale = bytes(self._rbuf)
+        self._rbuf.clear()
+        self.transcript.emit(Event(EventKind.RECEIVED, stale, detail={"unsolicited": True}))
+        code = int(stale[:3]) if stale[:3].isdigit() else -1
+        self.close()
+        raise SMTPProtocolError(
+            code,
+            b"unsolicited data from server before the command was sent "
+            b"(session out of step; connection closed): " + stale[:200],
+        )
+
+    def _fill(self, deadline: float | None) -> None:
+        sock = self.sock
+        if sock is None or self._eof:
+            self._lost("Connection unexpectedly closed")
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._timed_out()
+            # Adjust only when it matters: settimeout costs system calls on every read.
+            current = self._sock_timeout
+            if current is None or current > remaining + 0.01 or current < remaining * 0.9:
+                self._set_sock_timeout(remaining)
+        try:
+            chunk = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
+        except TimeoutError:
+            self._timed_out()
+        except OSError as exc:
+            self._lost(f"Connection unexpectedly closed: {exc}")
+        if not chunk:
+            self._eof = True
+            self._lost("Connection unexpectedly closed")
+        self._rbuf += chunk
+
+    def _timed_out(self) -> None:
+        self.close()
+        raise SMTPTimeoutError(f"no complete reply within the {self._io_timeout} s timeout")
+
+    def _lost(self, text: str) -> None:
+        if self._rbuf:
+            self.transcript.emit(
+                Event(EventKind.RECEIVED, bytes(self._rbuf), detail={"incomplete": True})
+            )
+            self._rbuf.clear()
+        self.close()
+        raise SMTPServerDisconnected(text)
+
+    def _readline(self, deadline: float | None) -> bytes:
+        max_line = self.limits.max_line
+        while True:
+            end = self._rbuf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._rbuf[: end + 1])
+                del self._rbuf[: end + 1]
+                return line
+            if len(self._rbuf) > max_line:
+                line = bytes(self._rbuf[: max_line + 1])
+                self._rbuf.clear()
+                return line  # the assembler rejects it as too long
+            self._fill(deadline)
+
+    def _read_reply(self) -> Reply:
+        if self.sock is None and not self._rbuf:
+            raise SMTPServerDisconnected("please run connect() first")
+        assembler = ReplyAssembler(self.limits)
+        deadline = time.monotonic() + self._io_timeout if self._io_timeout else None
+        while True:
+            line = self._readline(deadline)
+            if self.debuglevel > 0:
+                self._print_debug("reply:", repr(line))
+            try:
+                reply = assembler.feed_line(line)
+            except SMTPProtocolError:
+                self.transcript.emit(Event(EventKind.RECEIVED, line, detail={"malformed": True}))
+                self.close()
+                raise
+            if reply is None:
+                self.transcript.emit(Event(EventKind.RECEIVED, line))
+                continue
+            latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
+            self.transcript.emit(
+                Event(
+                    EventKind.RECEIVED,
+                    line,
+                    detail={"code": reply.code, "final": True, "latency": latency},
+                )
+            )
+            self._replies_owed = max(0, self._replies_owed - 1)
+            self._after_reply(reply, latency)
+            return reply
+
+    def getreply(self) -> tuple[int, bytes]:
+        """Read one reply: ``(code, message)`` with the lines joined by LF, as smtplib."""
+        reply = self._read_reply()
+        if self.debuglevel > 0:
+            self._print_debug(f"reply: retcode ({reply.code}); Msg: {reply.message!a}")
+        return reply.as_tuple()
+
+    def _after_reply(self, reply: Reply, latency: float | None) -> None:
+        """Track the session from each reply, whichever method or raw command caused it."""
+        code, verb = reply.code, self._last_verb
+        self._auth_pending = code == 334 and verb in ("AUTH", _AUTH_RESPONSE)
+        changes: dict[str, Any] = {"last_code": code, "last_latency": latency}
+        positive = 200 <= code < 300
+        if verb in ("EHLO", "HELO", "LHLO") and positive:
+            changes.update(greeted=True, esmtp=verb != "HELO")
+            self._state = _session_reset(self._state)
+        elif verb in ("RSET",) and positive:
+            self._state = _session_reset(self._state)
+        elif verb in ("AUTH", _AUTH_RESPONSE) and code == 235:
+            changes["authenticated_as"] = getattr(self, "user", None) or "(unknown)"
+        elif verb == "MAIL" and code == 250:
+            self._state = _session_reset(self._state)
+            changes["mail_from"] = _path_argument(self._last_line, "FROM:")
+        elif verb == "RCPT" and code in (250, 251):
+            recipient = _path_argument(self._last_line, "TO:")
+            changes["recipients"] = (*self._state.recipients, recipient)
+        elif verb == "DATA" and code == 354:
+            changes["in_data"] = True
+        elif verb == "<data>":
+            self._state = _session_reset(self._state)
+        self._update(**changes)
+        if code == 421:
+            # RFC 5321 §3.8: the server is closing the channel; nothing more may be sent.
+            self.transcript.note("server replied 421: connection closed")
+            self.close()
+
+    # ------------------------------------------------------------------ commands
+
+    def docmd(self, cmd: str, args: str = "") -> tuple[int, bytes]:
+        """Send a command and return its reply."""
+        self.putcmd(cmd, args)
+        return self.getreply()
+
+    def helo(self, name: str = "") -> tuple[int, bytes]:
+        self.putcmd("helo", name or self.local_hostname)
+        (code, msg) = self.getreply()
+        self.helo_resp = msg
+        return (code, msg)
+
+    def ehlo(self, name: str = "") -> tuple[int, bytes]:
+        self.esmtp_features = {}
+        self.putcmd(self.ehlo_msg, name or self.local_hostname)
+        (code, msg) = self.getreply()
+        self.ehlo_resp = msg
+        if code != 250:
+            return (code, msg)
+        self.does_esmtp = True
+        self.esmtp_features = parse_ehlo(msg)
+        return (code, msg)
+
+    def has_extn(self, opt: str) -> bool:
+        return opt.lower() in self.esmtp_features
+
+    def help(self, args: str = "") -> bytes:
+        self.putcmd("help", args)
+        return self.getreply()[1]
+
+    def rset(self) -> tuple[int, bytes]:
+        self.command_encoding = "ascii"
+        return self.docmd("rset")
+
+    def _rset(self) -> None:
+        """RSET after a failed transaction; a disconnect surfaces at the next command."""
+        try:
+            self.rset()
+        except SMTPServerDisconnected:
+            pass
+
+    def noop(self) -> tuple[int, bytes]:
+        return self.docmd("noop")
+
+    @staticmethod
+    def _check_options(options: Iterable[str], what: str) -> list[str]:
+        options = [options] if isinstance(options, str) else list(options)
+        for option in options:
+            check_no_control(option, what)
+        return options
+
+    def _check_address_encoding(self, address: str, utf8_requested: bool) -> None:
+        """Refuse a non-ASCII address the server cannot take, before MAIL is sent."""
+        if address.isascii() or utf8_requested or self.command_encoding == "utf-8":
+            return
+        if not self.has_extn("smtputf8"):
+            raise SMTPNotSupportedError(
+                f"address {address!r} is not ASCII and the server does not advertise SMTPUTF8"
+            )
+        raise ValueError(
+            f"address {address!r} is not ASCII: pass the SMTPUTF8 mail option (RFC 6531)"
+        )
+
+    def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """MAIL FROM.  SMTPNotSupportedError if SMTPUTF8 is needed but not offered."""
+        options = self._check_options(options, "mail option")
+        path = envelope_address(sender)
+        wants_utf8 = any(x.lower() == "smtputf8" for x in options)
+        optionlist = ""
+        if options and self.does_esmtp:
+            if wants_utf8:
+                if self.has_extn("smtputf8"):
+                    self.command_encoding = "utf-8"
+                else:
+                    raise SMTPNotSupportedError("SMTPUTF8 not supported by server")
+            optionlist = " " + " ".join(options)
+        self._check_address_encoding(sender, wants_utf8 and self.does_esmtp)
+        self.putcmd("mail", f"FROM:{path}{optionlist}")
+        return self.getreply()
+
+    def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """RCPT TO for one recipient."""
+        options = self._check_options(options, "rcpt option")
+        path = envelope_address(recip)
+        self._check_address_encoding(recip, False)
+        optionlist = ""
+        if options and self.does_esmtp:
+            optionlist = " " + " ".join(options)
+        self.putcmd("rcpt", f"TO:{path}{optionlist}")
+        return self.getreply()
+
+    def data(self, msg: str | bytes) -> tuple[int, bytes]:
+        """DATA and the message.  Line endings are normalised and leading dots doubled for
+        bytes as for str; the message is encoded before DATA is sent."""
+        payload = encode_message(msg)
+        self.putcmd("data")
+        (code, repl) = self.getreply()
+        if self.debuglevel > 0:
+            self._print_debug("data:", (code, repl))
+        if code != 354:
+            raise SMTPDataError(code, repl)
+        (code, msg) = self._send_payload(payload)
+        if self.debuglevel > 0:
+            self._print_debug("data:", (code, msg))
+        return (code, msg)
+
+    def _send_payload(self, payload: bytes) -> tuple[int, bytes]:
+        """Upload the stuffed message; a reply the server sends early is returned, not lost."""
+        self._last_verb = "<data>"
+        self._replies_owed += 1
+        if len(payload) <= CHUNK_SIZE:
+            chunks: Iterable[bytes] = (b"".join(dot_stuffed_chunks(payload)),)
+        else:
+            chunks = dot_stuffed_chunks(payload)
+        try:
+            for chunk in chunks:
+                if self._readable_now():
+                    return self._early_reply()
+                self._write(chunk)
+        except SMTPServerDisconnected:
+            if self._rbuf:
+                return self._early_reply()
+            raise
+        return self.getreply()
+
+    def _early_reply(self) -> tuple[int, bytes]:
+        """The server answered in the middle of the upload: report it and end the session."""
+        self._eof = True
+        try:
+            reply = self._read_reply()
+        finally:
+            self.close()
+        self.transcript.note(f"server replied {reply.code} before the end of the data")
+        return reply.as_tuple()
+
+    def verify(self, address: str) -> tuple[int, bytes]:
+        self.putcmd("vrfy", addr_only(address))
+        return self.getreply()
+
+    vrfy = verify
+
+    def expn(self, address: str) -> tuple[int, bytes]:
+        self.putcmd("expn", addr_only(address))
+        return self.getreply()
+
+    def ehlo_or_helo_if_needed(self) -> None:
+        """EHLO, falling back to HELO, unless the session already greeted."""
+        if self.helo_resp is None and self.ehlo_resp is None:
+            (code, resp) = self.ehlo()
+            if code == 421:
+                raise SMTPHeloError(code, resp)
+            if not (200 <= code <= 299):
+                (code, resp) = self.helo()
+                if not (200 <= code <= 299):
+                    raise SMTPHeloError(code, resp)
+
+    # ------------------------------------------------------------------ AUTH
+
+    def _cancel_auth(self) -> tuple[int, bytes]:
+        """RFC 4954 §4: a lone ``*`` cancels the exchange."""
+        try:
+            return self.docmd("*")
+        except SMTPServerDisconnected:
+            return (-1, b"")
+
+    def auth(
+        self,
+        mechanism: str,
+        authobject: Callable[..., str | bytes | None],
+        *,
+        initial_response_ok: bool = True,
+    ) -> tuple[int, bytes]:
+        """Run one SASL exchange; ``authobject(challenge)`` answers each 334 challenge.
+
+        Only 235 is success.  Any other final reply raises SMTPAuthenticationError; a
+        malformed challenge, or more than ``limits.max_auth_rounds`` of them, cancels the
+        exchange first.
+        """
+        mechanism = mechanism.upper()
+        check_no_control(mechanism, "mechanism")
+        if " " in mechanism or not mechanism:
+            raise ValueError(f"invalid SASL mechanism name: {mechanism!r}")
+        initial_response = authobject() if initial_response_ok else None
+        if initial_response is not None:
+            response = sasl.encode_response(initial_response) or "="
+            (code, resp) = self.docmd("AUTH", f"{mechanism} {response}")
+            self._auth_challenge_count = 1
+        else:
+            (code, resp) = self.docmd("AUTH", mechanism)
+            self._auth_challenge_count = 0
+        while code == 334:
+            self._auth_challenge_count += 1
+            if self._auth_challenge_count > self.limits.max_auth_rounds:
+                self._cancel_auth()
+                raise SMTPAuthenticationError(
+                    code, b"too many AUTH challenges; exchange cancelled. Last: " + resp[:100]
+                )
+            try:
+                challenge = sasl.decode_challenge(resp)
+            except ValueError as exc:
+                cancel_code, cancel_resp = self._cancel_auth()
+                raise SMTPAuthenticationError(
+                    cancel_code, f"{exc}; exchange cancelled".encode() + b" " + cancel_resp
+                ) from None
+            try:
+                answer = authobject(challenge)
+            except BaseException:
+                self._cancel_auth()
+                raise
+            (code, resp) = self.docmd(sasl.encode_response(answer or ""))
+        if code == 235:
+            return (code, resp)
+        raise SMTPAuthenticationError(code, resp)
+
+    def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:
+        """Authobject for CRAM-MD5 (RFC 2195); uses ``self.user`` and ``self.password``."""
+        if challenge is None:
+            return None
+        return sasl.cram_md5_response(self.user, self.password, challenge)
+
+    def auth_plain(self, challenge: bytes | None = None) -> str:
+        """Authobject for PLAIN (RFC 4616)."""
+        return sasl.plain_response(self.user, self.password)
+
+    def auth_login(self, challenge: bytes | None = None) -> str:
+        """Authobject for LOGIN: the user name first, then the password."""
+        if challenge is None or self._auth_challenge_count < 2:
+            return self.user
+        return self.password
+
+    def login(self, user: str, password: str, *, initial_response_ok: bool = True):
+        """Authenticate with the best of CRAM-MD5, PLAIN, LOGIN that the server offers.
+
+        A rejection ends the attempt: the password is not offered again through a weaker
+        mechanism.  Only a 504 (mechanism not supported) moves on to the next one.
+        """
+        if not isinstance(user, str) or not isinstance(password, str):
+            raise TypeError("user and password must be str")
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("auth"):
+            raise SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+        advertised = [m.upper() for m in self.esmtp_features["auth"].split()]
+        authlist = [m for m in sasl.LOGIN_PREFERENCE if m in advertised]
+        if not authlist:
+            raise SMTPException("No suitable authentication method found.")
+        self.user, self.password = user, sasl.Secret(password)
+        last_exception: SMTPAuthenticationError | None = None
+        for authmethod in authlist:
+            self.transcript.note(
+                f"AUTH {authmethod} as {user!r} (password hidden)", mechanism=authmethod, user=user
+            )
+            method_name = "auth_" + authmethod.lower().replace("-", "_")
+            try:
+                return self.auth(
+                    authmethod, getattr(self, method_name), initial_response_ok=initial_response_ok
+                )
+            except SMTPAuthenticationError as exc:
+                last_exception = exc
+                if exc.smtp_code != _MECHANISM_UNSUPPORTED:
+                    raise
+        assert last_exception is not None
+        raise last_exception
+
+    # ------------------------------------------------------------------ STARTTLS
+
+    def starttls(self, *, context: ssl.SSLContext | None = None) -> tuple[int, bytes]:
+        """Upgrade to TLS (RFC 3207), verifying the certificate unless told otherwise.
+
+        All EHLO knowledge is forgotten afterwards: call ``ehlo()`` again.
+        """
+        if self._tls_info is not None:
+            raise SMTPNotSupportedError("STARTTLS refused: the connection already uses TLS")
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("starttls"):
+            raise SMTPNotSupportedError("STARTTLS extension not supported by server.")
+        (resp, reply) = self.docmd("STARTTLS")
+        if resp != 220:
+            raise SMTPResponseException(resp, reply)
+        if self._readable_now():
+            injected = bytes(self._rbuf)
+            self._rbuf.clear()
+            self.transcript.emit(Event(EventKind.RECEIVED, injected, detail={"injected": True}))
+            self.close()
+            raise SMTPProtocolError(
+                -1,
+                b"plaintext arrived after the 220 reply to STARTTLS and before the TLS "
+                b"handshake (STARTTLS injection); connection closed",
+            )
+        if context is None:
+            context = default_context()
+        assert self.sock is not None
+        self.sock = self._wrap_tls(context, self.sock, self._state.host)
+        self._sock_timeout = self.sock.gettimeout()
+        self.file = None
+        self.helo_resp = None
+        self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        self._update(greeted=False, esmtp=False)
+        self._emit_tls_event()
+        return (resp, reply)
+
+    # ------------------------------------------------------------------ transactions
+
+    def _check_size(self, payload: bytes, from_addr: str) -> None:
+        limit_text = self.esmtp_features.get("size", "")
+        if limit_text.isdigit() and 0 < int(limit_text) < len(payload):
+            raise SMTPMessageTooLarge(
+                552,
+                f"not sent: the message is {len(payload)} bytes and the server's SIZE limit "
+                f"is {int(limit_text)} (RFC 1870)".encode(),
+                from_addr,
+            )
+
+    def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: str | bytes,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        """One whole transaction; returns the refused recipients, as smtplib.
+
+        Everything that can be checked locally is checked before the first byte: addresses,
+        options, the message's encoding, and (after EHLO) SIZE and SMTPUTF8.  Duplicate
+        recipients are sent once; DATA is never sent when no recipient was accepted.
+        """
+        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        if not recipients:
+            raise ValueError("sendmail() needs at least one recipient")
+        envelope_address(from_addr)
+        paths = [envelope_address(r) for r in recipients]
+        mail_options = self._check_options(mail_options, "mail option")
+        rcpt_options = self._check_options(rcpt_options, "rcpt option")
+        payload = encode_message(msg)
+        self.ehlo_or_helo_if_needed()
+        esmtp_opts = []
+        if self.does_esmtp:
+            if self.has_extn("size"):
+                self._check_size(payload, from_addr)
+                esmtp_opts.append(f"size={len(payload)}")
+            esmtp_opts.extend(mail_options)
+        utf8 = self.does_esmtp and any(o.lower() == "smtputf8" for o in mail_options)
+        for address in (from_addr, *recipients):
+            self._check_address_encoding(address, utf8)
+        (code, resp) = self.mail(from_addr, esmtp_opts)
+        if code != 250:
+            if code != 421:
+                self._rset()
+            raise SMTPSenderRefused(code, resp, from_addr)
+        senderrs: dict[str, tuple[int, bytes]] = {}
+        accepted: list[str] = []
+        seen: set[str] = set()
+        for each, path in zip(recipients, paths, strict=True):
+            if path in seen:
+                continue
+            seen.add(path)
+            (code, resp) = self.rcpt(each, rcpt_options)
+            if code in (250, 251):
+                accepted.append(each)
+            else:
+                senderrs[each] = (code, resp)
+            if code == 421:
+                raise SMTPRecipientsRefused(senderrs)
+        if not accepted:
+            self._rset()
+            raise SMTPRecipientsRefused(senderrs)
+        (code, resp) = self._data_for(accepted, payload, senderrs)
+        if code != 250:
+            if self.sock is not None and code != 421:
+                self._rset()
+            raise SMTPDataError(code, resp)
+        return senderrs
+
+    def _data_for(
+        self, accepted: list[str], payload: bytes, senderrs: dict[str, tuple[int, bytes]]
+    ) -> tuple[int, bytes]:
+        """DATA for sendmail; LMTP overrides it to read one reply per recipient."""
+        return self.data(payload)
+
+    def send_message(
+        self,
+        msg: Any,
+        from_addr: str | None = None,
+        to_addrs: str | Sequence[str] | None = None,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        """Send an :class:`email.message.Message`, with smtplib's header rules.
+
+        Envelope from Sender/From and To/Cc/Bcc (or the single Resent-* block); Bcc and
+        Resent-Bcc are never transmitted; SMTPUTF8 and BODY=8BITMIME when an address needs it.
+        """
+        import email.generator
+        import email.utils
+
+        self.ehlo_or_helo_if_needed()
+        resent = msg.get_all("Resent-Date")
+        if resent is None:
+            header_prefix = ""
+        elif len(resent) == 1:
+            header_prefix = "Resent-"
+        else:
+            raise ValueError("message has more than one 'Resent-' header block")
+        if from_addr is None:
+            from_header = (
+                msg[header_prefix + "Sender"]
+                if (header_prefix + "Sender") in msg
+                else msg[header_prefix + "From"]
+            )
+            if from_header is None:
+                raise ValueError(f"message has no {header_prefix}From or Sender header")
+            from_addr = email.utils.getaddresses([from_header])[0][1]
+        if to_addrs is None:
+            addr_fields = [
+                f
+                for f in (
+                    msg[header_prefix + "To"],
+                    msg[header_prefix + "Bcc"],
+                    msg[header_prefix + "Cc"],
+                )
+                if f is not None
+            ]
+            to_addrs = [a[1] for a in email.utils.getaddresses(addr_fields)]
+        elif isinstance(to_addrs, str):
+            to_addrs = [to_addrs]
+        msg_copy = copy.copy(msg)
+        del msg_copy["Bcc"]
+        del msg_copy["Resent-Bcc"]
+        international = not "".join([from_addr, *to_addrs]).isascii()
+        if international and not self.has_extn("smtputf8"):
+            raise SMTPNotSupportedError(
+                "One or more source or delivery addresses require internationalized email "
+                "support, but the server does not advertise the required SMTPUTF8 capability"
+            )
+        with io.BytesIO() as bytesmsg:
+            if international:
+                generator = email.generator.BytesGenerator(
+                    bytesmsg, policy=msg.policy.clone(utf8=True)
+                )
+                mail_options = (*mail_options, "SMTPUTF8", "BODY=8BITMIME")
+            else:
+                generator = email.generator.BytesGenerator(bytesmsg)
+            generator.flatten(msg_copy, linesep="\r\n")
+            flatmsg = bytesmsg.getvalue()
+        return self.sendmail(from_addr, to_addrs, flatmsg, mail_options, rcpt_options)
+
+    # ------------------------------------------------------------------ ending
+
+    def _after_close(self, reason: str) -> None:
+        self.transcript.emit(Event(EventKind.CLOSE, detail={"text": reason}))
+        self._update(connected=False, tls=False, tls_verified=None, in_data=False)
+
+    def close(self) -> None:
+        """Close the connection (no QUIT; see quit())."""
+        sock, self.sock = self.sock, None
+        self.file = None
+        self._tls_info = None
+        if sock is not None:
+            try:
+                sock.close()
+            finally:
+                self._after_close("connection closed")
+
+    def quit(self) -> tuple[int, bytes]:
+        """QUIT, then close."""
+        res = self.docmd("quit")
+        self.ehlo_resp = self.helo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        self.close()
+        return res
+
+
+class SMTP_SSL(SMTP):
+    """SMTP over implicit TLS (RFC 8314), port 465, verifying the certificate by default."""
+
+    default_port = SMTP_SSL_PORT
+
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+        local_hostname: str | None = None,
+        *,
+        timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        context: ssl.SSLContext | None = None,
+        transcript: Transcript | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
+        self.context = context if context is not None else default_context()
+        super().__init__(
+            host,
+            port,
+            local_hostname,
+            timeout,
+            source_address,
+            transcript=transcript,
+            limits=limits,
+        )
+
+    def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        if self.debuglevel > 0:
+            self._print_debug("connect:", (host, port))
+        new_socket = super()._get_socket(host, port, timeout)
+        return self._wrap_tls(self.context, new_socket, host)
+
+
+class LMTP(SMTP):
+    """LMTP (RFC 2033) over TCP or, when ``host`` is an absolute path, a Unix socket.
+
+    After the data, LMTP answers once per accepted recipient; all those replies are read
+    (smtplib reads one and leaves the rest to poison the next command).  ``data()`` returns
+    the first; ``lmtp_replies`` holds ``(recipient, code, message)`` for each.
+    """
+
+    ehlo_msg = "lhlo"
+
+    def __init__(
+        self,
+        host: str = "",
+        port: int = LMTP_PORT,
+        local_hostname: str | None = None,
+        source_address: tuple[str, int] | None = None,
+        timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+        *,
+        transcript: Transcript | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
+        super().__init__(
+            host,
+            port,
+            local_hostname=local_hostname,
+            source_address=source_address,
+            timeout=timeout,
+            transcript=transcript,
+            limits=limits,
+        )
+
+    def connect(
+        self, host: str = "localhost", port: int = 0, source_address: tuple[str, int] | None = None
+    ) -> tuple[int, bytes]:
+        if not host.startswith("/"):
+            return super().connect(host, port, source_address=source_address)
+        if self.timeout is not None and not self.timeout:
+            raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        if self.sock is not None:
+            self.close()
+        self._reset_session()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(self.timeout)
+            else:
+                sock.settimeout(socket.getdefaulttimeout())
+            sock.connect(host)
+        except OSError as exc:
+            if self.debuglevel > 0:
+                self._print_debug("connect fail:", host)
+            sock.close()
+            raise connect_error(exc, host) from exc
+        (code, msg) = self._start_session(sock, host, 0)
+        return (code, msg)
+
+    def data(self, msg: str | bytes) -> tuple[int, bytes]:
+        recipients = self._state.recipients or ("",)
+        first = super().data(msg)
+        self.lmtp_replies = [(recipients[0], *first)]
+        for recipient in recipients[1:]:
+            if self.sock is None:
+                break
+            self.lmtp_replies.append((recipient, *self.getreply()))
+        return first
+
+    def _data_for(
+        self, accepted: list[str], payload: bytes, senderrs: dict[str, tuple[int, bytes]]
+    ) -> tuple[int, bytes]:
+        self.data(payload)
+        delivered = [r for r in self.lmtp_replies if r[1] == 250]
+        for recipient, code, message in self.lmtp_replies:
+            if code != 250:
+                senderrs[recipient] = (code, message)
+        if delivered:
+            return (250, delivered[0][2])
+        _, code, message = self.lmtp_replies[0]
+        return (code, message)

@@ -1,0 +1,68 @@
+"""Addresses for MAIL FROM / RCPT TO: quoted exactly as smtplib does, or refused.
+
+smtplib's ``quoteaddr`` runs the argument through ``email.utils.parseaddr``, which silently
+rewrites what it cannot parse: ``"a@x.com, b@y.com"`` becomes ``<a@x.com>`` and a second
+recipient vanishes.  smtpshell quotes the same well-formed inputs to the same bytes, and
+refuses (``ValueError``) any input whose address would not survive quoting verbatim.
+"""
+
+from __future__ import annotations
+
+import email.utils
+
+__all__ = ["addr_only", "check_no_control", "envelope_address", "quoteaddr"]
+
+_CONTROL = ("\r", "\n", "\0")
+
+
+def check_no_control(value: str, what: str) -> None:
+    """Refuse CR, LF and NUL: each could end a command early and inject another."""
+    for char in _CONTROL:
+        if char in value:
+            raise ValueError(f"{what} contains a forbidden {char!r} character: {value!r}")
+
+
+def quoteaddr(addrstring: str) -> str:
+    """smtplib.quoteaddr, unchanged (it is public API)."""
+    displayname, addr = email.utils.parseaddr(addrstring)
+    if (displayname, addr) == ("", ""):
+        if addrstring.strip().startswith("<"):
+            return addrstring
+        return f"<{addrstring}>"
+    return f"<{addr}>"
+
+
+def addr_only(addrstring: str) -> str:
+    """smtplib's _addr_only: the bare address for VRFY and EXPN."""
+    displayname, addr = email.utils.parseaddr(addrstring)
+    if (displayname, addr) == ("", ""):
+        return addrstring
+    return addr
+
+
+def envelope_address(addrstring: str) -> str:
+    """The ``<path>`` to send for an address, identical to smtplib's when nothing is lost.
+
+    Accepted: ``user@host``, ``<user@host>``, ``Name <user@host>``, and ``""``/``<>`` for the
+    null reverse-path.  Anything ``parseaddr`` would rewrite or truncate is a ValueError.
+    """
+    if not isinstance(addrstring, str):
+        raise TypeError(f"address must be str, not {type(addrstring).__name__}")
+    check_no_control(addrstring, "address")
+    quoted = quoteaddr(addrstring)
+    inner = quoted[1:-1] if quoted.startswith("<") and quoted.endswith(">") else None
+    given = addrstring.strip()
+    if inner is not None and "<" not in inner and ">" not in inner:
+        if given in (inner, quoted):
+            return quoted
+        if (
+            given.endswith(quoted)
+            and given.count("<") == 1
+            and given.count(">") == 1
+            and inner.strip() == inner
+        ):
+            return quoted
+    raise ValueError(
+        f"address {addrstring!r} would be sent as {quoted!r}: give one address, "
+        "as user@host, <user@host> or Name <user@host>"
+    )

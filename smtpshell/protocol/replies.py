@@ -1,0 +1,129 @@
+"""Reply assembly: wire lines in, one bounded, strictly parsed :class:`Reply` out.
+
+RFC 5321 §4.2::
+
+    Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+                    Reply-code [ SP textstring ] CRLF
+    Reply-code = %x32-35 %x30-35 %x30-39
+
+The second digit is accepted as 0-9: real servers (and RFC 4954's 334) stay within 0-5, but a
+stray second digit is not worth dropping a session over.  Everything else is strict: a line
+that is not a reply line, a multiline reply whose lines disagree on the code, or a reply past
+the size bounds is a protocol violation, because a client that guesses is a client that can be
+desynchronised (and then hands a stale reply to the next command).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from smtpshell.errors import SMTPProtocolError
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "Reply", "ReplyAssembler"]
+
+_REPLY_LINE = re.compile(rb"([2-5][0-9]{2})(?:([ -])([^\r\n]*))?\r\n\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what the client will read; breaking one is an error, never a hang."""
+
+    #: Longest reply line, CRLF included (smtplib's _MAXLINE; RFC 5321 §4.5.3.1.5 says 512).
+    max_line: int = 8192
+    #: Most lines in one reply (an EHLO reply has a few dozen at most).
+    max_lines: int = 1000
+    #: Most bytes in one reply.
+    max_reply_bytes: int = 1 << 20
+    #: Most 334 challenges in one AUTH exchange (smtplib's _MAXCHALLENGE).
+    max_auth_rounds: int = 5
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One complete server reply."""
+
+    code: int
+    #: The text of each line, without code, separator or CRLF.
+    lines: tuple[bytes, ...]
+    #: Every byte of the reply as received.
+    raw: bytes
+
+    @property
+    def message(self) -> bytes:
+        """smtplib's form: the lines' text stripped and joined with LF."""
+        return b"\n".join(line.strip(b" \t\r\n") for line in self.lines)
+
+    def as_tuple(self) -> tuple[int, bytes]:
+        return self.code, self.message
+
+    @property
+    def positive(self) -> bool:
+        return 200 <= self.code < 400
+
+
+def _violation(text: str, line: bytes = b"", code: int = -1) -> SMTPProtocolError:
+    detail = f"{text}: {line[:80]!r}" if line else text
+    return SMTPProtocolError(code, detail.encode("ascii", "backslashreplace"))
+
+
+class ReplyAssembler:
+    """Feed it complete lines (CRLF included); it returns a Reply when one is complete."""
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS):
+        self.limits = limits
+        self._code: bytes | None = None
+        self._lines: list[bytes] = []
+        self._raw: list[bytes] = []
+        self._size = 0
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self._lines)
+
+    def feed_line(self, line: bytes) -> Reply | None:
+        if len(line) > self.limits.max_line:
+            raise _violation(f"reply line longer than {self.limits.max_line} bytes", line)
+        match = _REPLY_LINE.match(line)
+        if match is None:
+            if not line.endswith(b"\r\n"):
+                raise _violation("reply line not terminated by CRLF", line)
+            raise _violation("malformed reply line", line)
+        code, separator, text = match.group(1), match.group(2), match.group(3) or b""
+        if self._code is not None and code != self._code:
+            raise _violation(
+                f"multiline reply changed code from {self._code.decode()} to {code.decode()}",
+                line,
+                int(self._code),
+            )
+        self._code = code
+        self._lines.append(text)
+        self._raw.append(line)
+        self._size += len(line)
+        if separator == b"-":
+            if len(self._lines) >= self.limits.max_lines:
+                raise _violation(f"reply longer than {self.limits.max_lines} lines", code=int(code))
+            if self._size > self.limits.max_reply_bytes:
+                raise _violation(
+                    f"reply larger than {self.limits.max_reply_bytes} bytes", code=int(code)
+                )
+            return None
+        reply = Reply(int(code), tuple(self._lines), b"".join(self._raw))
+        self._code, self._lines, self._raw, self._size = None, [], [], 0
+        return reply
+
+
+def parse_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply:
+    """Parse bytes that must hold exactly one complete reply (for tests and tools)."""
+    assembler = ReplyAssembler(limits)
+    lines = data.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        reply = assembler.feed_line(line)
+        if reply is not None:
+            if index != len(lines) - 1:
+                raise _violation("data after the end of the reply", b"".join(lines[index + 1 :]))
+            return reply
+    raise _violation("incomplete reply", data)
