@@ -1,0 +1,108 @@
+"""Fault injection: the misbehaviours a teacher or a test asks the practice server for.
+
+Every fault names the moment it strikes by the SMTP command it answers (``MAIL``, ``RCPT``,
+``DATA`` ...) or by ``EOM``, the end-of-message dot after DATA: "delay the reply to EOM"
+is how a slow queue looks, "drop on EOM" is the classic did-my-mail-arrive mystery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: The end of the message body (the lone dot after DATA), answered by the final DATA reply.
+EOM = "EOM"
+#: Moments a fault may be attached to.
+FAULT_POINTS = frozenset(
+    {
+        "HELO",
+        "EHLO",
+        "LHLO",
+        "STARTTLS",
+        "AUTH",
+        "MAIL",
+        "RCPT",
+        "DATA",
+        EOM,
+        "RSET",
+        "NOOP",
+        "VRFY",
+        "EXPN",
+        "HELP",
+        "QUIT",
+    }
+)
+
+
+def fault_point(name: str) -> str:
+    """``name`` normalised to upper case, or ValueError naming the moments that exist."""
+    point = name.strip().upper()
+    if point not in FAULT_POINTS:
+        raise ValueError(
+            f"unknown command {name!r} for a fault; use one of {', '.join(sorted(FAULT_POINTS))}"
+        )
+    return point
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What the server should get wrong, on purpose.  The default gets nothing wrong.
+
+    - ``delay``: seconds to wait before replying to a command, e.g. ``{"MAIL": 2.0}``;
+      ``"EOM"`` delays the final reply after the message body.
+    - ``reject_rcpt``: recipients matching this pattern (``re.search``) are refused ...
+    - ``reject_code``: ... with this reply code: 5xx (permanent, 550) or 4xx (try later, 450).
+    - ``reply_421_on``: answer this command with ``421`` and close the connection, the way a
+      server going down for maintenance does.
+    - ``drop_on``: close the connection without any reply when this command arrives.
+    - ``slow_greeting``: seconds to wait before the ``220`` banner.
+    """
+
+    delay: dict[str, float] = field(default_factory=dict)
+    reject_rcpt: re.Pattern[str] | None = None
+    reject_code: int = 550
+    reply_421_on: str | None = None
+    drop_on: str | None = None
+    slow_greeting: float = 0.0
+
+    def __post_init__(self) -> None:
+        delays = {fault_point(point): float(seconds) for point, seconds in self.delay.items()}
+        if any(seconds < 0 for seconds in delays.values()):
+            raise ValueError("a delay must not be negative")
+        object.__setattr__(self, "delay", delays)
+        if isinstance(self.reject_rcpt, str):
+            object.__setattr__(self, "reject_rcpt", re.compile(self.reject_rcpt))
+        if not (400 <= self.reject_code <= 599):
+            raise ValueError(f"reject_code must be a 4xx or 5xx code, not {self.reject_code}")
+        for name in ("reply_421_on", "drop_on"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, fault_point(value))
+        if self.slow_greeting < 0:
+            raise ValueError("slow_greeting must not be negative")
+
+    def delay_for(self, point: str) -> float:
+        """Seconds to wait before answering ``point`` (0.0 when no delay is configured)."""
+        return self.delay.get(point, 0.0)
+
+    def rejects(self, address: str) -> bool:
+        """True when the recipient ``address`` should be refused."""
+        return self.reject_rcpt is not None and self.reject_rcpt.search(address) is not None
+
+    def describe(self) -> list[str]:
+        """One human line per active fault, for the ``serve`` banner."""
+        lines = [f"delay {seconds:g}s before replying to {p}" for p, seconds in self.delay.items()]
+        if self.reject_rcpt is not None:
+            lines.append(
+                f"reject recipients matching /{self.reject_rcpt.pattern}/ with {self.reject_code}"
+            )
+        if self.reply_421_on:
+            lines.append(f"reply 421 and disconnect on {self.reply_421_on}")
+        if self.drop_on:
+            lines.append(f"drop the connection without a reply on {self.drop_on}")
+        if self.slow_greeting:
+            lines.append(f"wait {self.slow_greeting:g}s before the greeting")
+        return lines
+
+
+NO_FAULTS = Faults()

@@ -1,0 +1,117 @@
+"""What the practice server received, and where it keeps it.
+
+Messages always stay in memory (``PracticeServer.messages``) so tests and the in-process
+API can look at them; with a Maildir they are also written to disk, where any mail reader
+can open them.  The store is shared between the server's event-loop thread (writer) and
+the caller's thread (readers), hence the condition variable.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.errors
+import email.header
+import email.parser
+import email.policy
+import logging
+import mailbox
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReceivedMessage:
+    """One accepted message: its envelope, its bytes (as sent, dot-unstuffed) and its session."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    mail_options: list[str] = field(default_factory=list)
+    rcpt_options: list[str] = field(default_factory=list)
+    peer: Any = None
+    protocol: str = "SMTP"  # or "LMTP"
+    tls: bool = False
+    authenticated_as: str | None = None
+    received_at: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC)
+    )
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def subject(self) -> str:
+        """The decoded Subject header, or "" when there is none (or it cannot be parsed)."""
+        parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+        raw = parser.parsebytes(self.data).get("Subject")
+        if raw is None:
+            return ""
+        try:
+            return str(email.header.make_header(email.header.decode_header(raw)))
+        except (ValueError, LookupError, email.errors.HeaderParseError):
+            return str(raw)
+
+    def summary(self) -> str:
+        """One line for the console: from, to, size, subject."""
+        recipients = ",".join(f"<{r}>" for r in self.rcpt_tos)
+        return (
+            f"{self.protocol} from=<{self.mail_from}> to={recipients} size={self.size}"
+            f" subject={self.subject!r}"
+        )
+
+
+class MessageStore:
+    """Thread-safe list of received messages, optionally mirrored into a Maildir."""
+
+    def __init__(
+        self,
+        maildir: Path | None = None,
+        on_message: Callable[[ReceivedMessage], None] | None = None,
+    ) -> None:
+        self._messages: list[ReceivedMessage] = []
+        self._changed = threading.Condition()
+        self._maildir = mailbox.Maildir(maildir, create=True) if maildir is not None else None
+        self._on_message = on_message
+
+    def add(self, message: ReceivedMessage) -> None:
+        """Keep ``message``; raises OSError when the Maildir cannot be written (caller: 451)."""
+        if self._maildir is not None:
+            self._maildir.add(_maildir_bytes(message))
+        with self._changed:
+            self._messages.append(message)
+            self._changed.notify_all()
+        if self._on_message is not None:
+            try:
+                self._on_message(message)
+            except Exception:  # the sender's mail was accepted; a callback bug must not undo it
+                log.exception("on_message callback failed")
+
+    def snapshot(self) -> list[ReceivedMessage]:
+        with self._changed:
+            return list(self._messages)
+
+    def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
+        """The messages once at least ``count`` arrived; TimeoutError after ``timeout`` s."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise TimeoutError(
+                    f"expected {count} message(s) within {timeout}s, got {len(self._messages)}"
+                )
+            return list(self._messages)
+
+
+def _maildir_bytes(message: ReceivedMessage) -> bytes:
+    """The message as a local delivery agent would file it: trace headers, LF line ends."""
+    stamp = message.received_at.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    trace = (
+        f"Return-Path: <{message.mail_from}>\n"
+        f"Delivered-To: {', '.join(message.rcpt_tos)}\n"
+        f"Received: by smtpshell practice server ({message.protocol}); {stamp}\n"
+    ).encode("utf-8", "surrogateescape")
+    return trace + message.data.replace(b"\r\n", b"\n")

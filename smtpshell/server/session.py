@@ -1,0 +1,385 @@
+"""One SMTP or LMTP conversation: aiosmtpd's protocol, taught to be a good practice partner.
+
+On top of aiosmtpd this adds what a learner should be able to see: enhanced status codes on
+every reply, CRAM-MD5 / XOAUTH2 / OAUTHBEARER / SCRAM next to PLAIN and LOGIN, VRFY and EXPN
+that answer for the accounts the server knows, a HELP text, one LMTP reply per recipient,
+and the deliberate faults of :class:`~smtpshell.server.faults.Faults`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, auth_mechanism, syntax
+
+from smtpshell.server import sasl
+from smtpshell.server.faults import EOM, Faults
+from smtpshell.server.messages import MessageStore, ReceivedMessage
+from smtpshell.server.replies import enhanced_code_for, with_enhanced_code
+
+#: Every SASL mechanism offered, in the order a teacher would introduce them.
+MECHANISMS = (
+    "PLAIN",
+    "LOGIN",
+    "CRAM-MD5",
+    "XOAUTH2",
+    "OAUTHBEARER",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+)
+#: Seconds of client silence before the server hangs up (RFC 5321 suggests 5 minutes).
+IDLE_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything a conversation needs from the server, shared by all connections."""
+
+    hostname: str
+    users: Mapping[str, str]
+    store: MessageStore
+    faults: Faults
+    size_limit: int | None
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class PracticeSMTP(SMTP):
+    """aiosmtpd's SMTP with enhanced codes, more SASL mechanisms, VRFY/EXPN/HELP and faults."""
+
+    protocol_name = "SMTP"
+    greeting_ident = "ESMTP smtpshell practice server (mail sent here stays here)"
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        tls_context: ssl.SSLContext | None,
+        auth_require_tls: bool,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.config = config
+        self._verb: str | None = None  # the command being answered, for enhanced codes
+        self._greeted = False
+        self._silenced = False  # after a deliberate drop or 421: write nothing more
+        super().__init__(
+            _Hooks(config),
+            data_size_limit=config.size_limit,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=config.hostname,
+            ident=self.greeting_ident,
+            tls_context=tls_context,
+            auth_require_tls=auth_require_tls,
+            authenticator=self._check_login_password,
+            timeout=IDLE_TIMEOUT,
+            loop=loop,
+        )
+        self._smtp_methods = {
+            verb: self._with_faults(verb, method) for verb, method in self._smtp_methods.items()
+        }
+
+    # --- replies and faults -----------------------------------------------------------------
+
+    async def push(self, status: str | bytes) -> None:
+        if self._silenced:
+            return
+        if not self._greeted:  # the 220 banner: the only reply RFC 2034 leaves bare
+            self._greeted = True
+            if self.config.faults.slow_greeting:
+                await asyncio.sleep(self.config.faults.slow_greeting)
+        elif isinstance(status, str):
+            status = with_enhanced_code(status, self._verb)
+        await super().push(status)
+
+    def _with_faults(
+        self, verb: str, method: Callable[[str | None], Awaitable[None]]
+    ) -> Callable[[str | None], Awaitable[None]]:
+        async def answer(arg: str | None) -> None:
+            self._verb = verb
+            try:
+                if not await self.apply_faults(verb):
+                    await method(arg)
+            finally:
+                self._verb = None
+
+        return answer
+
+    async def apply_faults(self, point: str) -> bool:
+        """Delay, 421 or drop as configured for ``point``; True when the session is over."""
+        faults = self.config.faults
+        if delay := faults.delay_for(point):
+            await asyncio.sleep(delay)
+        if faults.drop_on == point:
+            self._silenced = True
+            if self.transport is not None:
+                self.transport.abort()
+            return True
+        if faults.reply_421_on == point:
+            await self.push(f"421 4.3.2 {self.hostname} Service shutting down (practice fault)")
+            self._silenced = True
+            if self.transport is not None:
+                self.transport.close()
+            return True
+        return False
+
+    @property
+    def is_encrypted(self) -> bool:
+        return (
+            self.transport is not None and self.transport.get_extra_info("ssl_object") is not None
+        )
+
+    # --- AUTH -------------------------------------------------------------------------------
+
+    def _check_login_password(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        """aiosmtpd's authenticator for its built-in PLAIN and LOGIN."""
+        assert isinstance(data, LoginPassword)
+        name = data.login.decode("utf-8", "replace")
+        ok = sasl.check_password(self.config.users, name, data.password.decode("utf-8", "replace"))
+        return AuthResult(success=ok, handled=False, auth_data=name if ok else None)
+
+    async def _initial_or_challenge(self, args: list[str], challenge: bytes = b"") -> bytes | None:
+        """The client's first SASL message: the initial response, or the answer to a 334."""
+        if len(args) > 1:
+            if args[1] == "=":  # RFC 4954: an empty initial response
+                return b""
+            return await self._decode_b64(args[1])
+        return await self._challenge(challenge)
+
+    async def _challenge(self, challenge: bytes) -> bytes | None:
+        answer = await self.challenge_auth(challenge)
+        return None if not isinstance(answer, bytes) else answer
+
+    async def _decode_b64(self, text: str) -> bytes | None:
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error:
+            await self.push("501 5.5.2 Can't decode base64")
+            return None
+
+    @staticmethod
+    def _granted(name: str | None) -> AuthResult:
+        if name is None:
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=name)
+
+    async def auth_CRAM__MD5(self, _: SMTP, args: list[str]) -> AuthResult:
+        """CRAM-MD5 (RFC 2195): the password never crosses the wire, only an HMAC of it."""
+        if len(args) > 1:
+            await self.push("501 5.5.4 CRAM-MD5 takes no initial response")
+            return AuthResult(success=False, handled=True)
+        challenge = sasl.cram_md5_challenge(self.hostname)
+        response = await self._challenge(challenge)
+        if response is None:
+            return AuthResult(success=False, handled=True)
+        return self._granted(sasl.cram_md5_verify(self.config.users, challenge, response))
+
+    async def auth_XOAUTH2(self, _: SMTP, args: list[str]) -> AuthResult:
+        """XOAUTH2 (Google, Microsoft): the account's password serves as its bearer token."""
+        return await self._bearer_auth(args, sasl.parse_xoauth2)
+
+    async def auth_OAUTHBEARER(self, _: SMTP, args: list[str]) -> AuthResult:
+        """OAUTHBEARER (RFC 7628): the account's password serves as its bearer token."""
+        return await self._bearer_auth(args, sasl.parse_oauthbearer)
+
+    async def _bearer_auth(
+        self, args: list[str], parse: Callable[[bytes], sasl.BearerCredentials | None]
+    ) -> AuthResult:
+        response = await self._initial_or_challenge(args)
+        if response is None:
+            return AuthResult(success=False, handled=True)
+        credentials = parse(response)
+        if credentials is None:
+            await self.push("501 5.5.2 Malformed bearer-token response")
+            return AuthResult(success=False, handled=True)
+        if sasl.check_password(self.config.users, credentials.user, credentials.token):
+            return AuthResult(success=True, auth_data=credentials.user)
+        # Both mechanisms report a bad token as a JSON 334 challenge, then the client sends
+        # an empty line (OAUTHBEARER: ^A) and the server refuses with 535.
+        if await self._challenge(sasl.oauth_error_challenge()) is None:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)
+
+    @auth_mechanism("SCRAM-SHA-1")
+    async def auth_SCRAM_SHA_1(self, _: SMTP, args: list[str]) -> AuthResult:
+        """SCRAM-SHA-1 (RFC 5802): mutual proof of the password; the server proves itself too."""
+        return await self._scram_auth("SCRAM-SHA-1", args)
+
+    @auth_mechanism("SCRAM-SHA-256")
+    async def auth_SCRAM_SHA_256(self, _: SMTP, args: list[str]) -> AuthResult:
+        """SCRAM-SHA-256 (RFC 7677)."""
+        return await self._scram_auth("SCRAM-SHA-256", args)
+
+    async def _scram_auth(self, mechanism: str, args: list[str]) -> AuthResult:
+        scram = sasl.ScramServer(mechanism, self.config.users)
+        client_first = await self._initial_or_challenge(args)
+        if client_first is None:
+            return AuthResult(success=False, handled=True)
+        try:
+            client_final = await self._challenge(scram.first(client_first))
+            if client_final is None:
+                return AuthResult(success=False, handled=True)
+            server_final = scram.final(client_final)
+        except (sasl.ScramError, UnicodeDecodeError) as error:
+            await self.push(f"501 5.5.2 {mechanism}: {error}")
+            return AuthResult(success=False, handled=True)
+        if server_final is None:
+            return AuthResult(success=False, handled=False)
+        # RFC 4954: the server's proof travels as a last 334, answered by an empty line.
+        if await self._challenge(server_final) is None:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=True, auth_data=scram.user)
+
+    # --- teaching commands ------------------------------------------------------------------
+
+    def _mailbox(self, name: str) -> str:
+        return f"{name} <{name}@{self.hostname}>"
+
+    def _local_name(self, arg: str) -> str:
+        """``demo``, ``<demo@localhost>`` or ``demo@localhost`` -> ``demo`` (others unchanged)."""
+        text = arg.strip().strip("<>")
+        local, at, domain = text.rpartition("@")
+        if at and domain.lower() in {self.hostname.lower(), "localhost"}:
+            return local
+        return text
+
+    @syntax("VRFY <user or address>")
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        if not arg:
+            await self.push("501 Syntax: VRFY <user or address>")
+            return
+        name = self._local_name(arg)
+        if name in self.config.users:
+            await self.push(f"250 {self._mailbox(name)}")
+        else:
+            await self.push("252 Cannot VRFY user, but will accept message and attempt delivery")
+
+    @syntax("EXPN <list>")
+    async def smtp_EXPN(self, arg: str | None) -> None:
+        if not arg:
+            await self.push("501 Syntax: EXPN <list>")
+            return
+        name = self._local_name(arg)
+        members = self.config.lists.get(name.lower())
+        if members is None and name in self.config.users:
+            members = (name,)
+        if not members:
+            await self.push(f"550 <{arg.strip()}>: no such mailing list")
+            return
+        for index, member in enumerate(members):
+            separator = " " if index == len(members) - 1 else "-"
+            await self.push(f"250{separator}{self._mailbox(member)}")
+
+    @syntax("HELP [command]")
+    async def smtp_HELP(self, arg: str | None) -> None:
+        if arg:
+            method = getattr(type(self), f"smtp_{arg.strip().upper()}", None)
+            text = getattr(method, "__smtp_syntax__", None)
+            if text is None:
+                await self.push(f"504 HELP topic unknown: {arg.strip()}")
+                return
+            extended = getattr(method, "__smtp_syntax_extended__", None) or ""
+            await self.push(f"214 {text}{extended}")
+            return
+        commands = sorted(
+            verb
+            for verb in self._smtp_methods
+            if hasattr(getattr(type(self), f"smtp_{verb}", None), "__smtp_syntax__")
+            and (verb != "STARTTLS" or self.tls_context)
+        )
+        lines = [
+            f"This is the smtpshell practice server on {self.hostname}.",
+            "Mail sent here is kept here; nothing is relayed.",
+            "Commands: " + " ".join(commands),
+            "Try VRFY demo, EXPN staff, or HELP <command> for its syntax.",
+        ]
+        for line in lines[:-1]:
+            await self.push(f"214-{line}")
+        await self.push(f"214 {lines[-1]}")
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    async def deliver(self, session: Session, envelope: Envelope) -> str:
+        """Keep the message; the final reply (LMTP: the replies) to the end of DATA."""
+        if await self.apply_faults(EOM):
+            return "421 4.3.2 closed"  # never sent: the session is silenced
+        assert envelope.mail_from is not None
+        message = ReceivedMessage(
+            mail_from=envelope.mail_from,
+            rcpt_tos=list(envelope.rcpt_tos),
+            data=bytes(envelope.original_content or b""),
+            mail_options=list(envelope.mail_options),
+            rcpt_options=list(envelope.rcpt_options),
+            peer=session.peer,
+            protocol=self.protocol_name,
+            tls=self.is_encrypted,
+            authenticated_as=session.auth_data if session.authenticated else None,
+        )
+        try:
+            self.config.store.add(message)
+        except OSError as error:
+            return f"451 4.3.0 Could not store the message: {error.strerror or error}"
+        return f"250 2.0.0 OK: message {secrets.token_hex(5).upper()} accepted and kept here"
+
+
+class PracticeLMTP(PracticeSMTP, LMTP):
+    """LMTP (RFC 2033): LHLO instead of EHLO, and one reply per recipient after DATA."""
+
+    protocol_name = "LMTP"
+    greeting_ident = "LMTP smtpshell practice server (mail sent here stays here)"
+
+    async def deliver(self, session: Session, envelope: Envelope) -> str:
+        reply = await super().deliver(session, envelope)
+        if self._silenced:
+            return reply
+        if reply.startswith("250"):
+            replies = [f"250 2.1.5 <{rcpt}> delivered" for rcpt in envelope.rcpt_tos]
+        else:
+            replies = [reply] * len(envelope.rcpt_tos)
+        for line in replies[:-1]:
+            await self.push(line)
+        return replies[-1]
+
+
+class _Hooks:
+    """aiosmtpd handler hooks: advertise extensions, refuse recipients, hand over DATA."""
+
+    def __init__(self, config: SessionConfig) -> None:
+        self._config = config
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-ENHANCEDSTATUSCODES", responses[-1]]
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        faults = self._config.faults
+        if faults.rejects(address):
+            code = faults.reject_code
+            why = "try again later" if code < 500 else "recipient rejected"
+            return f"{code} {enhanced_code_for(code, 'RCPT')} <{address}>: {why} (practice fault)"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(server, PracticeSMTP)
+        return await server.deliver(session, envelope)
