@@ -6,7 +6,6 @@ tables, so a fact is fixed in one place.  ``smtpshell.knowledge.docs`` renders t
 """
 
 from smtpshell.knowledge.auth import SASL_MECHANISMS, Mechanism, Support, mechanism
-from smtpshell.knowledge.commands import COMMANDS, CommandInfo, command, commands
 from smtpshell.knowledge.enhanced import (
     ENHANCED_CLASSES,
     ENHANCED_STATUS_CODES,
@@ -16,7 +15,7 @@ from smtpshell.knowledge.enhanced import (
     lookup_enhanced,
     parse_enhanced,
 )
-from smtpshell.knowledge.explain import Explanation, explain
+from smtpshell.knowledge.explanation import Explanation, explain
 from smtpshell.knowledge.extensions import (
     EXTENSIONS,
     Extension,
@@ -30,6 +29,7 @@ from smtpshell.knowledge.extensions import (
     rcpt_parameters,
 )
 from smtpshell.knowledge.replies import REPLY_CODES, ReplyCode, reply_class, reply_code
+from smtpshell.knowledge.verbs import COMMANDS, CommandInfo, command, commands
 
 __all__ = [
     "COMMANDS",

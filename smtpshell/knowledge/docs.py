@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from smtpshell.knowledge.auth import SASL_MECHANISMS
-from smtpshell.knowledge.commands import COMMANDS
 from smtpshell.knowledge.enhanced import (
     ENHANCED_CLASSES,
     ENHANCED_STATUS_CODES,
@@ -21,6 +20,7 @@ from smtpshell.knowledge.enhanced import (
 )
 from smtpshell.knowledge.extensions import EXTENSIONS, Extension
 from smtpshell.knowledge.replies import CATEGORY_MEANINGS, CLASS_MEANINGS, REPLY_CODES
+from smtpshell.knowledge.verbs import COMMANDS
 
 __all__ = ["main", "render_all"]
 
@@ -30,8 +30,16 @@ _BANNER = (
 )
 
 
+def _md(text: object) -> str:
+    """Prose for Markdown: angle brackets outside `code` would be read as HTML tags."""
+    parts = str(text).split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
+
+
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _md(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -130,8 +138,10 @@ def render_extensions() -> str:
         )
     )
     for e in EXTENSIONS.values():
-        out.append(f"\n## {e.keyword}\n\n**{e.title}** ({e.rfc}, {_status(e)})\n\n{e.long}\n\n")
-        out.append(f"EHLO parameter: {e.ehlo_params}\n")
+        out.append(
+            f"\n## {e.keyword}\n\n**{e.title}** ({e.rfc}, {_status(e)})\n\n{_md(e.long)}\n\n"
+        )
+        out.append(f"EHLO parameter: {_md(e.ehlo_params)}\n")
         if e.commands:
             out.append(f"\nCommands: {', '.join(f'`{c}`' for c in e.commands)}\n")
         if e.parameters:
@@ -146,7 +156,7 @@ def render_extensions() -> str:
 
 
 def render_commands() -> str:
-    out = [_BANNER.format(src="commands.py"), "# SMTP and LMTP commands\n"]
+    out = [_BANNER.format(src="verbs.py"), "# SMTP and LMTP commands\n"]
     out.append(
         "\nTypical replies follow RFC 5321 §4.3.2 and each extension's RFC.  Any command may "
         "also get 421, 500 or 501.\n\n"
@@ -183,9 +193,9 @@ def render_auth() -> str:
         )
     )
     for m in SASL_MECHANISMS.values():
-        out.append(f"\n## {m.name}\n\nOn the wire: {m.wire}\n")
+        out.append(f"\n## {m.name}\n\nOn the wire: {_md(m.wire)}\n")
         if m.notes:
-            out.append(f"\n{m.notes}\n")
+            out.append(f"\n{_md(m.notes)}\n")
     return "".join(out)
 
 

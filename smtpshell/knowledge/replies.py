@@ -144,13 +144,13 @@ _CODES: tuple[ReplyCode, ...] = (
         253,
         "ETRN: queue run started",
         "ETRN reply: the server started delivering the given number of pending messages for "
-        "the requested node.",
+        "the requested node.  They arrive over a new connection from the server.",
         "RFC 1985",
     ),
     ReplyCode(
         334,
         "AUTH: send next response",
-        "An AUTH challenge: the text is a base64 server challenge (possibly empty) and the "
+        "An AUTH challenge: the text is a base64 server challenge, possibly empty.  The "
         "client must answer with one base64 line, or '*' to cancel the exchange.",
         "RFC 4954 §4",
     ),
@@ -222,7 +222,7 @@ _CODES: tuple[ReplyCode, ...] = (
         459,
         "ETRN: node not allowed",
         "ETRN reply: the requested node may not have its queue run (not permitted, or not "
-        "known to the server).",
+        "known to the server).  Retrying will not help without a configuration change.",
         "RFC 1985",
     ),
     ReplyCode(
