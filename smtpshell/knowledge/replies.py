@@ -198,6 +198,13 @@ _CODES: tuple[ReplyCode, ...] = (
         _5321,
     ),
     ReplyCode(
+        453,
+        "ATRN: no mail waiting",
+        "ATRN reply: there is no mail queued for the client's domains, so the roles are not "
+        "reversed.  Nothing is wrong; try again when mail is expected.",
+        "RFC 2645",
+    ),
+    ReplyCode(
         454,
         "Temporary auth/TLS failure",
         "After AUTH: authentication failed for a temporary server reason (for example a "

@@ -167,7 +167,7 @@ _COMMANDS: tuple[CommandInfo, ...] = (
         "After AUTH, reverse the roles on this connection and receive the mail queued for "
         "the client's domains (On-Demand Mail Relay).",
         extension="ATRN",
-        replies=(250, 450, 451, 502, 530),
+        replies=(250, 450, 451, 453, 502, 530),
     ),
     CommandInfo(
         "TURN",
