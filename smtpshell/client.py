@@ -775,12 +775,14 @@ class SMTP:
         return reply.as_tuple()
 
     def verify(self, address: str) -> tuple[int, bytes]:
+        check_no_control(address, "address")
         self.putcmd("vrfy", addr_only(address))
         return self.getreply()
 
     vrfy = verify
 
     def expn(self, address: str) -> tuple[int, bytes]:
+        check_no_control(address, "address")
         self.putcmd("expn", addr_only(address))
         return self.getreply()
 

@@ -1,0 +1,737 @@
+"""Hostile servers and bad input: clear errors, nothing injected, nothing hung, nothing leaked.
+
+Each test runs one small scripted server with one behaviour, then asserts the client's error
+type, what reached the wire, and that the server script finished (so nothing hung).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import smtplib
+import ssl
+import threading
+
+import pytest
+
+import smtpshell
+from smtpshell import (
+    SMTPAuthenticationError,
+    SMTPCertificateError,
+    SMTPConnectError,
+    SMTPDataError,
+    SMTPMessageTooLarge,
+    SMTPNotSupportedError,
+    SMTPProtocolError,
+    SMTPRecipientsRefused,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+from tests.support.scripted import Peer, ScriptedServer
+from tests.support.smtp_script import SmtpBehaviour, smtp_script
+
+HOST = "127.0.0.1"
+NAME = "client.example"
+EHLO_REPLY = (
+    b"250-test.example\r\n250-SIZE 1000\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n250 8BITMIME\r\n"
+)
+
+
+def greet(peer: Peer, ehlo: bytes = EHLO_REPLY) -> None:
+    """Greeting, then answer the EHLO."""
+    peer.send(b"220 hostile.example ESMTP\r\n")
+    if ehlo:
+        peer.readline()
+        peer.send(ehlo)
+
+
+def client(server: ScriptedServer, **kwargs) -> smtpshell.SMTP:
+    kwargs.setdefault("timeout", 5)
+    return smtpshell.SMTP(HOST, server.port, local_hostname=NAME, **kwargs)
+
+
+def wait_done(server: ScriptedServer) -> None:
+    assert server.finished.wait(10), "server script did not finish"
+
+
+def well_behaved(**kwargs) -> ScriptedServer:
+    return ScriptedServer(smtp_script(SmtpBehaviour(**kwargs)))
+
+
+# -- 1. every failure is an SMTP error, or a ValueError before any byte --------------------
+
+
+def test_connection_refused_is_an_smtp_error_and_still_a_connection_refused_error():
+    with socket_that_refuses() as port, pytest.raises(smtpshell.SMTPConnectionRefused) as info:
+        smtpshell.SMTP(HOST, port, local_hostname=NAME, timeout=5)
+    assert isinstance(info.value, SMTPConnectError)
+    assert isinstance(info.value, ConnectionRefusedError)
+    assert isinstance(info.value, smtplib.SMTPException)
+
+
+@contextlib.contextmanager
+def socket_that_refuses():
+    import socket
+
+    sock = socket.socket()
+    sock.bind((HOST, 0))
+    port = sock.getsockname()[1]
+    sock.close()  # bound then closed: nothing listens there
+    yield port
+
+
+def test_nonnumeric_port_is_a_value_error():
+    with pytest.raises(ValueError, match="nonnumeric port"):
+        smtpshell.SMTP(local_hostname=NAME).connect("localhost:smtp")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.noop(),
+        lambda s: s.getreply(),
+        lambda s: s.ehlo(),
+        lambda s: s.send("NOOP\r\n"),
+        lambda s: s.sendmail("a@b.c", ["d@e.f"], "x"),
+        lambda s: s.login("u", "p"),
+        lambda s: s.starttls(),
+        lambda s: s.quit(),
+    ],
+)
+def test_methods_before_connect_raise_server_disconnected(call):
+    with pytest.raises(SMTPServerDisconnected):
+        call(smtpshell.SMTP(local_hostname=NAME))
+
+
+def test_non_ascii_str_message_is_a_value_error_before_mail():
+    with well_behaved() as server:
+        s = client(server)
+        with pytest.raises(ValueError, match="non-ASCII"):
+            s.sendmail("a@x.example", ["b@y.example"], "Grüße")
+        s.quit()
+    wait_done(server)
+    assert b"MAIL" not in server.wire.upper()
+
+
+# -- 2. every read is bounded --------------------------------------------------------------
+
+
+def test_endless_line_is_a_protocol_error_and_closes():
+    def script(peer):
+        peer.send(b"220 " + b"x" * 20000)
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        with pytest.raises(SMTPProtocolError, match="longer than"):
+            client(server)
+    wait_done(server)
+
+
+def test_reply_with_too_many_lines_is_a_protocol_error():
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250-x\r\n" * 1500 + b"250 end\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(SMTPProtocolError, match="lines"):
+            s.ehlo()
+        assert s.sock is None
+    wait_done(server)
+
+
+def test_endless_auth_challenges_are_cancelled():
+    def script(peer):
+        greet(peer)
+        while (line := peer.readline()) and line.strip() != b"*":
+            peer.send(b"334 " + base64.b64encode(b"again?") + b"\r\n")
+        peer.send(b"501 5.7.0 cancelled\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        s.ehlo()
+        s.user, s.password = "u", "p"
+        with pytest.raises(SMTPAuthenticationError, match="too many"):
+            s.auth("LOGIN", s.auth_login)
+        s.close()
+    wait_done(server)
+    assert server.wire.endswith(b"*\r\n")
+    assert server.wire.count(b"\r\n") <= 2 + 6  # EHLO, AUTH, at most 5 answers, the cancel
+
+
+# -- 3. strict replies; data out of step is an error ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"hello\r\n",
+        b"2500 x\r\n",
+        b"250x\r\n",
+        b"25 short\r\n",
+        b"650 no such class\r\n",
+        b"250 no CR\n",
+        b"250-first\r\n251 second\r\n",
+        b"\xff\xfe\r\n",
+    ],
+)
+def test_malformed_replies_are_protocol_errors(bad):
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(bad)
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(SMTPProtocolError):
+            s.noop()
+        assert s.sock is None
+    wait_done(server)
+
+
+def test_unsolicited_reply_is_never_handed_to_the_next_command():
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250 OK\r\n250 stale extra reply\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        assert s.noop() == (250, b"OK")
+        with pytest.raises(SMTPProtocolError, match="unsolicited"):
+            s.rset()
+        assert s.sock is None
+    wait_done(server)
+    assert b"rset" not in server.wire
+
+
+# -- 4. timeout bounds the whole reply ----------------------------------------------------
+
+
+def test_dripping_server_cannot_outlast_the_timeout():
+    stop = threading.Event()
+
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        for byte in b"250 this reply arrives one byte at a time, far too slowly\r\n":
+            if stop.wait(0.05):
+                return
+            peer.send(bytes([byte]))
+
+    with ScriptedServer(script) as server:
+        s = client(server, timeout=0.5)
+        try:
+            with pytest.raises(SMTPTimeoutError):
+                s.noop()  # each byte is well within 0.5 s; the whole reply is not
+            assert isinstance(SMTPTimeoutError("x"), TimeoutError)
+            assert s.sock is None
+        finally:
+            stop.set()
+    wait_done(server)
+
+
+# -- 5. 421 closes at once, wherever it comes ----------------------------------------------
+
+
+def test_421_greeting_is_a_connect_error():
+    def script(peer):
+        peer.send(b"421 4.3.2 busy, try later\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server, pytest.raises(SMTPConnectError) as info:
+        client(server)
+    wait_done(server)
+    assert info.value.smtp_code == 421
+    assert server.wire == b""
+
+
+def test_421_to_ehlo_closes_and_sends_nothing_more():
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"421 4.3.2 shutting down\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(smtpshell.SMTPHeloError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], "x")
+        assert info.value.smtp_code == 421
+        assert s.sock is None
+        with pytest.raises(SMTPServerDisconnected):
+            s.noop()
+    wait_done(server)
+    assert server.wire == f"ehlo {NAME}\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("stage", "error"),
+    [
+        ("MAIL", SMTPSenderRefused),
+        ("RCPT", SMTPRecipientsRefused),
+        ("DATA", SMTPDataError),
+        ("END", SMTPDataError),
+    ],
+)
+def test_421_in_a_transaction_closes_without_rset(stage, error):
+    def script(peer):
+        greet(peer)
+        for expected in ("MAIL", "RCPT", "DATA", "END"):
+            if expected == "END":
+                peer.read_until(b"\r\n.\r\n")
+            else:
+                peer.readline()
+            if expected == stage:
+                peer.send(b"421 4.4.2 closing\r\n")
+                peer.read_to_eof()
+                return
+            peer.send(b"354 go\r\n" if expected == "DATA" else b"250 ok\r\n")
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(error) as info:
+            s.sendmail("a@x.example", ["b@y.example"], "x")
+        assert s.sock is None
+    wait_done(server)
+    if error is not SMTPRecipientsRefused:
+        assert info.value.smtp_code == 421
+    assert b"rset" not in server.wire.lower()
+
+
+# -- 6. TLS verified by default -----------------------------------------------------------
+
+
+def test_smtp_ssl_verifies_by_default(server_tls):
+    def script(peer):
+        with contextlib.suppress(ssl.SSLError, OSError):
+            peer.starttls(server_tls)
+
+    with ScriptedServer(script) as server, pytest.raises(SMTPCertificateError) as info:
+        smtpshell.SMTP_SSL("localhost", server.port, local_hostname=NAME, timeout=5)
+    wait_done(server)
+    assert isinstance(info.value, ssl.SSLCertVerificationError)
+    assert isinstance(info.value, SMTPServerDisconnected)
+
+
+def test_starttls_verifies_by_default(server_tls):
+    with well_behaved(tls_context=server_tls) as server:
+        s = smtpshell.SMTP("localhost", server.port, local_hostname=NAME, timeout=5)
+        with pytest.raises(SMTPCertificateError):
+            s.starttls()
+        assert s.sock is None
+    wait_done(server)
+
+
+def test_starttls_checks_the_host_given_to_connect(server_tls, client_tls):
+    with well_behaved(tls_context=server_tls) as server:
+        s = smtpshell.SMTP(local_hostname=NAME, timeout=5)
+        s.connect("localhost", server.port)
+        assert s.starttls(context=client_tls)[0] == 220
+        assert s.tls_info()["verified"] is True
+        assert s.session.tls
+        s.ehlo()
+        assert "starttls" not in s.esmtp_features
+        s.quit()
+    wait_done(server)
+
+
+def test_starttls_rejects_a_certificate_for_another_name(ca, client_tls):
+    other = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("mail.other.example").configure_cert(other)
+    with well_behaved(tls_context=other) as server:
+        s = smtpshell.SMTP("localhost", server.port, local_hostname=NAME, timeout=5)
+        with pytest.raises(SMTPCertificateError, match="localhost"):
+            s.starttls(context=client_tls)
+    wait_done(server)
+
+
+def test_unverified_tls_is_explicit_and_visible(server_tls):
+    with well_behaved(tls_context=server_tls) as server:
+        s = smtpshell.SMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        s.starttls(context=smtpshell.unverified_context())
+        assert s.tls_info()["verified"] is False
+        assert "NOT verified" in s.transcript.to_text()
+        s.quit()
+    wait_done(server)
+
+
+def test_starttls_twice_is_refused_before_writing(server_tls, client_tls):
+    with well_behaved(tls_context=server_tls) as server:
+        s = smtpshell.SMTP("localhost", server.port, local_hostname=NAME, timeout=5)
+        s.starttls(context=client_tls)
+        sent_before = len(s.transcript)
+        with pytest.raises(SMTPNotSupportedError, match="already uses TLS"):
+            s.starttls(context=client_tls)
+        assert len(s.transcript) == sent_before
+        s.quit()
+    wait_done(server)
+
+
+def test_starttls_injection_is_detected():
+    def script(peer):
+        greet(peer, ehlo=b"250-x\r\n250 STARTTLS\r\n")
+        peer.readline()
+        peer.send(b"220 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(SMTPProtocolError, match="STARTTLS injection"):
+            s.starttls(context=smtpshell.unverified_context())
+        assert s.sock is None
+    wait_done(server)
+
+
+# -- 7. AUTH ------------------------------------------------------------------------------
+
+
+def test_rejected_password_is_not_offered_again_through_another_mechanism():
+    with well_behaved(auth=("CRAM-MD5", "PLAIN", "LOGIN")) as server:
+        s = client(server)
+        with pytest.raises(SMTPAuthenticationError) as info:
+            s.login("alice", "wrong")
+        assert info.value.smtp_code == 535
+        s.quit()
+    wait_done(server)
+    assert server.wire.count(b"AUTH") == 1
+
+
+def test_unsupported_mechanism_504_moves_on():
+    def script(peer):
+        greet(peer)
+        peer.readline()  # AUTH CRAM-MD5
+        peer.send(b"504 5.5.4 not this one\r\n")
+        line = peer.readline()  # AUTH PLAIN <ir>
+        assert line.startswith(b"AUTH PLAIN ")
+        peer.send(b"235 2.7.0 ok\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        assert s.login("alice", "pw")[0] == 235
+        assert s.session.authenticated_as == "alice"
+        s.close()
+    wait_done(server)
+
+
+@pytest.mark.parametrize(
+    "code", [b"503 5.5.1 already authenticated", b"454 4.7.0 try later", b"500 5.5.2 what?"]
+)
+def test_anything_but_235_is_an_auth_failure(code):
+    def script(peer):
+        greet(peer)
+        peer.readline()
+        peer.send(code + b"\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        s.ehlo()
+        s.user, s.password = "alice", "pw"
+        with pytest.raises(SMTPAuthenticationError) as info:
+            s.auth("PLAIN", s.auth_plain)
+        assert info.value.smtp_code == int(code[:3])
+        s.close()
+    wait_done(server)
+
+
+def test_malformed_challenge_cancels_the_exchange():
+    def script(peer):
+        greet(peer)
+        peer.readline()
+        peer.send(b"334 this is not base64!\r\n")
+        assert peer.readline() == b"*\r\n"
+        peer.send(b"501 5.7.0 cancelled\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(SMTPAuthenticationError, match="malformed base64"):
+            s.login("alice", "pw", initial_response_ok=False)
+        s.close()
+    wait_done(server)
+    assert b"pw" not in server.wire
+
+
+def test_credentials_are_utf8():
+    with well_behaved(auth=("PLAIN",), users={"jörg": "pässwörd"}) as server:
+        s = client(server)
+        assert s.login("jörg", "pässwörd")[0] == 235
+        s.quit()
+    wait_done(server)
+    assert base64.b64encode("\0jörg\0pässwörd".encode()) in server.wire
+
+
+# -- 8. nothing the caller passes can inject protocol --------------------------------------
+
+INJECTIONS = ["x\r\nRSET", "x\nRSET", "x\rRSET", "x\0y"]
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, e: s.docmd("NOOP", e),
+        lambda s, e: s.docmd(e),
+        lambda s, e: s.putcmd("VRFY", e),
+        lambda s, e: s.helo(e),
+        lambda s, e: s.ehlo(e),
+        lambda s, e: s.mail(f"a{e}@x.example"),
+        lambda s, e: s.mail("a@x.example", [f"BODY={e}"]),
+        lambda s, e: s.rcpt(f"b{e}@y.example"),
+        lambda s, e: s.rcpt("b@y.example", [f"NOTIFY={e}"]),
+        lambda s, e: s.verify(e),
+        lambda s, e: s.expn(e),
+        lambda s, e: s.help(e),
+        lambda s, e: s.sendmail(f"a{e}@x.example", ["b@y.example"], "x"),
+        lambda s, e: s.sendmail("a@x.example", [f"b{e}@y.example"], "x"),
+        lambda s, e: s.sendmail("a@x.example", ["b@y.example"], "x", [e]),
+        lambda s, e: s.sendmail("a@x.example", ["b@y.example"], "x", [], [e]),
+        lambda s, e: s.auth(f"PLAIN{e}", lambda c=None: "x"),
+    ],
+)
+def test_control_characters_are_refused_before_writing(evil, call):
+    with well_behaved() as server:
+        s = client(server)
+        s.ehlo()
+        before = len(server.received[0])
+        with pytest.raises(ValueError):
+            call(s, evil)
+        assert s.noop()[0] == 250  # the session is intact
+        s.quit()
+    wait_done(server)
+    assert server.wire[before:] == b"noop\r\nquit\r\n"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@x.example, b@y.example",
+        "a@x.example <b@y.example>",
+        "<a@x.example> b",
+        "a b c",
+        "<a@x.example>>",
+    ],
+)
+def test_addresses_are_sent_as_given_or_refused(address):
+    with well_behaved() as server:
+        s = client(server)
+        with pytest.raises(ValueError, match="would be sent as"):
+            s.sendmail(address, ["b@y.example"], "x")
+        with pytest.raises(ValueError):
+            s.sendmail("a@x.example", [address], "x")
+        s.quit()
+    wait_done(server)
+    assert b"MAIL" not in server.wire.upper()
+
+
+def test_non_ascii_address_without_smtputf8_is_refused_before_mail():
+    with well_behaved(features=("8BITMIME",)) as server:
+        s = client(server)
+        with pytest.raises(SMTPNotSupportedError, match="SMTPUTF8"):
+            s.sendmail("josé@exämple.org", ["b@y.example"], "x")
+        with pytest.raises(SMTPNotSupportedError):
+            s.sendmail("a@x.example", ["zoë@exämple.org"], "x")
+        s.quit()
+    wait_done(server)
+    assert b"MAIL" not in server.wire.upper()
+
+
+# -- 9. DATA is transparent and unambiguous --------------------------------------------------
+
+
+def test_bytes_with_bare_lf_cannot_smuggle_an_end_of_data():
+    behaviour = SmtpBehaviour()
+    smuggle = b"Subject: x\n\nhello\n.\nMAIL FROM:<evil@x>\r\n.\rRCPT TO:<victim@y>\r\n"
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = client(server)
+        assert s.sendmail("a@x.example", ["b@y.example"], smuggle) == {}
+        s.quit()
+    wait_done(server)
+    assert behaviour.messages == [
+        b"Subject: x\r\n\r\nhello\r\n..\r\nMAIL FROM:<evil@x>\r\n..\r\nRCPT TO:<victim@y>\r\n.\r\n"
+    ]
+    assert server.wire.upper().count(b"MAIL FROM") == 2  # the real one, and the stuffed text
+
+
+def test_message_larger_than_size_is_refused_before_mail():
+    with well_behaved(features=("SIZE 100",)) as server:
+        s = client(server)
+        with pytest.raises(SMTPMessageTooLarge) as info:
+            s.sendmail("a@x.example", ["b@y.example"], b"x" * 101)
+        assert isinstance(info.value, SMTPSenderRefused)
+        assert info.value.smtp_code == 552
+        s.quit()
+    wait_done(server)
+    assert b"MAIL" not in server.wire.upper()
+
+
+def test_duplicate_recipients_are_sent_once():
+    with well_behaved() as server:
+        s = client(server)
+        s.sendmail("a@x.example", ["b@y.example", "<b@y.example>", "Bob <b@y.example>"], "x")
+        s.quit()
+    wait_done(server)
+    assert server.wire.upper().count(b"RCPT TO") == 1
+
+
+def test_no_data_when_no_recipient_was_accepted():
+    with well_behaved(reject_rcpt={"b@y.example"}) as server:
+        s = client(server)
+        with pytest.raises(SMTPRecipientsRefused):
+            s.sendmail("a@x.example", ["b@y.example"], "x")
+        s.quit()
+    wait_done(server)
+    assert b"DATA" not in server.wire.upper()
+
+
+def test_empty_recipient_list_is_a_value_error_before_anything():
+    with well_behaved() as server:
+        s = client(server)
+        with pytest.raises(ValueError, match="at least one recipient"):
+            s.sendmail("a@x.example", [], "x")
+        s.quit()
+    wait_done(server)
+    assert server.wire == b"quit\r\n"
+
+
+# -- 10. replies are reported, not lost --------------------------------------------------------
+
+
+def test_reply_sent_during_upload_is_reported():
+    def script(peer):
+        greet(peer, ehlo=b"250 ok\r\n")
+        peer.readline()
+        peer.send(b"250 ok\r\n")
+        peer.readline()
+        peer.send(b"250 ok\r\n")
+        peer.readline()
+        peer.send(b"354 go\r\n")
+        peer.sock.recv(1000)
+        peer.send(b"552 5.3.4 message too big for me\r\n")
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], b"x" * 10_000_000)
+        assert info.value.smtp_code == 552
+        assert b"too big" in info.value.smtp_error
+        assert s.sock is None
+    wait_done(server)
+
+
+def test_lmtp_reads_one_reply_per_recipient():
+    behaviour = SmtpBehaviour(lmtp=True, reject_data=False)
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        assert s.sendmail("a@x.example", ["b@y.example", "c@y.example"], "x") == {}
+        assert [r[:2] for r in s.lmtp_replies] == [("b@y.example", 250), ("c@y.example", 250)]
+        assert s.noop()[0] == 250  # no stale per-recipient reply left behind
+        s.quit()
+    wait_done(server)
+
+
+def test_lmtp_per_recipient_failure_is_in_the_refused_dict():
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        for reply in (b"250 hi\r\n", b"250 ok\r\n", b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.read_until(b"\r\n.\r\n")
+        peer.send(b"250 2.0.0 delivered\r\n452 4.2.2 mailbox full\r\n")
+        peer.readline()
+        peer.send(b"221 bye\r\n")
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        refused = s.sendmail("a@x.example", ["b@y.example", "c@y.example"], "x")
+        assert refused == {"c@y.example": (452, b"4.2.2 mailbox full")}
+        s.quit()
+    wait_done(server)
+
+
+def test_lmtp_over_a_unix_socket(tmp_path):
+    import socket
+
+    path = str(tmp_path / "lmtp.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(1)
+    behaviour = SmtpBehaviour(lmtp=True)
+
+    def serve():
+        conn, _ = listener.accept()
+        smtp_script(behaviour)(Peer(conn, bytearray()))
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with smtpshell.LMTP(path, local_hostname=NAME, timeout=5) as s:
+        assert s.sendmail("a@x.example", ["b@y.example"], "x") == {}
+    thread.join(10)
+    listener.close()
+    assert not thread.is_alive()
+    assert behaviour.messages == [b"x\r\n.\r\n"]
+
+
+# -- 11. credentials never appear ------------------------------------------------------------
+
+
+def test_credentials_never_appear_in_debug_output_transcripts_or_repr():
+    password = "s3cr3t-Pa55"
+    with well_behaved(auth=("LOGIN",), users={"alice": password}) as server:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            s = client(server)
+            s.set_debuglevel(2)
+            s.login("alice", password)
+            s.quit()
+    wait_done(server)
+    forms = [password, base64.b64encode(password.encode()).decode()]
+    rendered = [
+        err.getvalue(),
+        s.transcript.to_text(),
+        s.transcript.to_jsonl(),
+        repr(s),
+        repr(s.password),
+        repr(vars(s)),
+    ]
+    for text in rendered:
+        for form in forms:
+            assert form not in text
+    assert "<redacted>" in s.transcript.to_text()
+    assert password in s.transcript.to_text(reveal=True) or forms[1] in s.transcript.to_text(
+        reveal=True
+    )
+
+
+def test_hand_typed_auth_is_redacted_too():
+    with well_behaved(auth=("PLAIN",)) as server:
+        s = client(server)
+        s.ehlo()
+        payload = base64.b64encode(b"\0alice\0wonderland").decode()
+        assert s.docmd("AUTH", f"PLAIN {payload}")[0] == 235
+        s.quit()
+    wait_done(server)
+    text = s.transcript.to_text()
+    assert payload not in text
+    assert "C: AUTH PLAIN <redacted>" in text
+
+
+def test_authentication_error_message_has_no_password():
+    with well_behaved(auth=("PLAIN",)) as server:
+        s = client(server)
+        with pytest.raises(SMTPAuthenticationError) as info:
+            s.login("alice", "hunter2")
+        s.quit()
+    wait_done(server)
+    assert "hunter2" not in str(info.value)
+    assert base64.b64encode(b"\0alice\0hunter2") not in repr(info.value).encode()

@@ -1,0 +1,77 @@
+"""Import hygiene, layering and the README's promises."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CORE = [
+    "smtpshell/__init__.py",
+    "smtpshell/client.py",
+    "smtpshell/auth.py",
+    "smtpshell/errors.py",
+    "smtpshell/transcript.py",
+    "smtpshell/protocol",
+]
+FACES = (
+    "textual",
+    "prompt_toolkit",
+    "aiosmtpd",
+    "smtpshell.server",
+    "smtpshell.repl",
+    "smtpshell.tui",
+    "smtpshell.shell",
+)
+
+
+def test_import_smtpshell_pulls_in_no_ui_and_no_server():
+    code = (
+        "import sys, smtpshell; "
+        f"bad = [m for m in sys.modules if m.startswith({FACES!r})]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def core_files():
+    for entry in CORE:
+        path = ROOT / entry
+        yield from (sorted(path.rglob("*.py")) if path.is_dir() else [path])
+
+
+def test_core_modules_never_import_faces_statically():
+    for path in core_files():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(FACES), f"{path.name} imports {name}"
+
+
+def readme_command(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    after = text.split(f"<!-- {marker} -->", 1)[1]
+    block = after.split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.strip()
+
+
+def test_ci_runs_the_readme_test_command():
+    command = readme_command("test-command")
+    assert "pytest" in command
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "test-command" in script  # .ci/run extracts and runs exactly this block
+
+
+def test_readme_run_command_names_a_real_entry_point():
+    command = readme_command("run-command")
+    assert "python3 -m smtpshell" in command or "smtpshell" in command
