@@ -252,6 +252,11 @@ class SMTP:
     # ------------------------------------------------------------------ session state
 
     @property
+    def expecting_auth_response(self) -> bool:
+        """True while the server waits for an answer to a 334 challenge (a secret line)."""
+        return self._auth_pending
+
+    @property
     def session(self) -> SessionState:
         """An immutable snapshot of the session, for prompts, status bars and inspectors."""
         return self._state
@@ -745,6 +750,14 @@ class SMTP:
             self._print_debug("data:", (code, msg))
         return (code, msg)
 
+    def send_payload(self, msg: str | bytes) -> tuple[int, bytes]:
+        """Send a message body after a ``354`` obtained by hand (``docmd("DATA")``).
+
+        The same normalisation, dot-stuffing and end-of-data marker as ``data()``; for
+        shells that step through DATA one command at a time.
+        """
+        return self._send_payload(encode_message(msg))
+
     def _send_payload(self, payload: bytes) -> tuple[int, bytes]:
         """Upload the stuffed message; a reply the server sends early is returned, not lost."""
         self._last_verb = "<data>"
@@ -1094,6 +1107,16 @@ class SMTP:
     def _after_close(self, reason: str) -> None:
         self.transcript.emit(Event(EventKind.CLOSE, detail={"text": reason}))
         self._update(connected=False, tls=False, tls_verified=None, in_data=False)
+
+    def abort(self) -> None:
+        """Break the connection from another thread: a call blocked in it fails promptly
+        with SMTPServerDisconnected.  For faces that cancel the command in flight."""
+        sock = self.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Close the connection (no QUIT; see quit())."""

@@ -735,3 +735,77 @@ def test_authentication_error_message_has_no_password():
     wait_done(server)
     assert "hunter2" not in str(info.value)
     assert base64.b64encode(b"\0alice\0hunter2") not in repr(info.value).encode()
+
+
+# -- faces' hooks: stepping through DATA by hand, cancelling from another thread -----------
+
+
+def test_send_payload_after_a_hand_typed_data():
+    behaviour = SmtpBehaviour()
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = client(server)
+        s.ehlo()
+        s.docmd("MAIL", "FROM:<a@x.example>")
+        s.docmd("RCPT", "TO:<b@y.example>")
+        assert s.docmd("DATA")[0] == 354
+        assert s.session.stage == "data"
+        assert s.send_payload(".hidden\nline\n")[0] == 250
+        assert s.session.stage == "ready"
+        s.quit()
+    wait_done(server)
+    assert behaviour.messages == [b"..hidden\r\nline\r\n.\r\n"]
+
+
+def test_abort_unblocks_a_waiting_call():
+    release = threading.Event()
+
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        release.wait(10)  # never answers the NOOP until the test is over
+
+    with ScriptedServer(script) as server:
+        s = client(server, timeout=30)
+        started = threading.Event()
+        outcome = []
+
+        def call():
+            started.set()
+            try:
+                s.noop()
+            except SMTPServerDisconnected as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=call)
+        worker.start()
+        started.wait(5)
+        while s._replies_owed == 0 and worker.is_alive():  # the NOOP is on the wire
+            threading.Event().wait(0.001)
+        s.abort()
+        worker.join(10)
+        release.set()
+        assert not worker.is_alive()
+        assert outcome and isinstance(outcome[0], SMTPServerDisconnected)
+    wait_done(server)
+
+
+def test_expecting_auth_response_marks_the_secret_line():
+    def script(peer):
+        greet(peer)
+        peer.readline()
+        peer.send(b"334 VXNlcm5hbWU6\r\n")
+        peer.readline()
+        peer.send(b"535 no\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = client(server)
+        s.ehlo()
+        assert not s.expecting_auth_response
+        assert s.docmd("AUTH", "LOGIN")[0] == 334
+        assert s.expecting_auth_response
+        assert s.docmd("c2VjcmV0")[0] == 535
+        assert not s.expecting_auth_response
+        s.close()
+    wait_done(server)
+    assert "c2VjcmV0" not in s.transcript.to_text()
