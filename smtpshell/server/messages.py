@@ -9,8 +9,6 @@ the caller's thread (readers), hence the condition variable.
 from __future__ import annotations
 
 import datetime
-import email.errors
-import email.header
 import email.parser
 import email.policy
 import logging
@@ -48,14 +46,14 @@ class ReceivedMessage:
     @property
     def subject(self) -> str:
         """The decoded Subject header, or "" when there is none (or it cannot be parsed)."""
-        parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
-        raw = parser.parsebytes(self.data).get("Subject")
-        if raw is None:
-            return ""
+        # SMTPUTF8 mail carries raw UTF-8 headers; others use RFC 2047 words: handle both.
+        head = self.data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
         try:
-            return str(email.header.make_header(email.header.decode_header(raw)))
-        except (ValueError, LookupError, email.errors.HeaderParseError):
-            return str(raw)
+            parsed = email.parser.HeaderParser(policy=email.policy.default).parsestr(head)
+            subject = parsed.get("Subject")
+        except Exception:  # a practice server sees deliberately broken mail; never fail here
+            return ""
+        return "" if subject is None else " ".join(str(subject).split())
 
     def summary(self) -> str:
         """One line for the console: from, to, size, subject."""

@@ -25,6 +25,8 @@ BY_VERB_AND_CODE: dict[tuple[str, int], str] = {
     ("VRFY", 250): "2.1.5",
     ("EXPN", 250): "2.1.5",
     ("RCPT", 550): "5.1.1",  # bad destination mailbox address
+    ("VRFY", 550): "5.1.1",
+    ("EXPN", 550): "5.1.1",
     ("RCPT", 450): "4.2.1",  # mailbox disabled, not accepting messages (for now)
     ("MAIL", 552): "5.3.4",  # message too big for system
     ("DATA", 552): "5.3.4",
