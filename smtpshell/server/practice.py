@@ -219,9 +219,9 @@ class PracticeServer:
         sockets: dict[str, socket.socket] = {}
         try:
             sockets["smtp"] = _bind_tcp(self.host, self.port)
-            self.port = sockets["smtp"].getsockname()[1]
+            self.host, self.port = sockets["smtp"].getsockname()[:2]
             if self.tls_port is not None:
-                sockets["tls"] = _bind_tcp(self.host, self.tls_port)
+                sockets["tls"] = _bind_tcp(self.host, self.tls_port)  # same address family
                 self.tls_port = sockets["tls"].getsockname()[1]
             if self.lmtp_socket:
                 sockets["lmtp"] = _bind_unix(self.lmtp_socket)
