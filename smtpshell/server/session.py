@@ -9,6 +9,8 @@ and the deliberate faults of :class:`~smtpshell.server.faults.Faults`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -158,9 +160,6 @@ class PracticeSMTP(SMTP):
         return None if not isinstance(answer, bytes) else answer
 
     async def _decode_b64(self, text: str) -> bytes | None:
-        import base64
-        import binascii
-
         try:
             return base64.b64decode(text, validate=True)
         except binascii.Error:

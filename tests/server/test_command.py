@@ -198,13 +198,3 @@ def test_busy_port_exits_1(serve: Callable[..., ServeProcess], server: PracticeS
     process = serve("--port", str(server.port))
     assert process.proc.wait(timeout=15) == 1
     assert "cannot start" in process.stderr()
-
-
-def test_configure_does_not_import_aiosmtpd() -> None:
-    code = (
-        "import argparse, sys\n"
-        "from smtpshell.server import command\n"
-        "command.configure(argparse.ArgumentParser())\n"
-        "assert 'aiosmtpd' not in sys.modules, 'configure() imported aiosmtpd'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
