@@ -36,7 +36,7 @@ from smtpshell.errors import (
     SMTPTimeoutError,
     SMTPTLSError,
 )
-from smtpshell.protocol import CRLF, bCRLF, quoteaddr, quotedata
+from smtpshell.protocol import CRLF, bCRLF, dsn_mail_options, dsn_rcpt_options, quoteaddr, quotedata
 from smtpshell.transcript import Event, EventKind, Transcript
 
 __version__ = "0.1.0"
@@ -73,6 +73,8 @@ __all__ = [
     "Transcript",
     "bCRLF",
     "default_context",
+    "dsn_mail_options",
+    "dsn_rcpt_options",
     "quoteaddr",
     "quotedata",
     "unverified_context",

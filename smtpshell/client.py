@@ -21,6 +21,7 @@ import socket
 import ssl
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -135,7 +136,43 @@ class SessionState:
         return "ready" if self.greeted else "connected"
 
 
-def _path_argument(line: str, keyword: str) -> str:
+#: Size of a BDAT chunk: big enough that headers are noise, small enough to stay streamed.
+BDAT_CHUNK_SIZE = 1 << 20
+
+
+def _bdat_chunks(payload: bytes) -> Iterable[tuple[str, bytes]]:
+    """``("BDAT n [LAST]", chunk)`` pairs; an empty message is a single ``BDAT 0 LAST``."""
+    view = memoryview(payload)
+    total = len(payload)
+    start = 0
+    while True:
+        stop = min(start + BDAT_CHUNK_SIZE, total)
+        last = " LAST" if stop == total else ""
+        yield f"BDAT {stop - start}{last}", bytes(view[start:stop])
+        if last:
+            return
+        start = stop
+
+
+def _first_of_each(recipients: Sequence[str], paths: Sequence[str]) -> list[str]:
+    """Recipients with duplicates (by the path actually sent) dropped, first spelling kept."""
+    seen: set[str] = set()
+    unique = []
+    for each, path in zip(recipients, paths, strict=True):
+        if path not in seen:
+            seen.add(path)
+            unique.append(each)
+    return unique
+
+
+def _binary_payload(msg: str | bytes) -> bytes:
+    """BODY=BINARYMIME content goes as is: no line-ending changes (RFC 3030 §3)."""
+    if isinstance(msg, str):
+        raise TypeError("a BODY=BINARYMIME message must be bytes")
+    return bytes(msg)
+
+
+def _path_argument(line: str) -> str:
     """The address of a MAIL FROM:/RCPT TO: line, as typed (angle brackets dropped)."""
     _, _, rest = line.partition(":")
     path = rest.strip().split(" ", 1)[0] if rest.strip() else ""
@@ -173,8 +210,15 @@ class SMTP:
         *,
         transcript: Transcript | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        pipelining: bool = False,
+        chunking: bool = False,
     ):
         self._host = host
+        #: Opt-in (RFC 2920): sendmail() sends MAIL, RCPTs and DATA/BDAT in one batch when
+        #: the server advertises PIPELINING.  Off by default: the wire stays smtplib's.
+        self.pipelining = pipelining
+        #: Opt-in (RFC 3030): sendmail() uses BDAT instead of DATA when CHUNKING is offered.
+        self.chunking = chunking
         self.timeout = timeout
         self.esmtp_features: dict[str, str] = {}
         self.command_encoding = "ascii"
@@ -186,10 +230,9 @@ class SMTP:
         self._eof = False
         self._io_timeout: float | None = None
         self._sock_timeout: float | None = None
-        self._last_verb: str | None = None
-        self._last_line = ""
+        #: Commands sent whose replies are still to be read: (verb, line shown).
+        self._awaiting: deque[tuple[str, str]] = deque()
         self._auth_pending = False
-        self._replies_owed = 0
         self._sent_at: float | None = None
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
@@ -277,8 +320,7 @@ class SMTP:
         self._rbuf = bytearray()
         self._eof = False
         self._auth_pending = False
-        self._replies_owed = 0
-        self._last_verb = None
+        self._awaiting.clear()
         self._tls_info = None
         self._state = SessionState()
 
@@ -421,11 +463,13 @@ class SMTP:
             self.sock.settimeout(value)
             self._sock_timeout = value
 
-    def _write(self, data: bytes, *, redacted: bytes | None = None, shown: Any = None) -> None:
+    def _write(
+        self, data: bytes, *, redacted: bytes | None = None, shown: Any = None, emit: bool = True
+    ) -> None:
         """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr)."""
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
-        if self.debuglevel > 0:
+        if self.debuglevel > 0 and emit:
             printable = shown if shown is not None else data
             if redacted is not None:
                 printable = (
@@ -444,7 +488,8 @@ class SMTP:
             self.close()
             raise SMTPServerDisconnected("Server not connected") from exc
         self._sent_at = time.monotonic()
-        self.transcript.emit(Event(EventKind.SENT, data, redacted=redacted))
+        if emit:
+            self.transcript.emit(Event(EventKind.SENT, data, redacted=redacted))
 
     def send(self, s: str | bytes) -> None:
         """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
@@ -475,9 +520,32 @@ class SMTP:
         verb = _AUTH_RESPONSE if self._auth_pending else line.split(" ", 1)[0].upper()
         self._ensure_in_step()
         self._write(data, redacted=redacted, shown=line + CRLF)
-        self._last_verb = verb
-        self._last_line = line if redacted is None else ""
-        self._replies_owed += 1
+        self._awaiting.append((verb, line if redacted is None else verb))
+
+    def _put_batch(self, lines: Sequence[str], tail: bytes = b"", tail_verb: str = "") -> None:
+        """Several commands (and optionally BDAT data) in one write: RFC 2920 pipelining.
+
+        One write, not one per command: with Nagle's algorithm, a second small write would
+        wait for the first one's ACK and cost the round trip pipelining exists to save.
+        """
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        encoded = []
+        for line in lines:
+            line = format_command(line)
+            encoded.append((line, encode_line(line + CRLF, self.command_encoding)))
+        self._ensure_in_step()
+        if self.debuglevel > 0:
+            for line, _ in encoded:
+                self._print_debug("send:", repr(line + CRLF))
+        self._write(b"".join(data for _, data in encoded) + tail, emit=False)
+        for line, data in encoded:
+            self.transcript.emit(Event(EventKind.SENT, data, detail={"pipelined": True}))
+            self._awaiting.append((line.split(" ", 1)[0].upper(), line))
+        if tail:
+            self.transcript.emit(Event(EventKind.SENT, tail))
+            if tail_verb:
+                self._awaiting.append((tail_verb, tail_verb))
 
     # ------------------------------------------------------------------ reading
 
@@ -514,7 +582,7 @@ class SMTP:
 
     def _ensure_in_step(self) -> None:
         """Before a command: bytes that arrived while no reply was owed mean desync."""
-        if self._replies_owed > 0 or not self._readable_now():
+        if self._awaiting or not self._readable_now():
             return
         stale = bytes(self._rbuf)
         self._rbuf.clear()
@@ -596,15 +664,20 @@ class SMTP:
                 self.transcript.emit(Event(EventKind.RECEIVED, line))
                 continue
             latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
+            verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
             self.transcript.emit(
                 Event(
                     EventKind.RECEIVED,
                     line,
-                    detail={"code": reply.code, "final": True, "latency": latency},
+                    detail={
+                        "code": reply.code,
+                        "final": True,
+                        "latency": latency,
+                        "command": command,
+                    },
                 )
             )
-            self._replies_owed = max(0, self._replies_owed - 1)
-            self._after_reply(reply, latency)
+            self._after_reply(reply, latency, verb, command)
             return reply
 
     def getreply(self) -> tuple[int, bytes]:
@@ -614,9 +687,9 @@ class SMTP:
             self._print_debug(f"reply: retcode ({reply.code}); Msg: {reply.message!a}")
         return reply.as_tuple()
 
-    def _after_reply(self, reply: Reply, latency: float | None) -> None:
+    def _after_reply(self, reply: Reply, latency: float | None, verb: str, command: str) -> None:
         """Track the session from each reply, whichever method or raw command caused it."""
-        code, verb = reply.code, self._last_verb
+        code = reply.code
         self._auth_pending = code == 334 and verb in ("AUTH", _AUTH_RESPONSE)
         changes: dict[str, Any] = {"last_code": code, "last_latency": latency}
         positive = 200 <= code < 300
@@ -629,13 +702,13 @@ class SMTP:
             changes["authenticated_as"] = getattr(self, "user", None) or "(unknown)"
         elif verb == "MAIL" and code == 250:
             self._state = _session_reset(self._state)
-            changes["mail_from"] = _path_argument(self._last_line, "FROM:")
+            changes["mail_from"] = _path_argument(command)
         elif verb == "RCPT" and code in (250, 251):
-            recipient = _path_argument(self._last_line, "TO:")
+            recipient = _path_argument(command)
             changes["recipients"] = (*self._state.recipients, recipient)
         elif verb == "DATA" and code == 354:
             changes["in_data"] = True
-        elif verb == "<data>":
+        elif verb == "<data>" or (verb == "BDAT" and command.upper().endswith(" LAST")):
             self._state = _session_reset(self._state)
         self._update(**changes)
         if code == 421:
@@ -709,6 +782,10 @@ class SMTP:
 
     def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
         """MAIL FROM.  SMTPNotSupportedError if SMTPUTF8 is needed but not offered."""
+        self.putcmd("mail", self._mail_args(sender, options))
+        return self.getreply()
+
+    def _mail_args(self, sender: str, options: Sequence[str]) -> str:
         options = self._check_options(options, "mail option")
         path = envelope_address(sender)
         wants_utf8 = any(x.lower() == "smtputf8" for x in options)
@@ -721,19 +798,21 @@ class SMTP:
                     raise SMTPNotSupportedError("SMTPUTF8 not supported by server")
             optionlist = " " + " ".join(options)
         self._check_address_encoding(sender, wants_utf8 and self.does_esmtp)
-        self.putcmd("mail", f"FROM:{path}{optionlist}")
-        return self.getreply()
+        return f"FROM:{path}{optionlist}"
 
     def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
         """RCPT TO for one recipient."""
+        self.putcmd("rcpt", self._rcpt_args(recip, options))
+        return self.getreply()
+
+    def _rcpt_args(self, recip: str, options: Sequence[str]) -> str:
         options = self._check_options(options, "rcpt option")
         path = envelope_address(recip)
         self._check_address_encoding(recip, False)
         optionlist = ""
         if options and self.does_esmtp:
             optionlist = " " + " ".join(options)
-        self.putcmd("rcpt", f"TO:{path}{optionlist}")
-        return self.getreply()
+        return f"TO:{path}{optionlist}"
 
     def data(self, msg: str | bytes) -> tuple[int, bytes]:
         """DATA and the message.  Line endings are normalised and leading dots doubled for
@@ -760,8 +839,7 @@ class SMTP:
 
     def _send_payload(self, payload: bytes) -> tuple[int, bytes]:
         """Upload the stuffed message; a reply the server sends early is returned, not lost."""
-        self._last_verb = "<data>"
-        self._replies_owed += 1
+        self._awaiting.append(("<data>", "<data>"))
         if len(payload) <= CHUNK_SIZE:
             chunks: Iterable[bytes] = (b"".join(dot_stuffed_chunks(payload)),)
         else:
@@ -860,11 +938,21 @@ class SMTP:
                 ) from None
             try:
                 answer = authobject(challenge)
+            except ValueError as exc:  # the mechanism refuses what the server sent
+                cancel_code, _ = self._cancel_auth()
+                raise SMTPAuthenticationError(
+                    cancel_code, f"{exc}; exchange cancelled".encode()
+                ) from None
             except BaseException:
                 self._cancel_auth()
                 raise
             (code, resp) = self.docmd(sasl.encode_response(answer or ""))
         if code == 235:
+            if isinstance(authobject, sasl.ScramClient) and not authobject.verified:
+                # RFC 5802 §5: success without the server's proof proves nothing.
+                raise SMTPAuthenticationError(
+                    code, b"server accepted SCRAM without proving it knows the password"
+                )
             return (code, resp)
         raise SMTPAuthenticationError(code, resp)
 
@@ -884,19 +972,42 @@ class SMTP:
             return self.user
         return self.password
 
-    def login(self, user: str, password: str, *, initial_response_ok: bool = True):
-        """Authenticate with the best of CRAM-MD5, PLAIN, LOGIN that the server offers.
+    def scram_authobject(self, mechanism: str = "SCRAM-SHA-256") -> sasl.ScramClient:
+        """A fresh SCRAM exchange for ``self.user`` / ``self.password``."""
+        hash_name = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-1": "sha1"}[mechanism.upper()]
+        return sasl.ScramClient(hash_name, self.user, self.password)
 
+    def _authobject(self, mechanism: str) -> Callable[..., str | bytes | None]:
+        if mechanism.startswith("SCRAM-"):
+            return self.scram_authobject(mechanism)
+        return getattr(self, "auth_" + mechanism.lower().replace("-", "_"))
+
+    def login(
+        self,
+        user: str,
+        password: str,
+        *,
+        initial_response_ok: bool = True,
+        mechanisms: Sequence[str] | None = None,
+    ):
+        """Authenticate with the best mechanism the server offers.
+
+        smtplib's preference (CRAM-MD5, PLAIN, LOGIN) unless ``mechanisms`` names others, in
+        order, from ``auth.PASSWORD_MECHANISMS`` (SCRAM-SHA-256 and SCRAM-SHA-1 too).
         A rejection ends the attempt: the password is not offered again through a weaker
         mechanism.  Only a 504 (mechanism not supported) moves on to the next one.
         """
+        preference = tuple(m.upper() for m in (mechanisms or sasl.LOGIN_PREFERENCE))
+        unknown = [m for m in preference if m not in sasl.PASSWORD_MECHANISMS]
+        if unknown:
+            raise ValueError(f"login() cannot run {', '.join(unknown)}")
         if not isinstance(user, str) or not isinstance(password, str):
             raise TypeError("user and password must be str")
         self.ehlo_or_helo_if_needed()
         if not self.has_extn("auth"):
             raise SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
         advertised = [m.upper() for m in self.esmtp_features["auth"].split()]
-        authlist = [m for m in sasl.LOGIN_PREFERENCE if m in advertised]
+        authlist = [m for m in preference if m in advertised]
         if not authlist:
             raise SMTPException("No suitable authentication method found.")
         self.user, self.password = user, sasl.Secret(password)
@@ -905,10 +1016,11 @@ class SMTP:
             self.transcript.note(
                 f"AUTH {authmethod} as {user!r} (password hidden)", mechanism=authmethod, user=user
             )
-            method_name = "auth_" + authmethod.lower().replace("-", "_")
             try:
                 return self.auth(
-                    authmethod, getattr(self, method_name), initial_response_ok=initial_response_ok
+                    authmethod,
+                    self._authobject(authmethod),
+                    initial_response_ok=initial_response_ok,
                 )
             except SMTPAuthenticationError as exc:
                 last_exception = exc
@@ -916,6 +1028,39 @@ class SMTP:
                     raise
         assert last_exception is not None
         raise last_exception
+
+    def login_oauth2(
+        self, user: str, token: str, *, mechanism: str | None = None
+    ) -> tuple[int, bytes]:
+        """Authenticate with an OAuth 2.0 bearer token (OAUTHBEARER, RFC 7628, or XOAUTH2).
+
+        Without ``mechanism``, OAUTHBEARER is preferred when both are offered.  Getting the
+        token is the caller's business; it is a secret like a password.
+        """
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("auth"):
+            raise SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+        advertised = [m.upper() for m in self.esmtp_features["auth"].split()]
+        choices = [mechanism.upper()] if mechanism else list(sasl.TOKEN_MECHANISMS)
+        chosen = next((m for m in choices if m in advertised), None)
+        if chosen is None:
+            raise SMTPException(f"server offers none of {', '.join(choices)}")
+        self.user, secret = user, sasl.Secret(token)
+        host = self._state.host if not self._state.host.startswith("/") else ""
+        if chosen == "OAUTHBEARER":
+            first = sasl.oauthbearer_response(user, secret, host, self._state.port)
+            error_answer = "\x01"  # RFC 7628 §3.2.3: acknowledge the error, then 535 follows
+        else:
+            first = sasl.xoauth2_response(user, secret)
+            error_answer = ""
+
+        def authobject(challenge: bytes | None = None) -> str:
+            return first if challenge is None else error_answer
+
+        self.transcript.note(
+            f"AUTH {chosen} as {user!r} (token hidden)", mechanism=chosen, user=user
+        )
+        return self.auth(chosen, authobject)
 
     # ------------------------------------------------------------------ STARTTLS
 
@@ -989,7 +1134,8 @@ class SMTP:
         paths = [envelope_address(r) for r in recipients]
         mail_options = self._check_options(mail_options, "mail option")
         rcpt_options = self._check_options(rcpt_options, "rcpt option")
-        payload = encode_message(msg)
+        binary = any(o.upper() == "BODY=BINARYMIME" for o in mail_options)
+        payload = _binary_payload(msg) if binary else encode_message(msg)
         self.ehlo_or_helo_if_needed()
         esmtp_opts = []
         if self.does_esmtp:
@@ -1000,19 +1146,24 @@ class SMTP:
         utf8 = self.does_esmtp and any(o.lower() == "smtputf8" for o in mail_options)
         for address in (from_addr, *recipients):
             self._check_address_encoding(address, utf8)
-        (code, resp) = self.mail(from_addr, esmtp_opts)
-        if code != 250:
-            if code != 421:
-                self._rset()
-            raise SMTPSenderRefused(code, resp, from_addr)
+        use_bdat = self._use_chunking(binary)
+        unique = _first_of_each(recipients, paths)
+        if self.pipelining and self.does_esmtp and self.has_extn("pipelining"):
+            mail_reply, rcpt_replies, first = self._pipelined_envelope(
+                from_addr, esmtp_opts, unique, rcpt_options, payload, use_bdat
+            )
+        else:
+            mail_reply, rcpt_replies, first = self.mail(from_addr, esmtp_opts), [], None
+        if mail_reply[0] != 250:
+            self._finish_refused(first, mail_reply[0])
+            raise SMTPSenderRefused(mail_reply[0], mail_reply[1], from_addr)
         senderrs: dict[str, tuple[int, bytes]] = {}
         accepted: list[str] = []
-        seen: set[str] = set()
-        for each, path in zip(recipients, paths, strict=True):
-            if path in seen:
-                continue
-            seen.add(path)
-            (code, resp) = self.rcpt(each, rcpt_options)
+        for index, each in enumerate(unique):
+            if first is None:
+                (code, resp) = self.rcpt(each, rcpt_options)
+            else:
+                (code, resp) = rcpt_replies[index]
             if code in (250, 251):
                 accepted.append(each)
             else:
@@ -1020,14 +1171,91 @@ class SMTP:
             if code == 421:
                 raise SMTPRecipientsRefused(senderrs)
         if not accepted:
-            self._rset()
+            self._finish_refused(first, 0)
             raise SMTPRecipientsRefused(senderrs)
-        (code, resp) = self._data_for(accepted, payload, senderrs)
+        if use_bdat:
+            (code, resp) = self._bdat(payload, first)
+        elif first is not None:
+            if first[0] != 354:
+                raise SMTPDataError(*first)
+            (code, resp) = self._send_payload(payload)
+        else:
+            (code, resp) = self._data_for(accepted, payload, senderrs)
         if code != 250:
             if self.sock is not None and code != 421:
                 self._rset()
             raise SMTPDataError(code, resp)
         return senderrs
+
+    def _use_chunking(self, binary: bool) -> bool:
+        available = self.chunking and self.does_esmtp and self.has_extn("chunking")
+        if binary and not (available and self.has_extn("binarymime")):
+            raise SMTPNotSupportedError(
+                "BODY=BINARYMIME needs chunking=True and a server that advertises CHUNKING "
+                "and BINARYMIME (RFC 3030)"
+            )
+        return available
+
+    def _pipelined_envelope(
+        self,
+        from_addr: str,
+        mail_options: Sequence[str],
+        recipients: Sequence[str],
+        rcpt_options: Sequence[str],
+        payload: bytes,
+        use_bdat: bool,
+    ) -> tuple[tuple[int, bytes], list[tuple[int, bytes]], tuple[int, bytes]]:
+        """MAIL, every RCPT and DATA (or the first BDAT chunk) in one write (RFC 2920 §3.1).
+
+        Returns the replies in command order: MAIL, each RCPT, then DATA's or BDAT's.
+        """
+        lines = ["mail " + self._mail_args(from_addr, mail_options)]
+        lines += ["rcpt " + self._rcpt_args(each, rcpt_options) for each in recipients]
+        tail = b""
+        if use_bdat:
+            header, chunk = next(_bdat_chunks(payload))
+            lines.append(header)
+            tail = chunk
+        else:
+            lines.append("data")
+        self._put_batch(lines, tail)
+        replies = [self._read_reply().as_tuple()]
+        if replies[0][0] == 421:
+            return replies[0], [], (421, b"")
+        for _ in recipients:
+            replies.append(self._read_reply().as_tuple())
+            if replies[-1][0] == 421:
+                padding = [(421, b"")] * (len(recipients) + 1 - len(replies))
+                return replies[0], replies[1:] + padding, (421, b"")
+        first = self._read_reply().as_tuple()
+        return replies[0], replies[1:], first
+
+    def _finish_refused(self, first: tuple[int, bytes] | None, code: int) -> None:
+        """After a refused MAIL or no accepted RCPT: close a pipelined DATA, then RSET."""
+        if self.sock is None or code == 421:
+            return
+        if first is not None and first[0] == 354:
+            # RFC 2920 §3.1: the server said go ahead anyway; send an empty message's end.
+            self._awaiting.append(("<data>", "<data>"))
+            self._write(b".\r\n")
+            self._read_reply()
+        self._rset()
+
+    def _bdat(self, payload: bytes, first: tuple[int, bytes] | None) -> tuple[int, bytes]:
+        """The message as BDAT chunks (RFC 3030): no dot-stuffing, no end-of-data marker."""
+        chunks = _bdat_chunks(payload)
+        if first is not None:
+            next(chunks)  # the pipelined batch already carried it
+            reply = first
+        else:
+            reply = (250, b"")
+        for header, chunk in chunks:
+            if reply[0] != 250:
+                return reply
+            self._awaiting.append(("BDAT", header))
+            self._write(format_command(header).encode("ascii") + b"\r\n" + chunk)
+            reply = self._read_reply().as_tuple()
+        return reply
 
     def _data_for(
         self, accepted: list[str], payload: bytes, senderrs: dict[str, tuple[int, bytes]]

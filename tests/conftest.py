@@ -1,11 +1,27 @@
-"""Shared fixtures: trustme certificates and scripted SMTP servers on loopback."""
+"""Shared fixtures: a private data directory, trustme certificates."""
 
 from __future__ import annotations
 
+import os
 import ssl
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Never touch the real home: certificates, history and lessons go to a temp dir."""
+    directory = tmp_path_factory.mktemp("smtpshell-data")
+    previous = os.environ.get("SMTPSHELL_DATA_DIR")
+    os.environ["SMTPSHELL_DATA_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        del os.environ["SMTPSHELL_DATA_DIR"]
+    else:
+        os.environ["SMTPSHELL_DATA_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -779,7 +779,7 @@ def test_abort_unblocks_a_waiting_call():
         worker = threading.Thread(target=call)
         worker.start()
         started.wait(5)
-        while s._replies_owed == 0 and worker.is_alive():  # the NOOP is on the wire
+        while not s._awaiting and worker.is_alive():  # the NOOP is on the wire
             threading.Event().wait(0.001)
         s.abort()
         worker.join(10)

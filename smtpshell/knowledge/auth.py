@@ -77,7 +77,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
         "One base64 line: 'user=' user ^A 'auth=Bearer ' token ^A ^A; on failure the server "
         "sends a 334 with a JSON error and expects an empty line.",
         False,
-        "planned",
+        "supported",
         "No password is sent, but the bearer token is a credential in its own right: use TLS.",
     ),
     Mechanism(
@@ -86,7 +86,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
         "OAuth 2.0 bearer token, standard format.",
         "One base64 line: GS2 header 'n,a=user,' ^A 'auth=Bearer ' token ^A ^A.",
         False,
-        "planned",
+        "supported",
         "The standardised successor of XOAUTH2; the token is a credential: use TLS.",
     ),
     Mechanism(
@@ -96,7 +96,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
         "client-first (user, nonce), server-first (salt, iterations), client-final (proof), "
         "server-final (server signature), each base64.",
         False,
-        "planned",
+        "supported",
         "The server proves it knows the password too; nothing replayable crosses the wire.",
     ),
     Mechanism(
@@ -105,7 +105,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
         "SCRAM with SHA-256.",
         "Same four-message exchange as SCRAM-SHA-1, with SHA-256.",
         False,
-        "planned",
+        "supported",
         "Preferred over SCRAM-SHA-1.",
     ),
     Mechanism(

@@ -16,6 +16,7 @@ from smtpshell.protocol.data import (
     quote_periods,
     quotedata,
 )
+from smtpshell.protocol.dsn import dsn_mail_options, dsn_rcpt_options, xtext
 from smtpshell.protocol.ehlo import parse_ehlo
 from smtpshell.protocol.replies import DEFAULT_LIMITS, Limits, Reply, ReplyAssembler, parse_reply
 
@@ -29,6 +30,8 @@ __all__ = [
     "bCRLF",
     "check_no_control",
     "dot_stuffed_chunks",
+    "dsn_mail_options",
+    "dsn_rcpt_options",
     "encode_line",
     "encode_message",
     "envelope_address",
@@ -40,4 +43,5 @@ __all__ = [
     "quote_periods",
     "quoteaddr",
     "quotedata",
+    "xtext",
 ]

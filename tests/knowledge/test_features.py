@@ -88,10 +88,10 @@ def test_describe_auth_marks_support():
     items = dict(info.items)
     assert list(items) == ["PLAIN", "LOGIN", "XOAUTH2", "GSSAPI", "FOO"]
     assert "supported by smtpshell" in items["PLAIN"] and "clear" in items["PLAIN"]
-    assert "planned" in items["XOAUTH2"]
+    assert "supported by smtpshell" in items["XOAUTH2"]
     assert "not supported" in items["GSSAPI"]
     assert "unknown mechanism" in items["FOO"]
-    assert info.interpretation.endswith("usable now: PLAIN LOGIN.")
+    assert info.interpretation.endswith("usable now: PLAIN LOGIN XOAUTH2.")
     assert info.parameters == ("AUTH",)
 
 
@@ -196,6 +196,7 @@ def test_command_lookup():
 
 def test_mechanism_lookup_and_split():
     assert mechanism("plain").supported
-    assert mechanism("scram-sha-256").support == "planned"
+    assert mechanism("scram-sha-256").support == "supported"
+    assert mechanism("gssapi").support == "unsupported"
     assert mechanism("NOPE") is None
     assert split_mechanisms("=PLAIN LOGIN plain") == ["PLAIN", "LOGIN"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -11,19 +10,6 @@ from pathlib import Path
 import pytest
 
 from smtpshell.server import PracticeServer
-
-
-@pytest.fixture(scope="session", autouse=True)
-def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Never touch the real home: the generated certificate goes to a temp dir (made once)."""
-    directory = tmp_path_factory.mktemp("smtpshell-data")
-    previous = os.environ.get("SMTPSHELL_DATA_DIR")
-    os.environ["SMTPSHELL_DATA_DIR"] = str(directory)
-    yield directory
-    if previous is None:
-        del os.environ["SMTPSHELL_DATA_DIR"]
-    else:
-        os.environ["SMTPSHELL_DATA_DIR"] = previous
 
 
 @pytest.fixture

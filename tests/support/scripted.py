@@ -59,6 +59,15 @@ class Peer:
         data, _, self._buffer = self._buffer.partition(marker)
         return data + marker
 
+    def read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            chunk = self._recv()
+            if not chunk:
+                break
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
     def read_to_eof(self) -> bytes:
         data = self._buffer
         self._buffer = b""
