@@ -522,8 +522,8 @@ class SMTP:
         self._write(data, redacted=redacted, shown=line + CRLF)
         self._awaiting.append((verb, line if redacted is None else verb))
 
-    def _put_batch(self, lines: Sequence[str], tail: bytes = b"", tail_verb: str = "") -> None:
-        """Several commands (and optionally BDAT data) in one write: RFC 2920 pipelining.
+    def _put_batch(self, lines: Sequence[str], tail: bytes = b"") -> None:
+        """Several commands (and the data of a final BDAT) in one write: RFC 2920 pipelining.
 
         One write, not one per command: with Nagle's algorithm, a second small write would
         wait for the first one's ACK and cost the round trip pipelining exists to save.
@@ -544,8 +544,6 @@ class SMTP:
             self._awaiting.append((line.split(" ", 1)[0].upper(), line))
         if tail:
             self.transcript.emit(Event(EventKind.SENT, tail))
-            if tail_verb:
-                self._awaiting.append((tail_verb, tail_verb))
 
     # ------------------------------------------------------------------ reading
 
