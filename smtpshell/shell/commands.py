@@ -1,0 +1,762 @@
+"""The built-in shell commands, registered once in :data:`REGISTRY`.
+
+Each handler takes the engine and the parsed invocation and returns a Result (or None for
+"nothing to say": the transcript already shows the exchange).  Handlers raise freely;
+the engine turns SMTP, OS and usage errors into one clear line.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import hashlib
+import os
+from pathlib import Path
+
+from smtpshell import auth as sasl
+from smtpshell.knowledge import (
+    command,
+    describe_feature,
+    explain,
+    extension,
+    mechanism,
+)
+from smtpshell.shell.engine import Engine
+from smtpshell.shell.exports import FORMATS, format_for_path, render_export
+from smtpshell.shell.registry import (
+    PREFIX,
+    Arg,
+    Completion,
+    Invocation,
+    Option,
+    Registry,
+    UsageError,
+)
+from smtpshell.shell.results import Level, Note, Result, Table, Text
+from smtpshell.shell.target import Security, parse_source, parse_target
+
+__all__ = ["CATEGORIES", "REGISTRY"]
+
+REGISTRY = Registry()
+command_ = REGISTRY.command
+
+#: Category -> heading, in the order /help and docs/commands.md list them.
+CATEGORIES = {
+    "session": "Connecting and greeting",
+    "auth": "Authentication",
+    "mail": "Sending mail",
+    "inspect": "Looking inside",
+    "transcript": "Transcript and history",
+    "shell": "The shell itself",
+}
+
+_ON_OFF = ("on", "off")
+
+
+def _on_off(value: str | None, current: bool) -> bool:
+    if value is None:
+        return not current
+    return value.lower() == "on"
+
+
+# --------------------------------------------------------------------------- session
+
+
+@command_(
+    "connect",
+    "Connect to a server (or the practice server), optionally with TLS",
+    "Open a new session, leaving the current one politely (QUIT).  TARGET is host[:port], "
+    "a URL (smtp://, smtps://, submission://, lmtp://, with ?starttls) or a Unix socket path "
+    "for LMTP; without it, the current target again, or the embedded practice server.  "
+    "--starttls sends EHLO, STARTTLS and EHLO again right away; --tls speaks TLS from the "
+    "first byte (port 465).  Certificates are verified unless --no-verify.",
+    "session",
+    args=(Arg("TARGET", "where to connect", Completion.TARGET, optional=True),),
+    options=(
+        Option("--starttls", "upgrade with STARTTLS right after connecting"),
+        Option("--tls", "implicit TLS from the first byte (port 465)"),
+        Option("--plain", "no TLS, even if the TARGET asks for it"),
+        Option("--no-verify", "accept any certificate (testing only; marked unverified)"),
+        Option("--helo", "the name EHLO/HELO send by default", value="NAME"),
+        Option("--source", "local address to connect from", value="HOST[:PORT]"),
+        Option("--lmtp", "speak LMTP (LHLO) instead of SMTP"),
+    ),
+    aliases=("open",),
+    examples=(
+        "/connect",
+        "/connect mail.example.com:587 --starttls",
+        "/connect smtps://smtp.example.com",
+        "/connect lmtp:/var/run/dovecot/lmtp",
+    ),
+)
+def _connect(engine: Engine, inv: Invocation) -> Result:
+    text = inv.arg("TARGET")
+    if text is None and engine.target is not None:
+        target = engine.target
+        if target.practice:
+            target = target.replace(host="", port=0)
+    else:
+        target = parse_target(text)
+    if inv.opt("starttls"):
+        target = target.replace(security=Security.STARTTLS)
+    if inv.opt("tls"):
+        target = target.replace(security=Security.TLS)
+    if inv.opt("plain"):
+        target = target.replace(security=Security.PLAIN)
+    if inv.opt("no_verify"):
+        target = target.replace(verify=False)
+    if inv.opt("helo"):
+        target = target.replace(helo=inv.opt("helo"))
+    if inv.opt("source"):
+        target = target.replace(source=parse_source(inv.opt("source")))
+    if inv.opt("lmtp"):
+        target = target.replace(lmtp=True)
+    if sum(bool(inv.opt(k)) for k in ("starttls", "tls", "plain")) > 1:
+        raise UsageError("choose one of --starttls, --tls, --plain")
+    return engine.connect(target)
+
+
+@command_(
+    "ehlo",
+    "EHLO: greet as an extended client and learn the server's extensions",
+    "Send EHLO (LHLO for LMTP) with NAME or the default name, as smtplib's ehlo() does, and "
+    "remember the extensions it advertises (for /features and completion).  Typing "
+    "'EHLO name' does the same with your exact spelling.",
+    "session",
+    args=(Arg("NAME", "the client's host name", optional=True),),
+    needs_connection=True,
+)
+def _ehlo(engine: Engine, inv: Invocation) -> Result:
+    client = engine.require_client()
+    code, _ = client.ehlo(inv.arg("NAME", ""))
+    engine.record("ehlo", *([inv.arg("NAME")] if inv.arg("NAME") else []))
+    if code == 250:
+        count = len(client.esmtp_features)
+        return Result([Note(f"{count} extensions advertised: /features explains them", Level.HINT)])
+    return Result()
+
+
+@command_(
+    "helo",
+    "HELO: greet as a plain (non-extended) client",
+    "Send HELO with NAME or the default name.  After HELO no extension may be used.",
+    "session",
+    args=(Arg("NAME", "the client's host name", optional=True),),
+    needs_connection=True,
+)
+def _helo(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().helo(inv.arg("NAME", ""))
+    engine.record("helo", *([inv.arg("NAME")] if inv.arg("NAME") else []))
+
+
+@command_(
+    "starttls",
+    "Upgrade the connection to TLS (RFC 3207) and show what was negotiated",
+    "Send STARTTLS (after EHLO, which is sent first if needed) and perform the TLS "
+    "handshake, verifying the certificate unless --no-verify.  The server forgets the EHLO: "
+    "send EHLO again.  /tls shows the certificate.",
+    "session",
+    options=(Option("--no-verify", "accept any certificate (testing only)"),),
+    needs_connection=True,
+)
+def _starttls(engine: Engine, inv: Invocation) -> Result:
+    return engine.starttls(verify=False if inv.opt("no_verify") else None)
+
+
+@command_(
+    "quit",
+    "QUIT: end the session politely (the shell stays open)",
+    "Send QUIT, read the 221 and close the connection.  /connect opens a new session; "
+    "/exit (or Ctrl-D) leaves smtpshell.",
+    "session",
+    needs_connection=True,
+)
+def _quit(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().quit()
+    engine.record("quit")
+
+
+@command_(
+    "close",
+    "Close the connection without QUIT",
+    "Drop the connection at once, as smtplib's close() does: no QUIT is sent.",
+    "session",
+)
+def _close(engine: Engine, inv: Invocation) -> Result:
+    if engine.client is None or not engine.connected:
+        return Result([Note("not connected", Level.INFO)])
+    engine.client.close()
+    engine.record("close")
+    return Result()
+
+
+# --------------------------------------------------------------------------- auth
+
+
+@command_(
+    "login",
+    "Log in with the best mechanism offered (password asked hidden)",
+    "Authenticate as USER with the strongest of CRAM-MD5, PLAIN, LOGIN that the server "
+    "offers, as smtplib's login() does.  Without PASSWORD it is asked for, hidden.  In "
+    "scripts give it inline or, better, as $VARIABLE (read from the environment).  The "
+    "password never appears in the transcript, the history or exports.",
+    "auth",
+    args=(
+        Arg("USER", "the account name"),
+        Arg("PASSWORD", "the password, or $VARIABLE", optional=True, secret=True),
+    ),
+    needs_connection=True,
+    examples=("/login demo", "/login ci-bot $SMTP_PASSWORD"),
+)
+def _login(engine: Engine, inv: Invocation) -> Result:
+    client = engine.require_client()
+    user = inv.arg("USER")
+    password = engine.secret(inv.arg("PASSWORD"), f"password for {user}: ", f"password for {user}")
+    result = _cleartext_warning(engine)
+    code, _ = client.login(user, password.value)
+    engine.record("login", user, password)
+    return result.add(f"authenticated as {user} ({code})", Level.OK)
+
+
+def _cleartext_warning(engine: Engine) -> Result:
+    status = engine.status()
+    if status.tls or status.practice:
+        return Result()
+    return Result(
+        [
+            Note(
+                "no TLS: PLAIN and LOGIN send the password readable by anyone on the path "
+                "(base64 is not encryption); /starttls first",
+                Level.WARN,
+            )
+        ]
+    )
+
+
+@command_(
+    "auth",
+    "AUTH with a chosen SASL mechanism (PLAIN, LOGIN, CRAM-MD5)",
+    "Run one AUTH exchange with MECHANISM, as smtplib's auth() does, answering each 334 "
+    "challenge for you.  --no-initial-response waits for the server's first challenge "
+    "instead of sending the credentials with the AUTH command, to show the whole dialogue.  "
+    "To type the exchange yourself, send 'AUTH LOGIN' as a plain line: each answer line is "
+    "then hidden and never stored.",
+    "auth",
+    args=(
+        Arg("MECHANISM", "a SASL mechanism the server offers", Completion.MECHANISM),
+        Arg("USER", "the account name"),
+        Arg("PASSWORD", "the password, or $VARIABLE", optional=True, secret=True),
+    ),
+    options=(Option("--no-initial-response", "let the server send the first challenge"),),
+    needs_connection=True,
+)
+def _auth(engine: Engine, inv: Invocation) -> Result:
+    client = engine.require_client()
+    name = inv.arg("MECHANISM").upper()
+    if name not in sasl.SUPPORTED_MECHANISMS:
+        info = mechanism(name)
+        why = f" ({info.support} in smtpshell)" if info else ""
+        usable = ", ".join(sasl.SUPPORTED_MECHANISMS)
+        raise UsageError(f"mechanism {name} is not supported{why}; use one of {usable}")
+    user = inv.arg("USER")
+    password = engine.secret(inv.arg("PASSWORD"), f"password for {user}: ", f"password for {user}")
+    result = _cleartext_warning(engine)
+    client.ehlo_or_helo_if_needed()
+    client.user, client.password = user, sasl.Secret(password.value)
+    method = getattr(client, "auth_" + name.lower().replace("-", "_"))
+    initial = not inv.opt("no_initial_response")
+    code, _ = client.auth(name, method, initial_response_ok=initial)
+    engine.record("login", user, password, comment=f"smtplib: s.auth({name!r}, ...) did this")
+    return result.add(f"authenticated as {user} with {name} ({code})", Level.OK)
+
+
+# --------------------------------------------------------------------------- mail
+
+
+@command_(
+    "send",
+    "Send a message: compose it here, or from an .eml file",
+    "One whole transaction, as smtplib's sendmail() does: MAIL, RCPT for each recipient, "
+    "DATA.  With --file, the file is the message (envelope taken from its headers when FROM "
+    "and TO are not given, as send_message() does).  Without --file, type the message and "
+    "end it with a lone '.'; if it does not start with headers, From/To/Subject/Date/"
+    "Message-ID are added.  To step through a transaction yourself, type MAIL FROM:, "
+    "RCPT TO: and DATA instead.",
+    "mail",
+    args=(
+        Arg("FROM", "the envelope sender", Completion.ADDRESS, optional=True),
+        Arg("TO", "envelope recipients", Completion.ADDRESS, optional=True, repeat=True),
+    ),
+    options=(
+        Option("--file", "send this RFC 5322 message file", value="PATH", complete=Completion.PATH),
+        Option("--subject", "subject of a composed message", value="TEXT"),
+        Option("--mail-option", "a MAIL FROM parameter (e.g. SMTPUTF8)", value="OPT", repeat=True),
+        Option(
+            "--rcpt-option", "a RCPT TO parameter (e.g. NOTIFY=FAILURE)", value="OPT", repeat=True
+        ),
+    ),
+    aliases=("sendmail",),
+    needs_connection=True,
+    examples=("/send me@example.com you@example.com", "/send --file message.eml"),
+)
+def _send(engine: Engine, inv: Invocation) -> Result:
+    client = engine.require_client()
+    from_addr, to_addrs = inv.arg("FROM"), inv.arg("TO", [])
+    mail_options, rcpt_options = inv.opt("mail_option", []), inv.opt("rcpt_option", [])
+    path = inv.opt("file")
+    if path is not None:
+        data = Path(path).expanduser().read_bytes()
+        if from_addr is None:
+            message = email.parser.BytesParser(policy=email.policy.default).parsebytes(data)
+            refused = client.send_message(
+                message, mail_options=mail_options, rcpt_options=rcpt_options
+            )
+            fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
+            count = len(email.utils.getaddresses(fields))
+            engine.record("send_message", f"<the message in {path}>")
+            return engine._sent(max(count, len(refused)), refused)
+        if not to_addrs:
+            raise UsageError("give at least one recipient after FROM")
+        return engine.sendmail(from_addr, to_addrs, data, mail_options, rcpt_options)
+    if from_addr is None or not to_addrs:
+        raise UsageError(f"usage: {PREFIX}send FROM TO... (or --file PATH)")
+    return engine.begin_compose(
+        from_addr,
+        to_addrs,
+        subject=inv.opt("subject"),
+        mail_options=mail_options,
+        rcpt_options=rcpt_options,
+    )
+
+
+@command_(
+    "verify",
+    "VRFY: ask whether a mailbox exists",
+    "Send VRFY for ADDRESS, as smtplib's verify() does.  Many servers answer 252 (cannot "
+    "verify, will try) so as not to leak which addresses exist.",
+    "mail",
+    args=(Arg("ADDRESS", "a user name or address", Completion.ADDRESS),),
+    aliases=("vrfy",),
+    needs_connection=True,
+)
+def _verify(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().verify(inv.arg("ADDRESS"))
+    engine.record("verify", inv.arg("ADDRESS"))
+
+
+@command_(
+    "expn",
+    "EXPN: ask for the members of a mailing list",
+    "Send EXPN for LIST, as smtplib's expn() does.  Usually disabled on public servers.",
+    "mail",
+    args=(Arg("LIST", "a mailing list name"),),
+    needs_connection=True,
+)
+def _expn(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().expn(inv.arg("LIST"))
+    engine.record("expn", inv.arg("LIST"))
+
+
+@command_(
+    "rset",
+    "RSET: abort the current transaction",
+    "Send RSET: the sender, recipients and data so far are forgotten; the session stays.",
+    "mail",
+    needs_connection=True,
+)
+def _rset(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().rset()
+    engine.record("rset")
+
+
+@command_(
+    "noop",
+    "NOOP: do nothing, see that the server answers",
+    "Send NOOP.  Useful to keep a session alive or to measure the server's latency.",
+    "mail",
+    needs_connection=True,
+)
+def _noop(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().noop()
+    engine.record("noop")
+
+
+@command_(
+    "raw",
+    "Send bytes exactly as given -- UNSAFE, for testing servers on purpose",
+    "With TEXT, send it once; without, toggle raw mode, in which every plain line is sent "
+    "raw.  Nothing is added or checked: no CRLF unless you write \\r\\n (escapes: \\r \\n "
+    "\\t \\0 \\\\ \\xHH), bare LF, NUL, pipelined commands, anything.  A reply is read when "
+    "the bytes end in a line feed (--read / --no-read override); /reply reads one later.  "
+    "The session state shown may not follow what raw bytes did.",
+    "mail",
+    args=(Arg("TEXT", "the bytes, with escapes", optional=True, rest=True),),
+    options=(
+        Option("--read", "read one reply after sending"),
+        Option("--no-read", "do not read a reply"),
+    ),
+    needs_connection=False,
+    examples=("/raw MAIL FROM:<a@example.com>\\n", "/raw NOOP\\r\\nNOOP\\r\\n"),
+)
+def _raw(engine: Engine, inv: Invocation) -> Result:
+    text = inv.arg("TEXT")
+    if text is None:
+        engine.raw_mode = not engine.raw_mode
+        if engine.raw_mode:
+            return Result(
+                [
+                    Note(
+                        "raw mode ON (unsafe): plain lines are sent exactly as typed, with "
+                        "escapes and WITHOUT a line ending -- end them with \\r\\n; /raw again "
+                        "to leave",
+                        Level.WARN,
+                    )
+                ]
+            )
+        return Result([Note("raw mode off", Level.INFO)])
+    read = True if inv.opt("read") else False if inv.opt("no_read") else None
+    return engine.send_raw(text, read)
+
+
+@command_(
+    "reply",
+    "Read one reply from the server (after /raw or pipelining)",
+    "Wait for one complete reply and show it.  Blocks until it arrives (Ctrl-C cancels, "
+    "which closes the connection).",
+    "mail",
+    needs_connection=True,
+)
+def _reply(engine: Engine, inv: Invocation) -> None:
+    engine.require_client().getreply()
+    engine.record("getreply")
+
+
+# --------------------------------------------------------------------------- inspect
+
+
+@command_(
+    "features",
+    "The extensions the server advertised, explained",
+    "Each EHLO keyword with its parameters, what it means and its RFC.  Send EHLO first.",
+    "inspect",
+    aliases=("extensions",),
+)
+def _features(engine: Engine, inv: Invocation) -> Result:
+    client = engine.client
+    if client is None or not client.does_esmtp:
+        return Result([Note("no EHLO answer yet: send EHLO first", Level.HINT)])
+    rows = []
+    for keyword, params in client.esmtp_features.items():
+        info = describe_feature(keyword, params)
+        rows.append((info.keyword, info.params, info.interpretation or info.summary, info.rfc))
+    return Result(
+        [Table("Advertised extensions", tuple(rows), ("keyword", "params", "meaning", "source"))]
+    )
+
+
+@command_(
+    "tls",
+    "The TLS session and the server's certificate",
+    "Protocol version, cipher, whether the certificate was verified, and the certificate's "
+    "subject, issuer, validity, names and SHA-256 fingerprint.",
+    "inspect",
+)
+def _tls(engine: Engine, inv: Invocation) -> Result:
+    client = engine.client
+    info = client.tls_info() if client is not None else None
+    if info is None:
+        return Result([Note("no TLS on this connection: /starttls or /connect --tls", Level.HINT)])
+    verified = info.get("verified")
+    rows: list[tuple[str, str]] = [
+        ("version", str(info.get("version"))),
+        ("cipher", f"{info.get('cipher')} ({info.get('bits')} bits)"),
+        ("verified", "yes" if verified else "NO: any certificate was accepted"),
+        ("host name checked", "yes" if info.get("hostname_checked") else "no"),
+        ("server name (SNI)", str(info.get("server_hostname"))),
+    ]
+    rows += _certificate_rows(info.get("peer_cert"), info.get("peer_cert_der"))
+    return Result([Table("TLS", tuple(rows))])
+
+
+def _name(entries: object) -> str:
+    parts = []
+    for rdn in entries or ():  # type: ignore[union-attr]
+        for key, value in rdn:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def _certificate_rows(cert: dict | None, der: bytes | None) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    if cert:
+        rows.append(("subject", _name(cert.get("subject"))))
+        rows.append(("issuer", _name(cert.get("issuer"))))
+        rows.append(("valid", f"{cert.get('notBefore')} to {cert.get('notAfter')}"))
+        names = ", ".join(f"{k}:{v}" for k, v in cert.get("subjectAltName", ()))
+        rows.append(("names", names or "-"))
+    elif der:
+        rows += _unverified_certificate_rows(der)
+    if der:
+        rows.append(("sha256", hashlib.sha256(der).hexdigest()))
+    return rows
+
+
+def _unverified_certificate_rows(der: bytes) -> list[tuple[str, str]]:
+    """An unverified peer's certificate, decoded for display only (trust nothing in it)."""
+    try:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+        rows = [
+            ("subject", cert.subject.rfc4514_string()),
+            ("issuer", cert.issuer.rfc4514_string()),
+            ("valid", f"{cert.not_valid_before_utc} to {cert.not_valid_after_utc}"),
+        ]
+    except Exception:  # display only: a broken certificate is shown by its hash
+        return [("certificate", "could not be decoded")]
+    return rows
+
+
+@command_(
+    "explain",
+    "Explain a reply code (the last reply when none is given)",
+    "The long explanation of CODE with its RFC; with TEXT (or for the last reply), its "
+    "enhanced status code (RFC 3463) too.",
+    "inspect",
+    args=(
+        Arg("CODE", "a reply code such as 550", Completion.REPLY_CODE, optional=True),
+        Arg("TEXT", "the reply text, for its enhanced code", optional=True, rest=True),
+    ),
+    examples=("/explain", "/explain 550 5.1.1", "/explain 421"),
+)
+def _explain(engine: Engine, inv: Invocation) -> Result:
+    code_text, text = inv.arg("CODE"), inv.arg("TEXT", "")
+    if code_text is None:
+        reply = engine.last_reply
+        if reply is None:
+            return Result([Note("no reply yet: /explain CODE", Level.HINT)])
+        code, text = reply.code, reply.first_line
+    else:
+        if not code_text.isdigit():
+            raise UsageError(f"not a reply code: {code_text!r}")
+        code = int(code_text)
+    info = explain(code, text)
+    lines = [info.long, f"({info.reply_class}; {info.rfc})"]
+    if info.enhanced:
+        lines += ["", f"{info.enhanced}: {info.enhanced_title}", info.enhanced_description or ""]
+        if info.enhanced_rfc:
+            lines.append(f"({info.enhanced_rfc})")
+    lines += list(info.notes)
+    return Result([Text(f"{code} {info.short}", "\n".join(lines).rstrip())])
+
+
+@command_(
+    "status",
+    "Where the session is: target, TLS, user, transaction stage",
+    "The same state the prompt shows, in full.",
+    "inspect",
+)
+def _status(engine: Engine, inv: Invocation) -> Result:
+    s = engine.status()
+    client = engine.client
+    session = client.session if client is not None else None
+    rows = [
+        ("target", s.target or "-"),
+        ("connected", "yes" if s.connected else "no"),
+        ("protocol", "LMTP" if s.lmtp else "SMTP"),
+        ("TLS", ("verified" if s.tls_verified else "NOT verified") if s.tls else "no"),
+        ("authenticated as", s.user or "-"),
+        ("stage", s.stage),
+        ("sender", (session.mail_from if session else None) or "-"),
+        ("recipients", ", ".join(session.recipients) if session and session.recipients else "-"),
+        ("last reply", str(engine.last_reply) if engine.last_reply else "-"),
+        ("mode", s.mode.value),
+        ("secrets", "REVEALED" if s.reveal else "redacted"),
+    ]
+    return Result([Table("Session", tuple(rows))])
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+@command_(
+    "history",
+    "The commands typed in this session",
+    "What was typed, as history stores it: secrets are never kept (AUTH payloads become "
+    "<redacted>, passwords are dropped, answers to AUTH challenges are not stored).",
+    "transcript",
+    args=(Arg("N", "show only the last N", optional=True),),
+)
+def _history(engine: Engine, inv: Invocation) -> Result:
+    entries = engine.history[:-1]  # the /history line itself is the last one
+    count = inv.arg("N")
+    if count is not None:
+        if not count.isdigit():
+            raise UsageError(f"not a number: {count!r}")
+        entries = entries[-int(count) :] if int(count) else []
+    start = len(engine.history[:-1]) - len(entries) + 1
+    rows = tuple((str(start + i), line) for i, line in enumerate(entries))
+    return Result([Table("History", rows)]) if rows else Result([Note("no history yet")])
+
+
+@command_(
+    "export",
+    "Save the transcript as text, JSON Lines or a runnable smtplib script",
+    "Write the session to PATH; the format follows the suffix (.txt, .jsonl, .py) unless "
+    "--format says.  Without PATH, show the text transcript here.  Secrets are redacted "
+    "unless /reveal is on.  The Python export replays the session with smtplib calls.",
+    "transcript",
+    args=(Arg("PATH", "the file to write", Completion.PATH, optional=True),),
+    options=(Option("--format", "text, jsonl or python", value="FORMAT", choices=tuple(FORMATS)),),
+    aliases=("save",),
+    examples=("/export session.txt", "/export session.py", "/export --format python"),
+)
+def _export(engine: Engine, inv: Invocation) -> Result:
+    path = inv.arg("PATH")
+    fmt = inv.opt("format") or (format_for_path(path) if path and path != "-" else "text")
+    text = render_export(fmt, engine.transcript.events(), engine.steps, reveal=engine.reveal)
+    secrets = "secrets REVEALED" if engine.reveal else "secrets redacted"
+    if path is None or path == "-":
+        return Result([Text(f"Transcript ({fmt}, {secrets})", text, preformatted=True)])
+    target = Path(path).expanduser()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    dropped = engine.transcript.dropped
+    note = f"wrote {fmt} to {target} ({secrets})"
+    if dropped:
+        note += f"; the {dropped} oldest events were beyond the transcript's memory bound"
+    return Result([Note(note, Level.OK)])
+
+
+@command_(
+    "reveal",
+    "Show secrets (AUTH payloads) in the log and exports, or hide them again",
+    "Off by default: every AUTH payload is shown as <redacted>.  On: the log shows them and "
+    "exports contain them.  History never stores them either way.",
+    "transcript",
+    args=(
+        Arg(
+            "STATE",
+            "on or off (default: toggle)",
+            Completion.CHOICE,
+            optional=True,
+            choices=_ON_OFF,
+        ),
+    ),
+)
+def _reveal(engine: Engine, inv: Invocation) -> Result:
+    engine.reveal = _on_off(inv.arg("STATE"), engine.reveal)
+    if engine.reveal:
+        return Result(
+            [Note("secrets REVEALED in the log and in exports until /reveal off", Level.WARN)]
+        )
+    return Result([Note("secrets redacted", Level.OK)])
+
+
+# --------------------------------------------------------------------------- shell
+
+
+@command_(
+    "expect",
+    "Check the last reply: /expect 250, 2xx, 550 5.1.1, 250 text",
+    "Assert on the last reply: a code (x for any digit), optionally an enhanced status code "
+    "and text that must appear.  In scripts the leading / may be left out; a failed "
+    "expectation ends the script with exit code 1.",
+    "shell",
+    args=(Arg("PATTERN", "CODE [ENHANCED] [TEXT]", rest=True),),
+    examples=("/expect 250", "/expect 2xx", "/expect 550 5.1.1", "/expect 250 queued"),
+)
+def _expect(engine: Engine, inv: Invocation) -> Result:
+    return engine.expect(inv.arg("PATTERN", ""))
+
+
+@command_(
+    "debuglevel",
+    "smtplib-style debug output on stderr (0 off, 1 lines, 2 with times)",
+    "As smtplib's set_debuglevel(): the client prints each line sent and received on "
+    "stderr.  The transcript shows the same thing better; this is for comparing with "
+    "smtplib.",
+    "shell",
+    args=(Arg("LEVEL", "0, 1 or 2", Completion.CHOICE, choices=("0", "1", "2")),),
+)
+def _debuglevel(engine: Engine, inv: Invocation) -> Result:
+    engine.debuglevel = int(inv.arg("LEVEL"))
+    if engine.client is not None:
+        engine.client.set_debuglevel(engine.debuglevel)
+        engine.record("set_debuglevel", engine.debuglevel)
+    return Result([Note(f"debug level {engine.debuglevel}")])
+
+
+def _help_topic(engine: Engine, topic: str) -> Result:
+    spec = engine.registry.get(topic)
+    if spec is not None:
+        lines = [spec.help, ""]
+        lines.append("usage: " + spec.usage)
+        if spec.aliases:
+            lines.append("aliases: " + ", ".join(PREFIX + a for a in spec.aliases))
+        for arg in spec.args:
+            lines.append(f"  {arg.name:<14} {arg.help}")
+        for opt in spec.options:
+            name = f"{opt.name} {opt.value}" if opt.value else opt.name
+            lines.append(f"  {name:<14} {opt.help}")
+        if spec.examples:
+            lines += ["examples:", *(f"  {e}" for e in spec.examples)]
+        return Result([Text(f"{PREFIX}{spec.name}: {spec.summary}", "\n".join(lines))])
+    verb = command(topic)
+    if verb is not None:
+        body = [verb.description, "", f"syntax: {verb.syntax}", f"source: {verb.rfc}"]
+        if verb.extension:
+            body.append(f"needs the {verb.extension} extension")
+        if verb.replies:
+            body.append("typical replies: " + " ".join(str(r) for r in verb.replies))
+        return Result([Text(f"SMTP command {verb.verb}", "\n".join(body))])
+    ext = extension(topic)
+    if ext is not None:
+        body = [ext.summary, "", ext.long, "", f"EHLO parameters: {ext.ehlo_params}", ext.rfc]
+        if ext.parameters:
+            body.append("adds: " + ", ".join(p.syntax for p in ext.parameters))
+        return Result([Text(f"Extension {ext.keyword}: {ext.title}", "\n".join(body))])
+    raise UsageError(f"no help on {topic!r}: try a /command, an SMTP verb or an extension")
+
+
+@command_(
+    "help",
+    "List commands, or explain one command, SMTP verb or extension",
+    "Without TOPIC: every shell command.  With TOPIC: a shell command (/login), an SMTP "
+    "verb (MAIL) or an ESMTP extension (PIPELINING).",
+    "shell",
+    args=(Arg("TOPIC", "a command, verb or extension", Completion.TOPIC, optional=True),),
+    aliases=("?",),
+)
+def _help(engine: Engine, inv: Invocation) -> Result:
+    topic = inv.arg("TOPIC")
+    if topic is not None:
+        return _help_topic(engine, topic)
+    result = Result(
+        [
+            Note(
+                "Lines starting with / are shell commands; every other line is sent to the "
+                "server as an SMTP command (EHLO, MAIL FROM:<...>, RCPT TO:<...>, DATA ...).",
+                Level.HINT,
+            )
+        ]
+    )
+    for category, specs in engine.registry.categories().items():
+        rows = tuple((PREFIX + s.name, s.summary) for s in specs)
+        result.add(Table(CATEGORIES.get(category, category), rows))
+    result.add("/help TOPIC for details; Tab completes; Ctrl-C cancels; Ctrl-D quits", Level.HINT)
+    return result
+
+
+@command_(
+    "exit",
+    "Leave smtpshell (QUIT is sent first if connected)",
+    "End the session politely and leave.  Ctrl-D does the same.",
+    "shell",
+    aliases=("bye",),
+)
+def _exit(engine: Engine, inv: Invocation) -> Result:
+    engine.leave()
+    return Result(exit=True)

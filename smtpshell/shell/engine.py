@@ -1,0 +1,792 @@
+"""The command engine: one line in, one :class:`Result` out, for every face.
+
+A line is one of:
+
+* a shell command (``/connect``, ``/login`` ...), looked up in the registry;
+* in DATA mode (after a hand-typed ``DATA`` got 354) or compose mode (``/send`` without a
+  file): a line of the message, until a lone ``.``;
+* while the server waits for an answer to a 334 challenge: that answer, a secret;
+* in raw mode: bytes sent exactly as given;
+* anything else: an SMTP command, sent through ``docmd`` as typed.
+
+The engine holds no terminal code.  Wire traffic reaches faces live through
+``engine.subscribe`` (the transcript); results carry everything else as data.  Blocking
+calls happen in ``run_line``, so faces call it from a worker thread and may ``cancel()``
+from another.  See docs/shell.md for the API as faces use it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from smtpshell.client import LMTP, SMTP, SMTP_SSL, default_context, unverified_context
+from smtpshell.errors import (
+    SMTPAuthenticationError,
+    SMTPConnectError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+)
+from smtpshell.protocol import parse_ehlo
+from smtpshell.shell.completion import Candidate, CompletionContext, complete
+from smtpshell.shell.exports import ContextArg, SecretArg, Step
+from smtpshell.shell.history import HistoryFile, history_entry
+from smtpshell.shell.registry import PREFIX, Registry, UsageError
+from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
+from smtpshell.shell.target import Security, Target, parse_target
+from smtpshell.transcript import Event, EventKind, Transcript, escape_bytes
+
+if TYPE_CHECKING:
+    from smtpshell.server import PracticeServer
+
+__all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
+
+#: Seconds a blocking call may take before the client gives up (Ctrl-C is quicker).
+DEFAULT_TIMEOUT = 60.0
+
+#: ``asker(prompt, secret) -> answer``: how the engine asks the person for a value (a
+#: password).  Raise EOFError or KeyboardInterrupt to decline.  None: never ask (scripts).
+Asker = Callable[[str, bool], str]
+
+
+class Mode(enum.StrEnum):
+    """What the next line means; faces change the prompt (and hide input) by it."""
+
+    COMMAND = "command"
+    DATA = "data"  # after 354: message lines until a lone "."
+    COMPOSE = "compose"  # /send without a file: message lines until a lone "."
+    SECRET = "secret"  # the server waits for an answer to a 334: hide it, never store it
+    RAW = "raw"  # plain lines are sent as raw bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A snapshot for prompts, status bars and inspectors."""
+
+    target: str | None
+    connected: bool
+    tls: bool
+    tls_verified: bool | None
+    user: str | None
+    stage: str
+    mode: Mode
+    reveal: bool
+    lmtp: bool
+    practice: bool
+    busy: bool
+    last_code: int | None
+    last_latency: float | None
+    recipients: int
+
+
+@dataclass(slots=True)
+class _Compose:
+    from_addr: str
+    to_addrs: list[str]
+    subject: str | None
+    mail_options: list[str]
+    rcpt_options: list[str]
+    lines: list[str]
+
+
+class Cancelled(Exception):
+    """The person declined to answer a question (a password prompt)."""
+
+
+def _reply_text(message: bytes | str) -> str:
+    raw = message if isinstance(message, bytes) else message.encode("utf-8", "replace")
+    return " / ".join(escape_bytes(line) for line in raw.split(b"\n") if line) or ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One clear line for any error a command can raise; server text escaped."""
+    if isinstance(exc, SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{escape_bytes(r.encode('utf-8', 'replace'))}: {code} {_reply_text(msg)}"
+            for r, (code, msg) in exc.recipients.items()
+        )
+        return f"all recipients refused: {refused}" if refused else "all recipients refused"
+    if isinstance(exc, SMTPSenderRefused):
+        sender = exc.sender if isinstance(exc.sender, str) else repr(exc.sender)
+        return f"sender {escape_bytes(sender.encode())} refused: {exc.smtp_code} " + _reply_text(
+            exc.smtp_error
+        )
+    if isinstance(exc, SMTPResponseException):
+        text = _reply_text(exc.smtp_error)
+        prefix = "authentication failed: " if isinstance(exc, SMTPAuthenticationError) else ""
+        if isinstance(exc.smtp_code, int) and exc.smtp_code > 0:
+            return f"{prefix}{exc.smtp_code} {text}".rstrip()
+        return prefix + (text or type(exc).__name__)
+    if isinstance(exc, SMTPException | ValueError | TypeError):
+        text = str(exc) or type(exc).__name__
+        return escape_bytes(text.encode("utf-8", "replace"))
+    if isinstance(exc, OSError):
+        return escape_bytes(str(exc.strerror or exc).encode("utf-8", "replace"))
+    return escape_bytes(f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+
+
+def _outcome_of(exc: BaseException) -> Outcome:
+    if isinstance(exc, SMTPServerDisconnected | SMTPConnectError):
+        return Outcome.CONNECTION
+    if isinstance(exc, SMTPException):
+        return Outcome.SMTP
+    if isinstance(exc, ValueError | TypeError):
+        return Outcome.USAGE
+    if isinstance(exc, Cancelled):
+        return Outcome.CANCELLED
+    return Outcome.CONNECTION  # OSError
+
+
+_HEADER_LINE = re.compile(r"^[A-Za-z0-9-]+:")
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|[rnt0\\])")
+_ESCAPES = {b"r": b"\r", b"n": b"\n", b"t": b"\t", b"0": b"\0", b"\\": b"\\"}
+
+
+def decode_raw(text: str) -> bytes:
+    """``/raw`` text -> bytes: ``\\r \\n \\t \\0 \\\\ \\xHH`` escapes; the rest as UTF-8."""
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        code = match.group(1)
+        return bytes([int(code[1:], 16)]) if code.startswith(b"x") else _ESCAPES[code]
+
+    return _ESCAPE.sub(replace, text.encode("utf-8"))
+
+
+class Engine:
+    """A session behind a line-oriented interface; see docs/shell.md.
+
+    ``transcript`` is shared across reconnects; ``asker`` asks for hidden values (None in
+    scripts: a missing password is then a usage error); ``scripted`` accepts bare
+    ``expect`` lines; ``history`` receives each line, filtered so no secret is stored.
+    """
+
+    def __init__(
+        self,
+        *,
+        transcript: Transcript | None = None,
+        asker: Asker | None = None,
+        scripted: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        helo_name: str | None = None,
+        history: HistoryFile | None = None,
+        environ: Mapping[str, str] | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        if registry is None:
+            from smtpshell.shell.commands import REGISTRY
+
+            registry = REGISTRY
+        self.registry = registry
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.asker = asker
+        self.scripted = scripted
+        self.timeout = timeout
+        self.helo_name = helo_name
+        self.history_file = history
+        self.environ = os.environ if environ is None else environ
+        #: This session's lines, already filtered (what /history shows).
+        self.history: list[str] = []
+        self.client: SMTP | None = None
+        self.target: Target | None = None
+        self.practice: PracticeServer | None = None
+        self.reveal = False
+        self.raw_mode = False
+        self.debuglevel = 0
+        #: The last complete reply the server sent (for expect and /explain).
+        self.last_reply: ReplyRecord | None = None
+        #: The session as smtplib calls, for the Python export.
+        self.steps: list[Step] = []
+        self.finished = False
+        self._compose: _Compose | None = None
+        self._data_lines: list[str] = []
+        self._reply_lines: list[str] = []
+        self._raw_auth_pending = False
+        self._cancelled = False
+        self._busy = False
+        self._run_lock = threading.Lock()
+        self.transcript.subscribe(self._track_reply)
+
+    # ------------------------------------------------------------------ state for faces
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Live transcript events (called on the engine's thread); returns unsubscribe."""
+        return self.transcript.subscribe(callback)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and self.client.session.connected
+
+    @property
+    def mode(self) -> Mode:
+        if self._compose is not None:
+            return Mode.COMPOSE
+        client = self.client
+        if client is not None and client.session.in_data:
+            return Mode.DATA
+        if (client is not None and client.expecting_auth_response) or self._raw_auth_pending:
+            return Mode.SECRET
+        return Mode.RAW if self.raw_mode else Mode.COMMAND
+
+    @property
+    def features(self) -> dict[str, str]:
+        return dict(self.client.esmtp_features) if self.client is not None else {}
+
+    def status(self) -> Status:
+        client = self.client
+        session = client.session if client is not None else None
+        target = self.target
+        return Status(
+            target=target.label if target is not None else None,
+            connected=bool(session and session.connected),
+            tls=bool(session and session.tls),
+            tls_verified=session.tls_verified if session else None,
+            user=session.authenticated_as if session else None,
+            stage=session.stage if session else "disconnected",
+            mode=self.mode,
+            reveal=self.reveal,
+            lmtp=isinstance(client, LMTP),
+            practice=bool(target and target.practice),
+            busy=self._busy,
+            last_code=session.last_code if session else None,
+            last_latency=session.last_latency if session else None,
+            recipients=len(session.recipients) if session else 0,
+        )
+
+    def completion_context(self) -> CompletionContext:
+        client = self.client
+        features = client.esmtp_features if client is not None and client.does_esmtp else None
+        return CompletionContext(
+            registry=self.registry,
+            features=dict(features) if features is not None else None,
+            lmtp=isinstance(client, LMTP),
+            collecting=self.mode in (Mode.DATA, Mode.COMPOSE, Mode.SECRET),
+            scripted=self.scripted,
+        )
+
+    def complete(self, text_before_cursor: str) -> list[Candidate]:
+        return complete(text_before_cursor, self.completion_context())
+
+    def history_entry(self, line: str) -> str | None:
+        """What may be remembered of ``line`` if it were run now (None: nothing)."""
+        mode = self.mode
+        return history_entry(
+            line,
+            self.registry,
+            secret_input=mode is Mode.SECRET,
+            collecting=mode in (Mode.DATA, Mode.COMPOSE),
+        )
+
+    # ------------------------------------------------------------------ running lines
+
+    def run_line(self, line: str) -> Result:
+        """Run one line; never raises for anything the session or the line can do wrong."""
+        line = line.rstrip("\r\n")
+        with self._run_lock:
+            self._busy, self._cancelled = True, False
+            try:
+                entry = self.history_entry(line)
+                if entry is not None:
+                    self.history.append(entry)
+                    if self.history_file is not None:
+                        self.history_file.append(entry)
+                return self._guarded(self._dispatch, line)
+            finally:
+                self._busy = False
+
+    def cancel(self) -> None:
+        """Cancel the command in flight (from another thread): the connection is broken,
+        because SMTP has no way to take a command back."""
+        if self._busy:
+            self._cancelled = True
+            client = self.client
+            if client is not None:
+                client.abort()
+
+    def abandon_message(self) -> Result:
+        """Give up the message being typed.  Compose mode: nothing was sent, nothing lost.
+        DATA mode: the server takes any line as message text, so the connection is closed."""
+        result = Result()
+        if self._compose is not None:
+            self._compose = None
+            return result.add("message discarded (nothing was sent)", Level.WARN)
+        if self.mode is Mode.DATA and self.client is not None:
+            self._data_lines = []
+            self.transcript.note("message abandoned during DATA: connection closed")
+            self.client.close()
+            return result.add(
+                "message abandoned: the connection was closed (the server would have taken "
+                "any further line as message text)",
+                Level.WARN,
+            )
+        return result
+
+    def _guarded(self, action: Callable[..., Result | None], *args: Any) -> Result:
+        try:
+            return action(*args) or Result()
+        except (SMTPException, OSError, ValueError, TypeError, Cancelled) as exc:
+            if self._cancelled:
+                self._data_lines = []
+                return Result(
+                    [
+                        Note(
+                            "cancelled: connection closed (SMTP cannot take a command back)",
+                            Level.ERROR,
+                        )
+                    ],
+                    Outcome.CANCELLED,
+                )
+            return Result([Note(describe_error(exc), Level.ERROR)], _outcome_of(exc))
+
+    def _dispatch(self, line: str) -> Result | None:
+        mode = self.mode
+        if mode is Mode.COMPOSE:
+            return self._compose_line(line)
+        if mode is Mode.DATA:
+            return self._data_line(line)
+        if mode is Mode.SECRET:
+            return self._secret_line(line)
+        stripped = line.strip()
+        if not stripped:
+            return None
+        if stripped.startswith(PREFIX):
+            invocation = self.registry.parse(stripped)
+            if invocation.spec.needs_connection:
+                self.require_client()
+            return invocation.spec.handler(self, invocation)
+        if self.scripted and stripped.split(None, 1)[0].lower() == "expect":
+            return self.expect(stripped.split(None, 1)[1] if " " in stripped else "")
+        if self.raw_mode:
+            return self.send_raw(line, read=None)
+        return self.smtp_line(line)
+
+    # ------------------------------------------------------------------ building blocks
+    # (the commands module calls these; faces may too)
+
+    def require_client(self) -> SMTP:
+        client = self.client
+        if client is None or not client.session.connected:
+            raise SMTPServerDisconnected("not connected: /connect [TARGET] first")
+        return client
+
+    def record(self, method: str, *args: Any, comment: str = "", **kwargs: Any) -> None:
+        self.steps.append(Step(method, args, tuple(kwargs.items()), comment))
+
+    def _track_reply(self, event: Event) -> None:
+        """Keep the last complete reply (for expect and /explain), from the transcript."""
+        if event.kind is not EventKind.RECEIVED:
+            return
+        detail = event.detail
+        if detail.get("unsolicited") or detail.get("injected") or detail.get("incomplete"):
+            self._reply_lines = []
+            return
+        line = event.data.rstrip(b"\r\n")
+        self._reply_lines.append(escape_bytes(line[4:]))
+        if detail.get("final"):
+            self.last_reply = ReplyRecord(int(detail["code"]), tuple(self._reply_lines))
+            self._reply_lines = []
+
+    def secret(self, value: str | None, prompt: str, label: str) -> SecretArg:
+        """A secret from an argument (``$VAR`` reads the environment) or by asking."""
+        if value is not None and value.startswith("$") and len(value) > 1:
+            name = value[1:]
+            if name not in self.environ:
+                raise UsageError(f"environment variable {name} is not set")
+            return SecretArg(self.environ[name], label, env=name)
+        if value is not None:
+            return SecretArg(value, label)
+        if self.asker is None:
+            raise UsageError(f"{label} needed: give it as an argument or as $VARIABLE")
+        try:
+            return SecretArg(self.asker(prompt, True), label)
+        except (EOFError, KeyboardInterrupt):
+            raise Cancelled(f"no {label} given") from None
+
+    def tls_context(self, verify: bool | None = None) -> tuple[ssl.SSLContext, ContextArg]:
+        """The context for this target: unverified if asked, the practice server's own
+        certificate for the practice server, else the system's trust store."""
+        verify = (
+            (self.target.verify if self.target is not None else True) if verify is None else verify
+        )
+        if not verify:
+            return unverified_context(), ContextArg("unverified")
+        if self.target is not None and self.target.practice and self.practice is not None:
+            return self.practice.client_ssl_context(), ContextArg(
+                cafile=str(self.practice.cert_path)
+            )
+        return default_context(), ContextArg()
+
+    # ------------------------------------------------------------------ connecting
+
+    def start_practice(self) -> PracticeServer:
+        if self.practice is None:
+            from smtpshell.server import PracticeServer
+
+            server = PracticeServer(tls_port=0)
+            server.start()
+            self.practice = server
+        return self.practice
+
+    def connect(self, target: Target | str | None = None) -> Result:
+        """Connect (politely leaving any current session) and return the greeting's result."""
+        return self._guarded(self._connect, target)
+
+    def _connect(self, target: Target | str | None) -> Result:
+        if not isinstance(target, Target):
+            target = parse_target(target)
+        result = Result()
+        if target.practice:
+            server = self.start_practice()
+            port = server.tls_port if target.security is Security.TLS else server.port
+            fresh = self.target is None or not self.target.practice
+            target = target.replace(host=server.host, port=port)
+            if fresh:
+                users = ", ".join(f"user {u!r} password {p!r}" for u, p in server.users.items())
+                result.add(
+                    f"practice server running on {server.host}:{server.port} "
+                    f"(implicit TLS on {server.tls_port}); log in with {users}",
+                    Level.HINT,
+                )
+        self.leave()
+        self.target = target
+        if target.security is Security.TLS:
+            context, context_arg = self.tls_context()
+            cls, kwargs = SMTP_SSL, {"context": context}
+        else:
+            context_arg = None
+            cls, kwargs = (LMTP if target.lmtp else SMTP), {}
+        helo = target.helo or self.helo_name
+        client = cls(
+            local_hostname=helo or _default_helo_name(),
+            timeout=self.timeout,
+            source_address=target.source,
+            transcript=self.transcript,
+            **kwargs,
+        )
+        client.set_debuglevel(self.debuglevel)
+        self.client = client
+        self._raw_auth_pending = False
+        step_kwargs: dict[str, Any] = {"cls": cls.__name__, "host": target.host}
+        if not target.unix:
+            step_kwargs["port"] = target.effective_port
+        if context_arg is not None:
+            step_kwargs["context"] = context_arg
+        step_kwargs["local_hostname"] = helo
+        step_kwargs["timeout"] = self.timeout
+        if target.source:
+            step_kwargs["source_address"] = target.source
+        comment = (
+            "the embedded practice server (smtpshell serve starts one)" if target.practice else ""
+        )
+        self.steps.append(Step("connect", (), tuple(step_kwargs.items()), comment))
+        code, _message = client.connect(target.host, 0 if target.unix else target.effective_port)
+        if code != 220:
+            result.add(
+                f"the server greeted with {code}, not 220: it will not take mail", Level.WARN
+            )
+            return result
+        if target.security is Security.STARTTLS:
+            self.starttls(verify=None, result=result, hint=False)
+            client.ehlo()
+            self.record("ehlo")
+        return result
+
+    def starttls(
+        self, verify: bool | None, result: Result | None = None, *, hint: bool = True
+    ) -> Result:
+        client = self.require_client()
+        result = result if result is not None else Result()
+        context, context_arg = self.tls_context(verify)
+        if client.helo_resp is None and client.ehlo_resp is None:
+            client.ehlo_or_helo_if_needed()
+            self.record("ehlo")
+        client.starttls(context=context)
+        self.record("starttls", context=context_arg)
+        if context_arg.kind == "unverified":
+            result.add(
+                "TLS without certificate verification: anyone in between could read this",
+                Level.WARN,
+            )
+        if hint:
+            result.add("TLS is up; the server forgot the EHLO: send EHLO again", Level.HINT)
+        return result
+
+    def leave(self) -> None:
+        """End the current session politely (QUIT), whatever state it is in."""
+        client, self.client = self.client, None
+        self._compose = None
+        self._data_lines = []
+        if client is None:
+            return
+        try:
+            if client.session.connected and not client.session.in_data:
+                client.quit()
+        except (SMTPException, OSError):
+            pass
+        finally:
+            client.close()
+
+    def shutdown(self) -> None:
+        """Leave politely and stop the practice server: what Ctrl-D and /exit do."""
+        with self._run_lock:
+            self.leave()
+            if self.practice is not None:
+                self.practice.stop()
+                self.practice = None
+            self.finished = True
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    # ------------------------------------------------------------------ SMTP lines
+
+    def smtp_line(self, line: str) -> Result:
+        """Send a typed SMTP command as it is, and keep the client's view of the session."""
+        client = self.require_client()
+        command = line.strip()
+        verb = command.split(None, 1)[0].upper()
+        result = Result()
+        if command.upper() == "STARTTLS":
+            return self.starttls(verify=None)
+        code, message = client.docmd(command)
+        if verb in ("EHLO", "LHLO"):
+            client.ehlo_resp = message
+            if code == 250:
+                client.does_esmtp = True
+                client.esmtp_features = parse_ehlo(message)
+                self.record("ehlo", _argument(command))
+                count = len(client.esmtp_features)
+                result.add(f"{count} extensions advertised: /features explains them", Level.HINT)
+            else:
+                self.record("docmd", command)
+        elif verb == "HELO":
+            client.helo_resp = message
+            self.record("helo", _argument(command))
+        elif verb == "QUIT":
+            client.close()
+            self.record("quit")
+        elif verb == "DATA" and code == 354:
+            self._data_lines = []  # recorded as s.data(...) when the message is sent
+            result.add(
+                "type the message (headers, blank line, body); end with a line holding only '.'",
+                Level.HINT,
+            )
+        else:
+            self.steps.append(_step_for(command))
+        if code == 334:
+            result.add(
+                "the server waits for a base64 answer: the next line is hidden and never stored",
+                Level.HINT,
+            )
+        return result
+
+    def _secret_line(self, line: str) -> Result:
+        client = self.client
+        if self._raw_auth_pending and (client is None or not client.expecting_auth_response):
+            return self.send_raw(line, read=None)
+        client = self.require_client()
+        client.docmd(line.strip())
+        self.record("docmd", SecretArg(line.strip(), "answer to the AUTH challenge"))
+        return None
+
+    def _data_line(self, line: str) -> Result:
+        result = Result()
+        if line != ".":
+            self._data_lines.append(line)
+            if line.startswith("."):
+                result.add(
+                    f"dot-stuffing: this line goes out as {'.' + line!r} so it cannot end the "
+                    "data; the server removes the extra dot (RFC 5321 §4.5.2)",
+                    Level.HINT,
+                )
+            return result
+        client = self.require_client()
+        lines, self._data_lines = self._data_lines, []
+        body = "".join(f"{text}\r\n" for text in lines).encode("utf-8")
+        recipients = client.session.recipients
+        client.send_payload(body)
+        if isinstance(client, LMTP):  # one reply per accepted recipient (RFC 2033 §4.2)
+            for _ in recipients[1:]:
+                if client.sock is None:
+                    break
+                client.getreply()
+        self.record("data", body)
+        stuffed = sum(1 for text in lines if text.startswith("."))
+        if stuffed:
+            result.add(f"{stuffed} line(s) were dot-stuffed on the wire", Level.HINT)
+        return result
+
+    def _compose_line(self, line: str) -> Result:
+        compose = self._compose
+        assert compose is not None
+        if line != ".":
+            compose.lines.append(line)
+            return Result()
+        self._compose = None
+        body = compose.lines
+        if not body or not _HEADER_LINE.match(body[0]):
+            headers = [
+                f"From: <{compose.from_addr}>",
+                "To: " + ", ".join(f"<{a}>" for a in compose.to_addrs),
+                f"Subject: {compose.subject or 'smtpshell test message'}",
+                f"Date: {_email_date()}",
+                f"Message-ID: {_message_id()}",
+                "",
+            ]
+            body = headers + body
+        message = "".join(f"{text}\r\n" for text in body).encode("utf-8")
+        return self.sendmail(
+            compose.from_addr, compose.to_addrs, message, compose.mail_options, compose.rcpt_options
+        )
+
+    def begin_compose(
+        self,
+        from_addr: str,
+        to_addrs: list[str],
+        *,
+        subject: str | None = None,
+        mail_options: list[str] | None = None,
+        rcpt_options: list[str] | None = None,
+    ) -> Result:
+        self.require_client()
+        self._compose = _Compose(
+            from_addr, to_addrs, subject, list(mail_options or ()), list(rcpt_options or ()), []
+        )
+        hint = (
+            "compose the message: headers (or just the body: From/To/Subject/Date are added), "
+            "a blank line, the body; end with a line holding only '.'"
+        )
+        return Result([Note(hint, Level.HINT)])
+
+    def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: list[str],
+        message: bytes,
+        mail_options: list[str],
+        rcpt_options: list[str],
+    ) -> Result:
+        client = self.require_client()
+        refused = client.sendmail(from_addr, to_addrs, message, mail_options, rcpt_options)
+        self.record("sendmail", from_addr, to_addrs, message, mail_options, rcpt_options)
+        return self._sent(len(to_addrs), refused)
+
+    def _sent(self, count: int, refused: Mapping[str, tuple[int, bytes]]) -> Result:
+        result = Result()
+        accepted = count - len(refused)
+        result.add(f"message accepted for {accepted} of {count} recipient(s)", Level.OK)
+        for rcpt, (code, msg) in refused.items():
+            result.add(f"refused {rcpt}: {code} {_reply_text(msg)}", Level.WARN)
+        return result
+
+    # ------------------------------------------------------------------ raw
+
+    def send_raw(self, text: str, read: bool | None) -> Result:
+        """Send ``text`` (with ``\\r \\n \\xHH`` escapes) exactly; read a reply when it ends
+        in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
+        client = self.require_client()
+        data = decode_raw(text)
+        secret_answer = self._raw_auth_pending
+        client.send(data)
+        if secret_answer:
+            self._raw_auth_pending = False
+        self.record("send", SecretArg(repr(data), "raw AUTH answer") if secret_answer else data)
+        result = Result(
+            [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
+        )
+        if secret_answer:
+            result.add(
+                "this raw AUTH answer is NOT redacted in the transcript (the client only "
+                "recognises AUTH exchanges it runs itself): use AUTH without /raw",
+                Level.WARN,
+            )
+        if read is None:
+            read = data.endswith(b"\n")
+        if read:
+            code, _ = client.getreply()
+            self.record("getreply")
+            starts_auth = data[:5].upper() == b"AUTH " and data.count(b" ") < 2
+            self._raw_auth_pending = code == 334 and (starts_auth or secret_answer)
+        else:
+            result.add("no reply read: /reply reads one", Level.HINT)
+        return result
+
+    # ------------------------------------------------------------------ expectations
+
+    def expect(self, spec: str) -> Result:
+        from smtpshell.shell.expect import parse_expectation
+
+        expectation = parse_expectation(spec)
+        failure = expectation.check(self.last_reply)
+        if failure is None:
+            reply = self.last_reply
+            assert reply is not None
+            more = f" (+{len(reply.lines) - 1} more lines)" if len(reply.lines) > 1 else ""
+            return Result([Note(f"ok: {reply.code} {reply.first_line}{more}", Level.OK)])
+        return Result([Note(failure, Level.ERROR)], Outcome.EXPECTATION)
+
+
+_PATH_COMMAND = re.compile(r"^(MAIL FROM|RCPT TO):<([^<>]*)>((?: +\S+)*)$", re.IGNORECASE)
+_SIMPLE = {"RSET": "rset", "NOOP": "noop", "VRFY": "verify", "EXPN": "expn", "HELP": "help"}
+
+
+def _step_for(command: str) -> Step:
+    """The smtplib call a typed command corresponds to (docmd when there is no neater one)."""
+    match = _PATH_COMMAND.match(command)
+    if match:
+        method = "mail" if match.group(1).upper().startswith("MAIL") else "rcpt"
+        options = match.group(3).split()
+        return Step(method, (match.group(2), options) if options else (match.group(2),))
+    verb, _, argument = command.partition(" ")
+    method = _SIMPLE.get(verb.upper())
+    if method in ("rset", "noop") and not argument:
+        return Step(method)
+    if method in ("verify", "expn") and argument and " " not in argument:
+        return Step(method, (argument,))
+    if method == "help":
+        return Step(method, (argument,) if argument else ())
+    return Step("docmd", (command,))
+
+
+def _argument(command: str) -> str:
+    parts = command.split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _default_helo_name() -> str:
+    """RFC 5321 §4.1.4: our FQDN, else an address literal (what smtplib does)."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except OSError:
+        return "[127.0.0.1]"
+
+
+def _email_date() -> str:
+    import email.utils
+
+    return email.utils.formatdate(localtime=True)
+
+
+def _message_id() -> str:
+    import email.utils
+
+    return email.utils.make_msgid(domain="smtpshell.invalid")

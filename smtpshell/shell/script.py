@@ -1,0 +1,104 @@
+"""Scripts: the lines a person would type, one per line, plus ``expect`` assertions.
+
+Rules (docs/repl.md has the user's version):
+
+* blank lines and ``#`` comments are skipped, except inside a message (DATA or compose
+  mode), where every line is message text until a lone ``.``;
+* ``expect CODE [ENHANCED] [TEXT]`` (or ``/expect``) checks the last reply;
+* exit code 0 when everything held; 1 when an expectation failed, or a command failed
+  with an SMTP error and the next line is not an ``expect`` judging it; 2 for a usage
+  error (bad line) or a connection error, and for a script that ends inside a message.
+
+Unless the first command is ``/connect``, the runner connects to the given target (the
+practice server when there is none) before the first line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from smtpshell.shell.engine import Engine, Mode
+from smtpshell.shell.results import Outcome, Result
+from smtpshell.shell.target import Target
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "ScriptOutcome", "run_script"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+#: ``on_result(line_number, line, result)``; line number 0 is the implicit connect.
+ResultCallback = Callable[[int, str, Result], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptOutcome:
+    exit_code: int
+    line_number: int | None = None
+    line: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+def _is_command(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and not text.startswith("#")
+
+
+def _is_expectation(line: str) -> bool:
+    word = line.strip().split(None, 1)[0].lower() if line.strip() else ""
+    return word in ("expect", "/expect")
+
+
+def _next_command(lines: Sequence[str], index: int) -> str | None:
+    for line in lines[index + 1 :]:
+        if _is_command(line):
+            return line
+    return None
+
+
+def run_script(
+    lines: Sequence[str],
+    engine: Engine,
+    *,
+    target: Target | str | None = None,
+    on_result: ResultCallback | None = None,
+) -> ScriptOutcome:
+    """Run ``lines`` on ``engine`` (made with ``scripted=True``); stop at the first failure."""
+    report = on_result or (lambda number, line, result: None)
+    first = next((line for line in lines if _is_command(line)), "")
+    if first.strip().split(None, 1)[0:1] not in (["/connect"], ["/open"]):
+        result = engine.connect(target)
+        report(0, "(connect)", result)
+        if not result.ok:
+            return ScriptOutcome(EXIT_USAGE, 0, None, "; ".join(result.errors) or "cannot connect")
+    number = 0
+    for index, raw in enumerate(lines):
+        number = index + 1
+        line = raw.rstrip("\r\n")
+        if engine.mode not in (Mode.DATA, Mode.COMPOSE):
+            if not _is_command(line):
+                continue
+            line = line.strip()
+        result = engine.run_line(line)
+        report(number, line, result)
+        if result.exit:
+            break
+        if result.ok:
+            continue
+        reason = "; ".join(result.errors) or result.outcome.value
+        if result.outcome is Outcome.EXPECTATION:
+            return ScriptOutcome(EXIT_FAILED, number, line, reason)
+        if result.outcome is Outcome.SMTP:
+            following = _next_command(lines, index)
+            if following is not None and _is_expectation(following):
+                continue
+            return ScriptOutcome(EXIT_FAILED, number, line, reason)
+        return ScriptOutcome(EXIT_USAGE, number, line, reason)
+    if engine.mode in (Mode.DATA, Mode.COMPOSE):
+        return ScriptOutcome(
+            EXIT_USAGE, number, None, "the script ended inside a message (no line with only '.')"
+        )
+    return ScriptOutcome(EXIT_OK)
