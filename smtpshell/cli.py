@@ -15,10 +15,12 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("smtpshell.server.command", "run the practice SMTP server in the foreground"),
     "demo": ("smtpshell.demo", "walk through one SMTP session against the practice server"),
+    "repl": ("smtpshell.repl.command", "interactive SMTP shell (the default)"),
+    "run": ("smtpshell.repl.script_command", "run an smtpshell script, e.g. for CI tests"),
 }
 
 #: What plain ``smtpshell [TARGET]`` runs until a richer face exists.
-DEFAULT_SUBCOMMAND = "demo"
+DEFAULT_SUBCOMMAND = "repl"
 
 
 def _build_parser() -> argparse.ArgumentParser:
