@@ -74,6 +74,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="largest message accepted, advertised as SIZE; 0 = no limit (default %(default)s)",
     )
     mail.add_argument(
+        "--no-pipelining",
+        dest="pipelining",
+        action="store_false",
+        help="do not advertise PIPELINING (RFC 2920), like an old server",
+    )
+    mail.add_argument(
+        "--no-chunking",
+        dest="chunking",
+        action="store_false",
+        help="do not offer BDAT (CHUNKING, BINARYMIME; RFC 3030)",
+    )
+    mail.add_argument(
+        "--no-dsn",
+        dest="dsn",
+        action="store_false",
+        help="do not accept DSN parameters (RET ENVID NOTIFY ORCPT; RFC 3461)",
+    )
+    mail.add_argument(
         "--maildir",
         metavar="DIR",
         help="also store every message in this Maildir (default: memory only)",
@@ -81,8 +99,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     faults = parser.add_argument_group(
         "fault injection (CMD: HELO EHLO LHLO STARTTLS AUTH MAIL "
-        "RCPT DATA EOM RSET NOOP VRFY EXPN HELP QUIT; EOM is the "
-        "end-of-message dot)"
+        "RCPT DATA BDAT EOM RSET NOOP VRFY EXPN HELP QUIT; EOM is the "
+        "end of the message: the dot, or BDAT LAST)"
     )
     faults.add_argument(
         "--delay",
@@ -184,6 +202,9 @@ def _build_server(args: argparse.Namespace) -> PracticeServer:
         on_message=_print_arrival,
         hostname=args.hostname,
         allow_remote=args.allow_remote,
+        pipelining=args.pipelining,
+        chunking=args.chunking,
+        dsn=args.dsn,
     )
 
 
@@ -232,6 +253,7 @@ def _banner(server: PracticeServer) -> str:
         lines.append(f"  LMTP on unix socket {server.lmtp_socket}")
     when = "after STARTTLS" if server.auth_require_tls else "with or without TLS"
     lines.append(f"  AUTH {' '.join(MECHANISMS)} ({when})")
+    lines.append(f"  also: {' '.join(server.extensions) or 'no PIPELINING, CHUNKING or DSN'}")
     if server.users == {DEFAULT_USER: DEFAULT_PASSWORD}:
         lines.append(f"  account: user {DEFAULT_USER!r}, password {DEFAULT_PASSWORD!r}")
     else:

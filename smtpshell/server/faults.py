@@ -1,8 +1,9 @@
 """Fault injection: the misbehaviours a teacher or a test asks the practice server for.
 
 Every fault names the moment it strikes by the SMTP command it answers (``MAIL``, ``RCPT``,
-``DATA`` ...) or by ``EOM``, the end-of-message dot after DATA: "delay the reply to EOM"
-is how a slow queue looks, "drop on EOM" is the classic did-my-mail-arrive mystery.
+``DATA``, ``BDAT`` ...) or by ``EOM``, the end of the message (the dot after DATA, or the
+chunk of ``BDAT ... LAST``): "delay the reply to EOM" is how a slow queue looks, "drop on
+EOM" is the classic did-my-mail-arrive mystery.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-#: The end of the message body (the lone dot after DATA), answered by the final DATA reply.
+#: The end of the message body (the lone dot after DATA, or BDAT LAST's chunk), answered by
+#: the message's final reply.
 EOM = "EOM"
 #: Moments a fault may be attached to.
 FAULT_POINTS = frozenset(
@@ -23,6 +25,7 @@ FAULT_POINTS = frozenset(
         "MAIL",
         "RCPT",
         "DATA",
+        "BDAT",
         EOM,
         "RSET",
         "NOOP",

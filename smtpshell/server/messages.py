@@ -24,13 +24,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ReceivedMessage:
-    """One accepted message: its envelope, its bytes (as sent, dot-unstuffed) and its session."""
+    """One accepted message: its envelope, its bytes (as sent, dot-unstuffed) and its session.
+
+    ``mail_options`` and ``rcpt_options`` are the parameters as the client wrote them (the
+    latter for all recipients together, like aiosmtpd's envelope); ``per_recipient_options``
+    has one list per entry of ``rcpt_tos``, so DSN's NOTIFY and ORCPT stay with their
+    recipient.
+    """
 
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
     mail_options: list[str] = field(default_factory=list)
     rcpt_options: list[str] = field(default_factory=list)
+    per_recipient_options: list[list[str]] = field(default_factory=list)
     peer: Any = None
     protocol: str = "SMTP"  # or "LMTP"
     tls: bool = False
@@ -38,6 +45,13 @@ class ReceivedMessage:
     received_at: datetime.datetime = field(
         default_factory=lambda: datetime.datetime.now(datetime.UTC)
     )
+
+    def options_for(self, recipient: str) -> list[str]:
+        """The RCPT parameters given with ``recipient`` (its first RCPT, if it came twice)."""
+        for address, options in zip(self.rcpt_tos, self.per_recipient_options, strict=False):
+            if address == recipient:
+                return list(options)
+        raise KeyError(recipient)
 
     @property
     def size(self) -> int:

@@ -63,7 +63,8 @@ class PracticeServer:
     Use it as a context manager, or call ``start()`` / ``stop()``.  It accepts AUTH with the
     accounts in ``users`` (``{"demo": "demo"}`` when None), always offers STARTTLS, keeps
     every message in ``messages`` and, with ``maildir``, on disk too.  ``on_message`` is
-    called in the server's thread for each message accepted.
+    called in the server's thread for each message accepted.  ``pipelining``, ``chunking``
+    (BDAT and BINARYMIME) and ``dsn`` can be switched off to play a server without them.
     """
 
     def __init__(
@@ -83,6 +84,9 @@ class PracticeServer:
         on_message: Callable[[ReceivedMessage], None] | None = None,
         hostname: str = "localhost",
         allow_remote: bool = False,
+        pipelining: bool = True,
+        chunking: bool = True,
+        dsn: bool = True,
     ) -> None:
         if (cert is None) != (key is None):
             raise ValueError("cert and key go together: give both or neither")
@@ -100,6 +104,9 @@ class PracticeServer:
         )
         self.hostname = hostname
         self.auth_require_tls = auth_require_tls
+        self.pipelining = pipelining
+        self.chunking = chunking
+        self.dsn = dsn
         self.size_limit = size_limit or None
         self.faults = faults or NO_FAULTS
         self.maildir = Path(maildir) if maildir is not None else None
@@ -149,6 +156,14 @@ class PracticeServer:
     def client_ssl_context(self) -> ssl.SSLContext:
         """A verifying client context that trusts this server's certificate (and only it)."""
         return self.certificate.client_context()
+
+    @property
+    def extensions(self) -> list[str]:
+        """The optional ESMTP extensions this server advertises, for banners and docs."""
+        names = ["PIPELINING"] if self.pipelining else []
+        names += ["CHUNKING", "BINARYMIME"] if self.chunking else []
+        names += ["DSN"] if self.dsn else []
+        return names
 
     @property
     def lists(self) -> dict[str, tuple[str, ...]]:
@@ -241,6 +256,9 @@ class PracticeServer:
             faults=self.faults,
             size_limit=self.size_limit,
             lists=self.lists,
+            pipelining=self.pipelining,
+            chunking=self.chunking,
+            dsn=self.dsn,
         )
 
         def factory(

@@ -3,7 +3,9 @@
 On top of aiosmtpd this adds what a learner should be able to see: enhanced status codes on
 every reply, CRAM-MD5 / XOAUTH2 / OAUTHBEARER / SCRAM next to PLAIN and LOGIN, VRFY and EXPN
 that answer for the accounts the server knows, a HELP text, one LMTP reply per recipient,
-and the deliberate faults of :class:`~smtpshell.server.faults.Faults`.
+PIPELINING (RFC 2920), CHUNKING and BINARYMIME (BDAT, RFC 3030), the DSN parameters of
+RFC 3461 (recorded, not acted on), and the deliberate faults of
+:class:`~smtpshell.server.faults.Faults`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
+import re
 import secrets
+import socket
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, au
 from smtpshell.server import sasl
 from smtpshell.server.faults import EOM, Faults
 from smtpshell.server.messages import MessageStore, ReceivedMessage
+from smtpshell.server.params import take_mail_params, take_rcpt_params
 from smtpshell.server.replies import enhanced_code_for, with_enhanced_code
 
 #: Every SASL mechanism offered, in the order a teacher would introduce them.
@@ -37,6 +43,15 @@ MECHANISMS = (
 )
 #: Seconds of client silence before the server hangs up (RFC 5321 suggests 5 minutes).
 IDLE_TIMEOUT = 300.0
+#: Longest command lines (RFC 5321 §4.5.3.1.4: 512) plus what each extension adds to them:
+#: SIZE 26 (RFC 1870), SMTPUTF8 10 (RFC 6531), BODY 16 (RFC 1652), DSN 100 on MAIL and
+#: 500 on RCPT (RFC 3461 §5).
+MAIL_LINE_LIMIT = 512 + 26 + 10 + 16 + 100
+RCPT_LINE_LIMIT = 512 + 500
+#: ``BDAT <size> [LAST]`` (RFC 3030 §2); the size is at most 20 digits, like a uint64.
+_BDAT_ARGUMENT = re.compile(r"(?P<size>[0-9]{1,20})(?:[ \t]+(?P<last>LAST))?", re.IGNORECASE)
+#: Bytes read from the socket at a time when a BDAT chunk is discarded rather than kept.
+_DISCARD_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,31 @@ class SessionConfig:
     faults: Faults
     size_limit: int | None
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Advertise PIPELINING (LMTP always does: RFC 2033 §5 requires it).
+    pipelining: bool = True
+    #: Offer BDAT, advertised as CHUNKING and BINARYMIME (RFC 3030).
+    chunking: bool = True
+    #: Accept the DSN parameters of RFC 3461, advertised as DSN.
+    dsn: bool = True
+
+
+class PracticeEnvelope(Envelope):
+    """aiosmtpd's envelope plus what BDAT and per-recipient DSN options need to remember.
+
+    A new one is made on RSET, EHLO and after each message, so chunks never leak from one
+    transaction into the next.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: One list of parameters per entry of ``rcpt_tos``, as the client sent them.
+        self.per_recipient_options: list[list[str]] = []
+        #: MAIL carried BODY=BINARYMIME: only BDAT may carry this message (RFC 3030 §3).
+        self.binarymime = False
+        #: The BDAT chunks so far; None while no BDAT was given in this transaction.
+        self.chunks: bytearray | None = None
+        #: A BDAT of this transaction failed: later chunks are read and thrown away.
+        self.bdat_failed = False
 
 
 class PracticeSMTP(SMTP):
@@ -82,9 +122,30 @@ class PracticeSMTP(SMTP):
             timeout=IDLE_TIMEOUT,
             loop=loop,
         )
+        if not config.chunking:
+            del self._smtp_methods["BDAT"]  # unknown, like on a server without CHUNKING
         self._smtp_methods = {
             verb: self._with_faults(verb, method) for verb, method in self._smtp_methods.items()
         }
+        # aiosmtpd keeps these limits in a class attribute shared by every connection and
+        # grows them on each EHLO; one dict per connection, set to fixed values, instead.
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
+
+    envelope: PracticeEnvelope | None  # type: ignore[assignment]
+
+    def _create_envelope(self) -> PracticeEnvelope:
+        return PracticeEnvelope()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Multi-line replies (EHLO, EXPN, HELP, LMTP) are written line by line.  Without
+        # TCP_NODELAY, Nagle's algorithm holds every line after the first until the client
+        # ACKs it, and clients delay ACKs by ~40 ms: each EHLO took 40 ms on loopback.
+        # (asyncio sets TCP_NODELAY itself only on sockets whose proto is IPPROTO_TCP, and
+        # socket.create_server() makes proto-0 sockets.)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
     # --- replies and faults -----------------------------------------------------------------
 
@@ -306,19 +367,166 @@ class PracticeSMTP(SMTP):
             await self.push(f"214-{line}")
         await self.push(f"214 {lines[-1]}")
 
+    # --- transactions: MAIL/RCPT parameters, DATA and BDAT --------------------------------
+
+    def _path_and_params(self, keyword: str, arg: str | None) -> tuple[str, list[str]] | None:
+        """``FROM:<a@b> X=1 Y`` -> (``<a@b>``, [``X=1``, ``Y``]); None when aiosmtpd should
+        produce the syntax error itself."""
+        rest = self._strip_command_keyword(keyword, arg) if arg else None
+        if not rest:
+            return None
+        address, params = self._getaddr(rest)
+        if address is None or params is None:
+            return None
+        return rest[: len(rest) - len(params)].strip(), params.split()
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """aiosmtpd's MAIL, plus BODY=BINARYMIME and DSN's RET/ENVID; options kept as sent."""
+        assert self.session is not None and self.envelope is not None
+        split = self._path_and_params("FROM:", arg)
+        if (
+            split is None
+            or not self.session.host_name
+            or not self.session.extended_smtp
+            or self.envelope.mail_from
+        ):
+            await super().smtp_MAIL(arg)  # its own error replies for these cases
+            return
+        path, params = split
+        taken = take_mail_params(params, dsn=self.config.dsn, binarymime=self.config.chunking)
+        if taken.error is not None:
+            await self.push(taken.error)
+            return
+        await super().smtp_MAIL(" ".join(["FROM:" + path, *taken.rest]))
+        if self.envelope.mail_from:  # accepted: record what the client really sent
+            self.envelope.mail_options = params
+            self.envelope.binarymime = taken.binarymime
+
+    @syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        """aiosmtpd's RCPT, plus DSN's NOTIFY/ORCPT, kept per recipient as sent."""
+        assert self.session is not None and self.envelope is not None
+        split = self._path_and_params("TO:", arg)
+        if (
+            split is None
+            or not self.session.host_name
+            or not self.session.extended_smtp
+            or not self.envelope.mail_from
+        ):
+            await super().smtp_RCPT(arg)
+            return
+        path, params = split
+        taken = take_rcpt_params(params, dsn=self.config.dsn)
+        if taken.error is not None:
+            await self.push(taken.error)
+            return
+        accepted_before = len(self.envelope.rcpt_tos)
+        await super().smtp_RCPT(" ".join(["TO:" + path, *taken.rest]))
+        if len(self.envelope.rcpt_tos) > accepted_before:
+            self.envelope.rcpt_options.extend(params)
+            self.envelope.per_recipient_options.append(params)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str | None) -> None:
+        """aiosmtpd's DATA, refused where RFC 3030 §3 says only BDAT may follow."""
+        envelope = self.envelope
+        assert envelope is not None
+        if envelope.rcpt_tos and (envelope.chunks is not None or envelope.bdat_failed):
+            await self.push("503 5.5.1 DATA after BDAT in the same transaction (RFC 3030)")
+            return
+        if envelope.rcpt_tos and envelope.binarymime:
+            await self.push("503 5.5.1 BODY=BINARYMIME needs BDAT, not DATA (RFC 3030)")
+            return
+        await super().smtp_DATA(arg)
+
+    @syntax("BDAT <size> [LAST]")
+    async def smtp_BDAT(self, arg: str | None) -> None:
+        """CHUNKING (RFC 3030): exactly ``size`` bytes follow the line, no dot-stuffing.
+
+        The chunk is always read, even when the command is refused, so the bytes are never
+        mistaken for commands.  On LAST the message takes the same path as after DATA.
+        """
+        match = _BDAT_ARGUMENT.fullmatch((arg or "").strip())
+        if match is None:
+            # Without a size nobody knows where the chunk ends; RFC 3030 leaves it there.
+            await self.push("501 5.5.4 Syntax: BDAT <size> [LAST]")
+            return
+        size, last = int(match["size"]), match["last"] is not None
+        envelope = self.envelope
+        assert self.session is not None and envelope is not None
+        refusal = self._bdat_refusal(envelope, size)
+        if refusal is None:
+            assert envelope.chunks is not None
+            if not await self._read_chunk(size, into=envelope.chunks):
+                return
+        else:
+            if not await self._read_chunk(size, into=None):
+                return
+            if envelope.mail_from and envelope.rcpt_tos:
+                envelope.bdat_failed = True
+                envelope.chunks = None
+                if last:
+                    self._set_post_data_state()  # the failed transaction ends here
+            await self.push(refusal)
+            return
+        if not last:
+            await self.push(f"250 2.0.0 {size} octets received")
+            return
+        envelope.original_content = envelope.content = bytes(envelope.chunks)
+        envelope.chunks = None
+        status = await self._call_handler_hook("DATA")  # the same delivery as after DATA
+        self._set_post_data_state()
+        await self.push(status)
+
+    def _bdat_refusal(self, envelope: PracticeEnvelope, size: int) -> str | None:
+        """The error reply for this BDAT chunk, or None (then ``envelope.chunks`` is ready)."""
+        assert self.session is not None
+        if not self.session.host_name:
+            return "503 5.5.1 Error: send EHLO first"
+        if not envelope.mail_from:
+            return "503 5.5.1 Error: need MAIL command"
+        if not envelope.rcpt_tos:
+            return "503 5.5.1 Error: need RCPT command"
+        if envelope.bdat_failed:
+            # RFC 3030 §2: chunks already in the pipeline after a failed one are discarded.
+            return "554 5.5.0 An earlier BDAT of this transaction failed; chunk discarded"
+        received = len(envelope.chunks) if envelope.chunks is not None else 0
+        if self.data_size_limit and received + size > self.data_size_limit:
+            return "552 5.3.4 Error: message size exceeds fixed maximum message size"
+        if envelope.chunks is None:
+            envelope.chunks = bytearray()
+        return None
+
+    async def _read_chunk(self, size: int, *, into: bytearray | None) -> bool:
+        """Read exactly ``size`` bytes, kept in ``into`` or thrown away; False on hang-up."""
+        remaining = size
+        try:
+            while remaining:
+                block = await self._reader.readexactly(min(remaining, _DISCARD_BLOCK))
+                remaining -= len(block)
+                if into is not None:
+                    into += block
+        except asyncio.IncompleteReadError:
+            if self.transport is not None:
+                self.transport.close()
+            return False
+        return True
+
     # --- delivery ---------------------------------------------------------------------------
 
     async def deliver(self, session: Session, envelope: Envelope) -> str:
         """Keep the message; the final reply (LMTP: the replies) to the end of DATA."""
         if await self.apply_faults(EOM):
             return "421 4.3.2 closed"  # never sent: the session is silenced
-        assert envelope.mail_from is not None
+        assert envelope.mail_from is not None and isinstance(envelope, PracticeEnvelope)
         message = ReceivedMessage(
             mail_from=envelope.mail_from,
             rcpt_tos=list(envelope.rcpt_tos),
             data=bytes(envelope.original_content or b""),
             mail_options=list(envelope.mail_options),
             rcpt_options=list(envelope.rcpt_options),
+            per_recipient_options=[list(options) for options in envelope.per_recipient_options],
             peer=session.peer,
             protocol=self.protocol_name,
             tls=self.is_encrypted,
@@ -365,7 +573,17 @@ class _Hooks:
         responses: list[str],
     ) -> list[str]:
         session.host_name = hostname
-        return [*responses[:-1], "250-ENHANCEDSTATUSCODES", responses[-1]]
+        config = self._config
+        extensions = []
+        if config.pipelining or isinstance(server, LMTP):
+            extensions.append("250-PIPELINING")
+        if config.chunking:
+            extensions += ["250-CHUNKING", "250-BINARYMIME"]
+        if config.dsn:
+            extensions.append("250-DSN")
+        server.command_size_limits["MAIL"] = MAIL_LINE_LIMIT
+        server.command_size_limits["RCPT"] = RCPT_LINE_LIMIT
+        return [*responses[:-1], *extensions, "250-ENHANCEDSTATUSCODES", responses[-1]]
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -375,8 +593,7 @@ class _Hooks:
             code = faults.reject_code
             why = "try again later" if code < 500 else "recipient rejected"
             return f"{code} {enhanced_code_for(code, 'RCPT')} <{address}>: {why} (practice fault)"
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(options)
+        envelope.rcpt_tos.append(address)  # its options: PracticeSMTP.smtp_RCPT keeps them
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:

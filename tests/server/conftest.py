@@ -33,6 +33,16 @@ class RawClient:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.file = self.sock.makefile("rb")
 
+    @classmethod
+    def over_unix(cls, path: str, timeout: float = 10.0) -> RawClient:
+        """The same client on a Unix socket, for LMTP."""
+        client = cls.__new__(cls)
+        client.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.sock.settimeout(timeout)
+        client.sock.connect(path)
+        client.file = client.sock.makefile("rb")
+        return client
+
     def reply(self) -> list[str]:
         """Read one (possibly multi-line) reply; its lines without CRLF."""
         lines: list[str] = []
@@ -51,6 +61,19 @@ class RawClient:
     def command(self, line: str) -> list[str]:
         self.send(line)
         return self.reply()
+
+    def send_raw(self, data: bytes) -> None:
+        """Exactly ``data``, in one write: pipelined batches, BDAT chunks."""
+        self.sock.sendall(data)
+
+    def replies(self, count: int) -> list[str]:
+        """The next ``count`` replies, each reduced to its last line."""
+        return [self.reply()[-1] for _ in range(count)]
+
+    def greet(self, verb: str = "EHLO") -> list[str]:
+        """Read the banner and say EHLO (or LHLO); the EHLO reply's lines."""
+        assert self.reply()[0].startswith("220 ")
+        return self.command(f"{verb} client.test")
 
     def at_eof(self) -> bool:
         """True when the server closed the connection (nothing more to read)."""

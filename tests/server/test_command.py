@@ -162,6 +162,7 @@ def test_banner_shows_the_default_account_and_every_listener(
     assert "account: user 'demo', password 'demo'" in banner
     assert "fault: drop the connection without a reply on DATA" in banner
     assert "fault: delay 0.5s before replying to MAIL" in banner
+    assert "also: PIPELINING CHUNKING BINARYMIME DSN" in banner
     code, stderr = process.interrupt()
     assert code == 0 and "Traceback" not in stderr
 
@@ -198,3 +199,24 @@ def test_busy_port_exits_1(serve: Callable[..., ServeProcess], server: PracticeS
     process = serve("--port", str(server.port))
     assert process.proc.wait(timeout=15) == 1
     assert "cannot start" in process.stderr()
+
+
+def test_extension_switches_reach_the_server() -> None:
+    """--no-pipelining/--no-chunking/--no-dsn play a server without those extensions."""
+    import argparse
+
+    from smtpshell.server import command
+
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    default = command._build_server(parser.parse_args([]))
+    assert default.extensions == ["PIPELINING", "CHUNKING", "BINARYMIME", "DSN"]
+    args = parser.parse_args(["--port", "0", "--no-pipelining", "--no-chunking", "--no-dsn"])
+    server = command._build_server(args)
+    assert (server.pipelining, server.chunking, server.dsn) == (False, False, False)
+    assert "also: no PIPELINING, CHUNKING or DSN" in command._banner(server)
+    with server, smtplib.SMTP(server.host, server.port, timeout=10) as client:
+        client.ehlo("client.test")
+        offered = set(client.esmtp_features)
+    assert not offered & {"pipelining", "chunking", "binarymime", "dsn"}
+    assert {"size", "8bitmime", "smtputf8", "enhancedstatuscodes"} <= offered
