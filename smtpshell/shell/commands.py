@@ -236,38 +236,44 @@ def _cleartext_warning(engine: Engine) -> Result:
 
 @command_(
     "auth",
-    "AUTH with a chosen SASL mechanism (PLAIN, LOGIN, CRAM-MD5)",
-    "Run one AUTH exchange with MECHANISM, as smtplib's auth() does, answering each 334 "
-    "challenge for you.  --no-initial-response waits for the server's first challenge "
-    "instead of sending the credentials with the AUTH command, to show the whole dialogue.  "
-    "To type the exchange yourself, send 'AUTH LOGIN' as a plain line: each answer line is "
-    "then hidden and never stored.",
+    "AUTH with a chosen SASL mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth)",
+    "Run one AUTH exchange with MECHANISM, answering each 334 challenge for you: the "
+    "password mechanisms through smtplib's login(), XOAUTH2 and OAUTHBEARER (where SECRET "
+    "is the OAuth token) through login_oauth2().  --no-initial-response waits for the "
+    "server's first challenge instead of sending credentials with the AUTH command, to show "
+    "the whole dialogue.  To type the exchange yourself, send 'AUTH LOGIN' as a plain line: "
+    "each answer line is then hidden and never stored.",
     "auth",
     args=(
         Arg("MECHANISM", "a SASL mechanism the server offers", Completion.MECHANISM),
         Arg("USER", "the account name"),
-        Arg("PASSWORD", "the password, or $VARIABLE", optional=True, secret=True),
+        Arg("SECRET", "password or OAuth token, or $VARIABLE", optional=True, secret=True),
     ),
     options=(Option("--no-initial-response", "let the server send the first challenge"),),
     needs_connection=True,
+    examples=("/auth PLAIN demo", "/auth SCRAM-SHA-256 demo $PASSWORD", "/auth XOAUTH2 me $TOKEN"),
 )
 def _auth(engine: Engine, inv: Invocation) -> Result:
     client = engine.require_client()
     name = inv.arg("MECHANISM").upper()
+    token = name in sasl.TOKEN_MECHANISMS
     if name not in sasl.SUPPORTED_MECHANISMS:
         info = mechanism(name)
         why = f" ({info.support} in smtpshell)" if info else ""
         usable = ", ".join(sasl.SUPPORTED_MECHANISMS)
         raise UsageError(f"mechanism {name} is not supported{why}; use one of {usable}")
     user = inv.arg("USER")
-    password = engine.secret(inv.arg("PASSWORD"), f"password for {user}: ", f"password for {user}")
+    what = f"{'token' if token else 'password'} for {user}"
+    secret = engine.secret(inv.arg("SECRET"), f"{what}: ", what)
     result = _cleartext_warning(engine)
-    client.ehlo_or_helo_if_needed()
-    client.user, client.password = user, sasl.Secret(password.value)
-    method = getattr(client, "auth_" + name.lower().replace("-", "_"))
-    initial = not inv.opt("no_initial_response")
-    code, _ = client.auth(name, method, initial_response_ok=initial)
-    engine.record("login", user, password, comment=f"smtplib: s.auth({name!r}, ...) did this")
+    if token:
+        code, _ = client.login_oauth2(user, secret.value, mechanism=name)
+        engine.record("login_oauth2", user, secret, mechanism=name)
+    else:
+        initial = not inv.opt("no_initial_response")
+        code, _ = client.login(user, secret.value, mechanisms=[name], initial_response_ok=initial)
+        kwargs = {} if initial else {"initial_response_ok": False}
+        engine.record("login", user, secret, mechanisms=[name], **kwargs)
     return result.add(f"authenticated as {user} with {name} ({code})", Level.OK)
 
 

@@ -252,7 +252,7 @@ def _positional(spec: CommandSpec, words: list[str]) -> Arg | None:
 def _complete_kind(
     word: str, kind: Completion, choices: tuple[str, ...], context: CompletionContext
 ) -> list[Candidate]:
-    if kind is Completion.CHOICE:
+    if kind is Completion.CHOICE or (choices and kind is Completion.NONE):
         return list(_matching(word, [(c, "") for c in choices], keep_case=True))
     if kind is Completion.PATH:
         return _complete_path(word, context)

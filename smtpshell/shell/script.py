@@ -9,8 +9,8 @@ Rules (docs/repl.md has the user's version):
   with an SMTP error and the next line is not an ``expect`` judging it; 2 for a usage
   error (bad line) or a connection error, and for a script that ends inside a message.
 
-Unless the first command is ``/connect``, the runner connects to the given target (the
-practice server when there is none) before the first line.
+Unless the first command is ``/connect`` (or the engine is connected already), the runner
+connects to the given target (the practice server when there is none) before the first line.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def run_script(
     """Run ``lines`` on ``engine`` (made with ``scripted=True``); stop at the first failure."""
     report = on_result or (lambda number, line, result: None)
     first = next((line for line in lines if _is_command(line)), "")
-    if first.strip().split(None, 1)[0:1] not in (["/connect"], ["/open"]):
+    starts_with_connect = first.strip().split(None, 1)[0:1] in (["/connect"], ["/open"])
+    if not starts_with_connect and not engine.connected:
         result = engine.connect(target)
         report(0, "(connect)", result)
         if not result.ok:

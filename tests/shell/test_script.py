@@ -1,0 +1,135 @@
+"""Scripts end to end through ``smtpshell run``, against the practice server."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import textwrap
+
+import pytest
+
+from smtpshell.cli import main
+from smtpshell.shell.engine import Engine
+from smtpshell.shell.script import run_script
+from tests.shell.conftest import connect
+
+SESSION = textwrap.dedent(
+    """\
+    # a comment, then a blank line
+
+    EHLO ci.example
+    expect 250
+    /starttls
+    EHLO ci.example
+    /login demo $PRACTICE_PASSWORD
+    expect 235 2.7.0
+    MAIL FROM:<alice@example.com>
+    expect 2xx
+    RCPT TO:<demo@localhost>
+    expect 250
+    DATA
+    expect 354
+    Subject: from a script
+
+    # not a comment inside DATA
+    .dot
+    .
+    expect 250
+    QUIT
+    expect 221
+    """
+)
+
+
+def run(tmp_path, script: str, *args: str) -> int:
+    path = tmp_path / "test.smtp"
+    path.write_text(script)
+    return main(["run", str(path), *args])
+
+
+@pytest.fixture(autouse=True)
+def password(monkeypatch):
+    monkeypatch.setenv("PRACTICE_PASSWORD", "demo")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def test_a_passing_script_exits_0_and_writes_the_transcript(tmp_path, capsys):
+    transcript = tmp_path / "t.jsonl"
+    assert run(tmp_path, SESSION, "--transcript", str(transcript)) == 0
+    out = capsys.readouterr().out
+    assert "C: EHLO ci.example" in out and "S: 221" in out
+    assert "\x1b[" not in out  # not a TTY: no colour
+    assert "C: ..dot" in out
+    records = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert any(r.get("secret") for r in records)
+    assert "ZGVtbw" not in transcript.read_text()  # base64 of "demo" never written
+
+
+def test_a_failing_expectation_exits_1_with_line_and_reply(tmp_path, capsys):
+    script = "EHLO x\nexpect 250\nRCPT TO:<a@b>\nexpect 250\nNOOP\n"
+    assert run(tmp_path, script, "-q") == 1
+    err = capsys.readouterr().err
+    assert "test.smtp:4: expect 250" in err
+    assert "got 503" in err
+
+
+def test_an_smtp_error_exits_1_unless_an_expectation_judges_it(tmp_path, capsys):
+    assert run(tmp_path, "/login demo wrong\n", "-q") == 1
+    assert "authentication failed: 535" in capsys.readouterr().err
+    assert run(tmp_path, "/login demo wrong\nexpect 535\n", "-q") == 0
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert run(tmp_path, "EHLO x\n/frobnicate\n", "-q") == 2
+    assert "test.smtp:2" in capsys.readouterr().err
+    assert run(tmp_path, "/login demo\n", "-q") == 2  # no prompts in scripts
+    assert main(["run", str(tmp_path / "missing.smtp")]) == 2
+    assert run(tmp_path, "DATA\n", "smtp://x?bogus") == 2
+
+
+def test_connection_errors_exit_2(tmp_path, capsys):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert run(tmp_path, "EHLO x\n", f"127.0.0.1:{port}", "-q") == 2
+    assert "cannot connect" in capsys.readouterr().err
+    assert run(tmp_path, f"/connect 127.0.0.1:{port}\nEHLO x\n", "-q") == 2
+
+
+def test_a_script_ending_inside_data_exits_2(tmp_path, capsys):
+    script = "EHLO x\nMAIL FROM:<a@b>\nRCPT TO:<demo@localhost>\nDATA\nno end\n"
+    assert run(tmp_path, script, "-q") == 2
+    assert "ended inside a message" in capsys.readouterr().err
+
+
+def test_stdin_and_colour(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("NOOP\nexpect 250\n"))
+    assert main(["run", "-", "--color", "always"]) == 0
+    assert "\x1b[" in capsys.readouterr().out
+
+
+def test_python_transcript_export(tmp_path, capsys):
+    out = tmp_path / "session.py"
+    assert run(tmp_path, SESSION, "-q", "--transcript", str(out)) == 0
+    script = out.read_text()
+    compile(script, str(out), "exec")
+    assert "os.environ['PRACTICE_PASSWORD']" in script and "'demo')" not in script
+
+
+def test_run_script_on_a_connected_engine_reports_each_line(scripted):
+    server = scripted(reject_rcpt=("bad@y.test",))
+    with Engine(scripted=True, timeout=10) as engine:
+        connect(engine, server)
+        seen = []
+        lines = ["# reject", "RCPT TO:<bad@y.test>", "", "expect 550 5.1.1", "expect 250"]
+        outcome = run_script(
+            lines, engine, on_result=lambda n, line, r: seen.append((n, line, r.ok))
+        )
+    assert (outcome.exit_code, outcome.line_number) == (1, 5)
+    assert outcome.reason == "expected 250, got 550 5.1.1 no such user"
+    assert seen == [
+        (2, "RCPT TO:<bad@y.test>", True),
+        (4, "expect 550 5.1.1", True),
+        (5, "expect 250", False),
+    ]
