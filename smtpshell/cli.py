@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("smtpshell.demo", "walk through one SMTP session against the practice server"),
     "repl": ("smtpshell.repl.command", "interactive SMTP shell (the default)"),
     "run": ("smtpshell.repl.script_command", "run an smtpshell script, e.g. for CI tests"),
+    "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
 }
 
 #: What plain ``smtpshell [TARGET]`` runs until a richer face exists.

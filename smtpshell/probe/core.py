@@ -1,0 +1,466 @@
+"""Probe one SMTP server: connect, greet, STARTTLS, look at the certificate, QUIT.
+
+``probe_target`` never raises.  Each stage is timed, and the first failure is recorded in
+the report with the stage it happened in, so a report always says how far the probe got.
+It drives the smtpshell client exactly as a user's code would: verification on by default,
+and an explicitly unverified second connection only to show what a server presents when
+its certificate did not verify.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from smtpshell.client import SMTP, SMTP_SSL, unverified_context
+from smtpshell.errors import (
+    SMTPCertificateError,
+    SMTPHeloError,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTLSError,
+)
+from smtpshell.probe.capabilities import (
+    Capability,
+    auth_mechanisms,
+    diff_capabilities,
+    parse_capabilities,
+    size_limit,
+)
+from smtpshell.probe.report import (
+    Greeting,
+    ProbeIssue,
+    ProbeReport,
+    Reply,
+    SizeInfo,
+    TLSReport,
+    VrfyResult,
+)
+from smtpshell.probe.targets import Target
+from smtpshell.transcript import EventKind
+
+__all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    """How to probe; the command-line options, as values."""
+
+    port: int | None = None
+    implicit_tls: bool = False
+    starttls: bool = True
+    timeout: float = 10.0
+    helo: str | None = None
+    verify: bool = True
+    ca_file: str | None = None
+    vrfy: str | None = None
+    mx: bool = False
+    concurrency: int = 4
+
+
+class Cancellation:
+    """Lets another thread (Ctrl-C in the runner) stop probes in flight.
+
+    Probes register their connections here; ``cancel()`` aborts them, so a probe blocked on
+    a slow server ends at once instead of after its timeout.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: set[SMTP] = set()
+        self.cancelled = False
+
+    def track(self, client: SMTP) -> None:
+        with self._lock:
+            self._clients.add(client)
+            cancelled = self.cancelled
+        if cancelled:
+            client.abort()
+
+    def forget(self, client: SMTP) -> None:
+        with self._lock:
+            self._clients.discard(client)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            clients = list(self._clients)
+        for client in clients:
+            client.abort()
+
+
+@functools.cache
+def default_helo_name() -> str:
+    """The name the client core would send (RFC 5321 §4.1.4), worked out once per run:
+    ``socket.getfqdn()`` can be slow, and a run may probe hundreds of servers."""
+    return SMTP().local_hostname
+
+
+@functools.cache
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A verifying context: the system's trust store, plus ``ca_file`` when given.
+
+    Shared by all probe threads (an SSLContext is safe to share once configured).  Raises
+    ``OSError`` / ``ssl.SSLError`` for an unreadable or invalid ``ca_file``.
+    """
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def _text(message: bytes | str) -> str:
+    if isinstance(message, bytes):
+        return message.decode("utf-8", "backslashreplace")
+    return message
+
+
+def _milliseconds(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def issue_from_exception(
+    stage: str, exc: BaseException, *, implicit_tls: bool | None = None
+) -> ProbeIssue:
+    """A ProbeIssue carrying the error class, its message and the SMTP code if any."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, SMTPResponseException):
+        message = _text(exc.smtp_error)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
+        message = exc.args[0]  # str() of an ssl.SSLError subclass is the args tuple
+    else:
+        message = str(exc)
+    return ProbeIssue(
+        stage=stage,
+        type=type(exc).__name__,
+        message=message or type(exc).__name__,
+        code=code if isinstance(code, int) and code > 0 else None,
+        hint=_hint(stage, exc, implicit_tls),
+    )
+
+
+def _hint(stage: str, exc: BaseException, implicit_tls: bool | None) -> str | None:
+    """The usual cause of a failure, when there is one worth naming."""
+    if stage == "banner" and implicit_tls is False and isinstance(exc, SMTPServerDisconnected):
+        return (
+            "no greeting: a port that speaks implicit TLS (like 465) waits for a TLS handshake;"
+            " try smtps://HOST:PORT or --implicit-tls"
+        )
+    handshake_failed = isinstance(exc, SMTPTLSError) and not isinstance(exc, SMTPCertificateError)
+    if stage == "connect" and implicit_tls and handshake_failed:
+        return "the TLS handshake failed: if this port speaks plain SMTP, drop --implicit-tls"
+    return None
+
+
+class _Stopped(Exception):
+    """The probe cannot go on; the reason is already in the report."""
+
+
+class _Probe:
+    """One probe's state: the report being filled and the live connection."""
+
+    def __init__(
+        self, target: Target, options: ProbeOptions, report: ProbeReport, cancel: Cancellation
+    ):
+        self.target = target
+        self.options = options
+        self.report = report
+        self.cancel = cancel
+        self.client: SMTP | None = None
+        #: Set when the verified handshake failed; the details then come from a retry.
+        self.verify_failure: SMTPCertificateError | None = None
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _fail(self, issue: ProbeIssue) -> None:
+        self.report.error = issue
+        raise _Stopped
+
+    def _record(self, stage: str, started: float) -> None:
+        self.report.timings_ms[stage] = _milliseconds(time.monotonic() - started)
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        """Time a stage; any exception in it becomes the report's error, ending the probe."""
+        if self.cancel.cancelled:
+            self._fail(ProbeIssue(name, "Cancelled", "the run was interrupted"))
+        started = time.monotonic()
+        try:
+            yield
+        except _Stopped:
+            raise
+        except Exception as exc:
+            self._fail(issue_from_exception(name, exc))
+        finally:
+            self._record(name, started)
+
+    def _new_client(self, verify: bool) -> SMTP:
+        helo = self.options.helo or default_helo_name()
+        client: SMTP
+        if self.target.implicit_tls:
+            context = tls_context(self.options.ca_file) if verify else unverified_context()
+            client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+        else:
+            client = SMTP(local_hostname=helo, timeout=self.options.timeout)
+        self.cancel.track(client)
+        return client
+
+    def _starttls_context(self, verify: bool) -> ssl.SSLContext:
+        return tls_context(self.options.ca_file) if verify else unverified_context()
+
+    @staticmethod
+    def _connect_event(client: SMTP) -> Any:
+        return next((e for e in client.transcript if e.kind == EventKind.CONNECT), None)
+
+    # ---------------------------------------------------------------- stages
+
+    def run(self) -> None:
+        try:
+            self._connect()
+            if self.target.implicit_tls:
+                self._collect_tls("implicit")
+            capabilities = self._greet()
+            if self.target.implicit_tls:
+                self._set_capabilities_after_tls(capabilities)
+            else:
+                self.report.capabilities_before_tls = capabilities
+                self.report.auth_before_tls = auth_mechanisms(capabilities)
+                self._starttls(capabilities)
+            self._size()
+            self._vrfy()
+        finally:
+            self._quit()
+
+    def _connect(self) -> None:
+        """TCP connect (plus the TLS handshake with implicit TLS) and the banner."""
+        verify = self.options.verify
+        client = self.client = self._new_client(verify)
+        started = time.monotonic()
+        try:
+            code, banner = client.connect(self.target.host, self.target.port)
+        except SMTPCertificateError as exc:
+            self._record("connect", started)
+            self.verify_failure = exc
+            client = self.client = self._new_client(verify=False)
+            with self._stage("unverified-retry"):
+                code, banner = client.connect(self.target.host, self.target.port)
+        except Exception as exc:
+            connected = self._connect_event(client)
+            implicit = self.target.implicit_tls
+            if connected is None:
+                self._record("connect", started)
+                self._fail(issue_from_exception("connect", exc, implicit_tls=implicit))
+            self.report.timings_ms["connect"] = _milliseconds(connected.monotonic - started)
+            self._record("banner", connected.monotonic)
+            self._note_peer(connected)
+            self._fail(issue_from_exception("banner", exc, implicit_tls=implicit))
+        else:
+            connected = self._connect_event(client)
+            if connected is not None:
+                self.report.timings_ms["connect"] = _milliseconds(connected.monotonic - started)
+                self._record("banner", connected.monotonic)
+        self._note_peer(self._connect_event(client))
+        self.report.banner = Reply(code, _text(banner))
+        if code != 220:
+            self._fail(ProbeIssue("banner", "SMTPConnectError", _text(banner), code))
+
+    def _note_peer(self, connected: Any) -> None:
+        peer = connected.detail.get("peer") if connected is not None else None
+        if peer:
+            self.report.address = str(peer[0])
+
+    def _greet(self) -> list[Capability]:
+        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback)."""
+        client = self.client
+        assert client is not None
+        with self._stage("ehlo"):
+            code, message = client.ehlo()
+        if code == 250:
+            text = _text(message)
+            self.report.greeting = Greeting("EHLO", Reply(code, text.split("\n", 1)[0]))
+            return parse_capabilities(message)
+        refused = Reply(code, _text(message))
+        if code == 421 or client.sock is None:
+            self._fail(ProbeIssue("ehlo", "SMTPHeloError", refused.text, code))
+        with self._stage("helo"):
+            code, message = client.helo()
+        self.report.greeting = Greeting("HELO", Reply(code, _text(message)), refused)
+        if not 200 <= code < 300:
+            self._fail(ProbeIssue("helo", SMTPHeloError.__name__, _text(message), code))
+        return []
+
+    def _starttls(self, capabilities: list[Capability]) -> None:
+        offered = any(cap.keyword == "STARTTLS" for cap in capabilities)
+        self.report.starttls_offered = offered
+        if not offered or not self.options.starttls:
+            return
+        client = self.client
+        assert client is not None
+        started = time.monotonic()
+        try:
+            code, message = client.starttls(context=self._starttls_context(self.options.verify))
+        except SMTPCertificateError as exc:
+            self._record("starttls", started)
+            self.verify_failure = exc
+            self._retry_starttls_unverified()
+        except Exception as exc:
+            self._record("starttls", started)
+            self._fail(issue_from_exception("starttls", exc))
+        else:
+            self._record("starttls", started)
+            self.report.starttls = Reply(code, _text(message))
+        self._collect_tls("starttls")
+        with self._stage("ehlo-after-tls"):
+            code, message = self.client.ehlo()
+        if code != 250:
+            self._fail(ProbeIssue("ehlo-after-tls", "SMTPHeloError", _text(message), code))
+        self._set_capabilities_after_tls(parse_capabilities(message))
+
+    def _retry_starttls_unverified(self) -> None:
+        """Connect again and upgrade without verification, to show what the server presents."""
+        client = self.client = self._new_client(verify=False)
+        with self._stage("unverified-retry"):
+            code, banner = client.connect(self.target.host, self.target.port)
+            if code != 220:
+                raise SMTPResponseException(code, banner)
+            client.ehlo_or_helo_if_needed()
+            code, message = client.starttls(context=self._starttls_context(verify=False))
+        self.report.starttls = Reply(code, _text(message))
+
+    def _collect_tls(self, mode: str) -> None:
+        """Fill ``report.tls`` from the live TLS connection."""
+        client = self.client
+        assert client is not None
+        info = client.tls_info() or {}
+        failure = self.verify_failure
+        if failure is not None:
+            verification = "failed"
+        elif info.get("verified"):
+            verification = "verified"
+        else:
+            verification = "skipped"
+        tls = TLSReport(
+            mode=mode,  # type: ignore[arg-type]
+            verification=verification,  # type: ignore[arg-type]
+            version=info.get("version"),
+            cipher=info.get("cipher"),
+            bits=info.get("bits"),
+            verify_error=(failure.verify_message or str(failure)) if failure else None,
+            verify_code=failure.verify_code if failure else None,
+            unverified_retry=failure is not None,
+            server_hostname=info.get("server_hostname") or self.target.host,
+            hostname_checked=bool(info.get("hostname_checked")),
+        )
+        self.report.tls = tls
+        der = info.get("peer_cert_der")
+        if der:
+            self._describe_certificate(tls, der)
+        self._describe_chain(tls, verification == "verified")
+
+    def _describe_certificate(self, tls: TLSReport, der: bytes) -> None:
+        from smtpshell.probe.certificate import hostname_matches, summarize_certificate
+
+        try:
+            summary = summarize_certificate(der)
+        except Exception as exc:  # a certificate cryptography cannot read is a finding
+            tls.certificate_error = f"{type(exc).__name__}: {exc}"
+            return
+        tls.certificate = summary
+        tls.hostname_matches = hostname_matches(
+            tls.server_hostname or self.target.host, summary.dns_names, summary.ip_addresses
+        )
+
+    def _describe_chain(self, tls: TLSReport, verified: bool) -> None:
+        """The whole chain where ``ssl`` offers it (Python 3.13+); otherwise leaf only."""
+        sock = self.client.sock if self.client is not None else None
+        getter = getattr(sock, "get_verified_chain" if verified else "get_unverified_chain", None)
+        if getter is None:
+            return
+        from smtpshell.probe.certificate import summarize_certificate
+
+        try:
+            subjects = [summarize_certificate(der).subject for der in getter() or []]
+        except Exception:  # not DER bytes after all, or unreadable: stay with the leaf
+            return
+        tls.chain_source = "verified" if verified else "presented"
+        tls.chain_subjects = subjects
+
+    def _set_capabilities_after_tls(self, capabilities: list[Capability]) -> None:
+        report = self.report
+        report.capabilities_after_tls = capabilities
+        report.auth_after_tls = auth_mechanisms(capabilities)
+        if report.capabilities_before_tls is not None:
+            report.capability_diff = diff_capabilities(report.capabilities_before_tls, capabilities)
+
+    def _size(self) -> None:
+        from smtpshell.knowledge import human_size
+
+        capabilities = self.report.capabilities or []
+        advertised, limit = size_limit(capabilities)
+        if advertised:
+            human = human_size(limit) if limit else "no fixed limit"
+            self.report.size = SizeInfo(limit, human)
+
+    def _vrfy(self) -> None:
+        address = self.options.vrfy
+        if not address:
+            return
+        from smtpshell.knowledge import explain
+
+        client = self.client
+        assert client is not None
+        with self._stage("vrfy"):
+            code, message = client.verify(address)
+        text = _text(message)
+        self.report.vrfy = VrfyResult(address, code, text, explain(code, text).short)
+
+    def _quit(self) -> None:
+        """QUIT politely if the connection is still open; a failure here is only a warning."""
+        client = self.client
+        if client is None:
+            return
+        try:
+            if client.sock is not None and not self.cancel.cancelled:
+                started = time.monotonic()
+                try:
+                    client.quit()
+                except Exception as exc:
+                    self.report.warnings.append(issue_from_exception("quit", exc))
+                finally:
+                    self._record("quit", started)
+        finally:
+            client.close()
+            self.cancel.forget(client)
+
+
+def probe_target(
+    target: Target, options: ProbeOptions, *, cancel: Cancellation | None = None
+) -> ProbeReport:
+    """Probe one server and report what it offers.  Never raises (Ctrl-C aside)."""
+    report = ProbeReport(
+        input=target.input,
+        host=target.host,
+        port=target.port,
+        implicit_tls=target.implicit_tls,
+        mx=target.mx,
+        warnings=list(target.warnings),
+    )
+    if target.error is not None:
+        report.error = target.error
+        return report
+    started = time.monotonic()
+    try:
+        _Probe(target, options, report, cancel or Cancellation()).run()
+    except _Stopped:
+        pass
+    except Exception as exc:  # a bug in the probe still ends as one report entry
+        report.error = issue_from_exception("internal", exc)
+    finally:
+        report.total_ms = _milliseconds(time.monotonic() - started)
+    return report

@@ -1,0 +1,203 @@
+"""What a probe found, as plain dataclasses: the single source for every renderer.
+
+A report is filled in stage by stage and is never thrown away: a probe that fails at EHLO
+still reports the connect time and the banner.  ``to_dict()`` is the JSON shape documented
+in ``docs/probe-schema.json`` (bump ``SCHEMA_VERSION`` when it changes incompatibly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from smtpshell.probe.capabilities import Capability, CapabilityDiff
+from smtpshell.probe.certificate import CertificateSummary
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STAGES",
+    "Greeting",
+    "MXOrigin",
+    "ProbeIssue",
+    "ProbeReport",
+    "Reply",
+    "SizeInfo",
+    "TLSReport",
+    "VrfyResult",
+    "format_address",
+]
+
+#: Version of the JSON document ``--json`` prints.
+SCHEMA_VERSION = 1
+
+#: Stages in the order a probe runs them; timings and failures are keyed by these names.
+#: ``unverified-retry`` is the second connection made to see a certificate that failed
+#: verification.  ``resolve`` is DNS (MX) resolution, before any connection.
+STAGES = (
+    "resolve",
+    "connect",
+    "banner",
+    "ehlo",
+    "helo",
+    "starttls",
+    "unverified-retry",
+    "ehlo-after-tls",
+    "vrfy",
+    "quit",
+)
+
+Verification = Literal["verified", "failed", "skipped"]
+
+
+def format_address(host: str, port: int) -> str:
+    """``host:port``, with IPv6 literals in brackets so the result parses back."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(slots=True)
+class ProbeIssue:
+    """A failure, and where it happened.
+
+    ``type`` is the exception class (``SMTPConnectionRefused``, ``NXDOMAIN`` ...) or, for a
+    refusal that raised nothing, the error smtplib would have raised (``SMTPHeloError``).
+    ``code`` is the SMTP reply code when the server sent one; ``hint`` what to try next,
+    when the failure has a usual cause.
+    """
+
+    stage: str
+    type: str
+    message: str
+    code: int | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MXOrigin:
+    """How a domain led to this host: an MX record, or RFC 5321 §5.1's implicit MX."""
+
+    domain: str
+    preference: int
+    implicit: bool = False
+
+
+@dataclass(slots=True)
+class Reply:
+    code: int
+    text: str
+
+
+@dataclass(slots=True)
+class Greeting:
+    """The EHLO (or, after EHLO was refused, HELO) the session got going with."""
+
+    command: Literal["EHLO", "HELO"]
+    reply: Reply
+    ehlo_refused: Reply | None = None
+
+
+@dataclass(slots=True)
+class TLSReport:
+    """The TLS layer.  With ``unverified_retry`` the details come from a second connection
+    made without verification, after the verified one failed (see ``verify_error``)."""
+
+    mode: Literal["starttls", "implicit"]
+    verification: Verification
+    version: str | None = None
+    cipher: str | None = None
+    bits: int | None = None
+    verify_error: str | None = None
+    verify_code: int | None = None
+    unverified_retry: bool = False
+    server_hostname: str | None = None
+    hostname_checked: bool = False
+    hostname_matches: bool | None = None
+    certificate: CertificateSummary | None = None
+    certificate_error: str | None = None
+    #: "verified" / "presented": the whole chain from ssl (Python 3.13+); "leaf-only" before.
+    chain_source: Literal["verified", "presented", "leaf-only"] = "leaf-only"
+    chain_subjects: list[str] = field(default_factory=list)
+
+    @property
+    def chain_length(self) -> int | None:
+        return len(self.chain_subjects) if self.chain_source != "leaf-only" else None
+
+
+@dataclass(slots=True)
+class SizeInfo:
+    """RFC 1870 SIZE as finally advertised (after TLS when there was TLS)."""
+
+    limit: int | None
+    human: str
+
+
+@dataclass(slots=True)
+class VrfyResult:
+    address: str
+    code: int
+    text: str
+    meaning: str
+
+
+@dataclass(slots=True)
+class ProbeReport:
+    """Everything learnt about one host:port.  ``error`` is the failure that ended the probe."""
+
+    input: str
+    host: str
+    port: int
+    implicit_tls: bool
+    mx: MXOrigin | None = None
+    address: str | None = None
+    banner: Reply | None = None
+    greeting: Greeting | None = None
+    capabilities_before_tls: list[Capability] | None = None
+    capabilities_after_tls: list[Capability] | None = None
+    capability_diff: CapabilityDiff | None = None
+    starttls_offered: bool | None = None
+    starttls: Reply | None = None
+    tls: TLSReport | None = None
+    auth_before_tls: list[str] | None = None
+    auth_after_tls: list[str] | None = None
+    size: SizeInfo | None = None
+    vrfy: VrfyResult | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    total_ms: float = 0.0
+    error: ProbeIssue | None = None
+    warnings: list[ProbeIssue] = field(default_factory=list)
+
+    @property
+    def target(self) -> str:
+        return format_address(self.host, self.port)
+
+    @property
+    def capabilities(self) -> list[Capability] | None:
+        """The last capabilities seen: over TLS when there was TLS."""
+        if self.capabilities_after_tls is not None:
+            return self.capabilities_after_tls
+        return self.capabilities_before_tls
+
+    @property
+    def tls_verification_failed(self) -> bool:
+        return self.tls is not None and self.tls.verification == "failed"
+
+    @property
+    def ok(self) -> bool:
+        """Probed to the end, and any certificate verified (or verification was skipped)."""
+        return self.error is None and not self.tls_verification_failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``docs/probe-schema.json``)."""
+        data = {
+            "target": self.target,
+            "ok": self.ok,
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+        }
+        for name, value in data.items():
+            if dataclasses.is_dataclass(value):
+                data[name] = dataclasses.asdict(value)
+            elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+                data[name] = [dataclasses.asdict(item) for item in value]
+        if self.tls is not None:
+            data["tls"]["chain_length"] = self.tls.chain_length
+        return data
