@@ -1,0 +1,437 @@
+"""The Textual app: command pane, live log, inspector and status bar over one engine.
+
+Everything the app does to the session goes through the shared command engine as shell
+lines (``/connect``, ``/ehlo``, ``MAIL FROM:<...>``), run on a thread worker by
+:class:`~smtpshell.tui.runner.EngineRunner`; the app only renders what comes back and
+what the transcript emits.  Errors become notifications and output lines, never a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from smtpshell.shell import Engine, Level, Mode, Outcome
+from smtpshell.shell.history import HistoryFile
+from smtpshell.transcript import EventKind
+from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
+from smtpshell.tui.keys import app_bindings
+from smtpshell.tui.palette import ShellCommands
+from smtpshell.tui.quoting import quote
+from smtpshell.tui.runner import EngineRunner, Job
+from smtpshell.tui.screens import (
+    ComposeRequest,
+    ComposeScreen,
+    ConnectRequest,
+    ConnectScreen,
+    HelpScreen,
+    SecretScreen,
+)
+from smtpshell.tui.widgets import (
+    CommandPane,
+    ExplainPanel,
+    FilterBar,
+    Inspector,
+    LogPane,
+    StatusBar,
+)
+from smtpshell.tui.widgets.log_pane import DEFAULT_MAX_ROWS
+
+__all__ = ["SmtpShellApp"]
+
+_HERE = Path(__file__).parent
+_WIDGET_STYLES = [
+    _HERE / "widgets" / f"{name}.tcss"
+    for name in (
+        "status_bar",
+        "log_pane",
+        "filter_bar",
+        "explain_panel",
+        "inspector",
+        "command_pane",
+    )
+]
+
+#: Below this width the inspector is hidden until asked for (F3).
+NARROW_WIDTH = 100
+#: Below this height the command output shrinks so the log keeps some room.
+SHORT_HEIGHT = 30
+#: How often transcript events are moved to the log (seconds).
+FLUSH_INTERVAL = 1 / 20
+#: At most this many events per flush, so a flood never freezes the UI for long.
+FLUSH_LIMIT = 20_000
+
+
+class SmtpShellApp(App[int]):
+    """smtpshell's full-screen face."""
+
+    TITLE = "smtpshell"
+    CSS_PATH: ClassVar[list[Path]] = [*_WIDGET_STYLES, _HERE / "app.tcss"]
+    BINDINGS: ClassVar[list[BindingType]] = app_bindings()
+    COMMANDS = App.COMMANDS | {ShellCommands}
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        engine: Engine | None = None,
+        connect: bool = True,
+        history_file: HistoryFile | None = None,
+        max_log_rows: int = DEFAULT_MAX_ROWS,
+        show_time: bool = True,
+    ) -> None:
+        super().__init__()
+        if engine is None:
+            engine = Engine(asker=self._ask, history=history_file)
+        elif engine.asker is None:
+            engine.asker = self._ask
+        self.engine = engine
+        self.runner = EngineRunner(self, engine)
+        self.target = target
+        self.connect_on_start = connect
+        self.history_file = history_file
+        self.max_log_rows = max_log_rows
+        self.show_time = show_time
+        self._memory = FeatureMemory()
+        self._used_secrets: set[int] = set()
+        self._cleanups: dict[int, Path] = {}
+        self._quitting = False
+        self._last_connect = ConnectRequest()
+        self._busy_label: str | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status-bar")
+        with Horizontal(id="main"):
+            with Vertical(id="log-column"):
+                yield FilterBar(id="log-filter")
+                yield LogPane(id="log", max_rows=self.max_log_rows, show_time=self.show_time)
+                yield ExplainPanel(id="explain")
+            yield Inspector(id="inspector")
+        history = self.history_file.load() if self.history_file is not None else []
+        yield CommandPane(self.engine.complete, history=history, id="command-pane")
+        yield Footer(compact=True)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one("#status-bar", StatusBar)
+
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one("#log", LogPane)
+
+    @property
+    def explain_panel(self) -> ExplainPanel:
+        return self.query_one("#explain", ExplainPanel)
+
+    @property
+    def inspector(self) -> Inspector:
+        return self.query_one("#inspector", Inspector)
+
+    @property
+    def command_pane(self) -> CommandPane:
+        return self.query_one("#command-pane", CommandPane)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#log-filter", FilterBar)
+
+    @property
+    def main_area(self) -> Horizontal:
+        return self.query_one("#main", Horizontal)
+
+    def on_mount(self) -> None:
+        self.log_pane.border_title = "Transcript"
+        self._fit(self.size.width, self.size.height)
+        self.set_interval(FLUSH_INTERVAL, self.flush_events)
+        self.refresh_session()
+        self.command_pane.command_input.focus()
+        if self.connect_on_start:
+            line = "/connect" + (f" {quote(self.target)}" if self.target else "")
+            self.runner.submit(line)
+        else:
+            self.command_pane.write_note(
+                "not connected: F2 opens the connect dialog, /connect uses the practice server",
+                Level.HINT,
+            )
+
+    def on_resize(self) -> None:
+        self._fit(self.size.width, self.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """80x24 keeps the log and prompt; wider screens get the inspector beside the log."""
+        if not self.is_mounted:
+            return
+        self.main_area.set_class(width < NARROW_WIDTH, "-narrow")
+        self.command_pane.set_class(height < SHORT_HEIGHT, "-short")
+        self.explain_panel.set_class(height < SHORT_HEIGHT, "-short")
+
+    # ------------------------------------------------------------------ engine plumbing
+
+    def flush_events(self) -> int:
+        """Move queued transcript events into the log; returns how many were moved."""
+        events = self.runner.drain_events(FLUSH_LIMIT)
+        if not events:
+            return 0
+        self.log_pane.add_events(events)
+        if any(
+            e.kind is not EventKind.SENT
+            and (e.kind is not EventKind.RECEIVED or e.detail.get("final"))
+            for e in events
+        ):
+            self.refresh_session()
+        return len(events)
+
+    def session_data(self) -> InspectorData | None:
+        """A snapshot of the session, or None if the client was mid-change (try later)."""
+        try:
+            return gather(self.engine, self._memory)
+        except RuntimeError:  # a dict changed size while a worker updated it
+            return None
+
+    def refresh_session(self) -> None:
+        """Status bar, inspector, prompt mode and secret display from the engine's state."""
+        data = self.session_data()
+        if data is None:
+            return
+        status = data.status
+        self.status_bar.show(status, busy=self._busy_label)
+        self.inspector.show(data)
+        if self.command_pane.mode is not status.mode:
+            self.command_pane.set_mode(status.mode)
+        if self.log_pane.reveal != status.reveal:
+            self.log_pane.reveal = status.reveal
+
+    def submit_typed(self, line: str) -> Job:
+        """A line as typed at the prompt (its echo and history are decided when it runs)."""
+        return self.runner.submit(line, typed=True, label=line)
+
+    def on_command_pane_submitted(self, message: CommandPane.Submitted) -> None:
+        self.submit_typed(message.line)
+
+    def on_engine_runner_started(self, message: EngineRunner.Started) -> None:
+        if message.echo is not None:
+            self.command_pane.echo(message.echo, message.mode)
+        if message.history is not None:
+            self.command_pane.command_input.remember(message.history)
+        self._busy_label = message.echo or "working"
+        self.command_pane.set_busy(self._busy_label)
+        self.refresh_session()
+
+    def on_engine_runner_finished(self, message: EngineRunner.Finished) -> None:
+        job, result = message.job, message.result
+        self.flush_events()
+        self.command_pane.show_result(result)
+        temporary = self._cleanups.pop(job.id, None)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if result.outcome is Outcome.CANCELLED:
+            self.notify("cancelled", severity="warning")
+        elif not result.ok:
+            errors = result.errors or [f"{result.outcome.value} error"]
+            self.notify("\n".join(errors), title=_TITLES.get(result.outcome), severity="error")
+        if job.label == _LEAVING:
+            self.exit(0)
+            return
+        if result.exit:
+            self.action_quit_now()
+        self.refresh_session()
+
+    def on_engine_runner_idle(self, message: EngineRunner.Idle) -> None:
+        self._busy_label = None
+        self.command_pane.set_busy(None)
+        self.refresh_session()
+
+    def _ask(self, prompt: str, secret: bool) -> str:
+        """The engine's asker, called on the worker thread: a secret given with the job
+        (connect dialog), else a modal prompt.  EOFError declines, cancelling the line."""
+        job = self.runner.current_job
+        if job is not None and job.secret and job.id not in self._used_secrets:
+            self._used_secrets.add(job.id)
+            return job.secret
+        answer: list[str | None] = []
+        done = threading.Event()
+
+        def got(value: str | None) -> None:
+            answer.append(value)
+            done.set()
+
+        self.call_from_thread(self.push_screen, SecretScreen(prompt, secret), got)
+        while not done.wait(0.2):
+            if not self.is_running:
+                raise EOFError
+        if not answer or answer[0] is None:
+            raise EOFError
+        return answer[0]
+
+    # ------------------------------------------------------------------ messages from widgets
+
+    def on_log_pane_line_selected(self, message: LogPane.LineSelected) -> None:
+        row = message.row
+        if row is None:
+            self.explain_panel.show_row(None)
+            return
+        verb, first = self.log_pane.reply_context(row)
+        self.explain_panel.show_row(row, reply_verb=verb, first_line=first)
+
+    def on_log_pane_copied(self, message: LogPane.Copied) -> None:
+        self.notify(f"copied {message.lines:,} line(s) to the clipboard")
+
+    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+        self.log_pane.filter = message.text
+
+    def on_filter_bar_done(self, message: FilterBar.Done) -> None:
+        if message.cleared:
+            self.filter_bar.remove_class("-shown")
+        self.log_pane.focus()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_run_line(self, line: str) -> None:
+        """Run a line as if typed (buttons, F5, the palette)."""
+        self.submit_typed(line)
+
+    def action_prefill(self, text: str) -> None:
+        """Put a command at the prompt for the person to finish."""
+        self.command_pane.prefill(text)
+
+    def action_cancel(self) -> None:
+        if self.runner.busy:
+            self.runner.cancel()
+            self.command_pane.write_note(
+                "cancelling: the connection is closed (SMTP cannot take a command back)",
+                Level.WARN,
+            )
+        elif self.engine.mode in (Mode.DATA, Mode.COMPOSE):
+            self.runner.call("abandon message", lambda engine: engine.abandon_message())
+        elif self.filter_bar.has_class("-shown"):
+            self.filter_bar.action_close()
+
+    def action_help(self) -> None:
+        from smtpshell.shell.commands import CATEGORIES
+
+        self.push_screen(HelpScreen(self.engine.registry, CATEGORIES))
+
+    def action_connect_dialog(self) -> None:
+        def connect(request: ConnectRequest | None) -> None:
+            if request is None:
+                return
+            self._last_connect = ConnectRequest(
+                request.host,
+                request.port,
+                request.security,
+                request.verify,
+                request.helo,
+                request.user,
+            )
+            lines = request.command_lines()
+            secret = request.password or None
+            self.runner.submit_chain(
+                [(line, secret if line.startswith("/login") else None) for line in lines]
+            )
+
+        self.push_screen(ConnectScreen(self._last_connect), connect)
+
+    def action_login(self) -> None:
+        status = self.engine.status()
+        self.action_prefill("/login demo" if status.practice else "/login ")
+
+    def action_compose(self) -> None:
+        data = self.session_data()
+        size_limit = None
+        features = self.engine.features
+        size = features.get("size", "")
+        if size.strip().isdigit() and int(size):
+            size_limit = int(size)
+        user = data.status.user if data is not None else None
+        sender = user if user and "@" in user else (f"{user}@example.com" if user else "")
+        self.push_screen(ComposeScreen(size_limit=size_limit, from_addr=sender), self._send)
+
+    def _send(self, request: ComposeRequest | None) -> None:
+        if request is None:
+            return
+        fd, name = tempfile.mkstemp(prefix="smtpshell-", suffix=".eml")
+        with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
+            handle.write(request.message)
+        job = self.runner.submit(request.command_line(name))
+        self._cleanups[job.id] = Path(name)
+
+    def action_toggle_inspector(self) -> None:
+        main = self.main_area
+        if main.has_class("-narrow"):
+            main.toggle_class("-show-inspector")
+        else:
+            main.toggle_class("-hide-inspector")
+
+    def action_toggle_reveal(self) -> None:
+        self.runner.submit("/reveal")
+
+    def action_filter(self) -> None:
+        self.filter_bar.add_class("-shown")
+        self.filter_bar.focus()
+
+    def action_export(self) -> None:
+        self.action_prefill("/export smtpshell-transcript.txt")
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_focus_log(self) -> None:
+        self.log_pane.focus()
+
+    def action_focus_prompt(self) -> None:
+        self.command_pane.command_input.focus()
+
+    async def action_quit(self) -> None:
+        """Leave politely: QUIT and stop the practice server on the worker, then exit."""
+        if self._quitting:
+            self.exit(0)
+            return
+        self._quitting = True
+        if self.runner.busy:
+            self.runner.cancel()
+        self.runner.call(_LEAVING, lambda engine: engine.shutdown())
+        self.set_timer(5.0, lambda: self.exit(0))
+
+    def action_quit_now(self) -> None:
+        self.run_worker(self.action_quit(), exclusive=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Connect…", "Open the connect dialog (F2)", self.action_connect_dialog)
+        yield SystemCommand("Compose…", "Compose and send a message (F4)", self.action_compose)
+        yield SystemCommand("Login…", "Put /login at the prompt", self.action_login)
+        yield SystemCommand(
+            "Toggle inspector", "Show or hide the inspector (F3)", self.action_toggle_inspector
+        )
+        yield SystemCommand(
+            "Reveal secrets", "Toggle showing AUTH payloads (F6)", self.action_toggle_reveal
+        )
+        yield SystemCommand("Filter log", "Search the transcript (F7)", self.action_filter)
+        yield SystemCommand("Copy log", "Copy every line shown", self.log_pane.action_copy_all)
+        yield SystemCommand(
+            "Export transcript", "Put /export at the prompt (F8)", self.action_export
+        )
+        yield SystemCommand("Cancel", "Cancel the command in flight (Esc)", self.action_cancel)
+        yield SystemCommand("Toggle light/dark", "Switch theme (F9)", self.action_toggle_theme)
+        yield SystemCommand("Help", "Keys and commands (F1)", self.action_help)
+
+
+_LEAVING = "leaving"
+_TITLES = {
+    Outcome.USAGE: "Not understood",
+    Outcome.CONNECTION: "Connection problem",
+    Outcome.SMTP: "The server refused",
+    Outcome.EXPECTATION: "Expectation failed",
+}

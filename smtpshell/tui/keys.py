@@ -1,0 +1,80 @@
+"""Every key binding in one table: the app binds from it and F1 help and docs list it."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from textual.binding import Binding
+
+__all__ = ["APP_KEYS", "LOCAL_KEYS", "KeySpec", "app_bindings"]
+
+
+class KeySpec(NamedTuple):
+    keys: str  # Textual key names, comma-separated
+    action: str
+    label: str  # short, for the footer
+    description: str
+    show: bool = True  # in the footer
+    shown_as: str = ""  # how the help writes the keys (default: derived from keys)
+    priority: bool = False
+
+    @property
+    def display(self) -> str:
+        if self.shown_as:
+            return self.shown_as
+        return " / ".join(
+            k.replace("ctrl+", "Ctrl+").upper()
+            if len(k) <= 3
+            else k.replace("ctrl+", "Ctrl+").capitalize()
+            for k in self.keys.split(",")
+        )
+
+
+APP_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("f1", "help", "Help", "Help: these keys and every shell command"),
+    KeySpec("f2", "connect_dialog", "Connect", "Connect dialog: host, port, TLS, HELO, login"),
+    KeySpec("f3", "toggle_inspector", "Inspector", "Show or hide the inspector"),
+    KeySpec("f4", "compose", "Compose", "Compose and send a message"),
+    KeySpec("f5", "run_line('/ehlo')", "EHLO", "Send EHLO", show=False),
+    KeySpec(
+        "f6", "toggle_reveal", "Reveal", "Reveal secrets in the log (off by default)", show=False
+    ),
+    KeySpec("f7,ctrl+f", "filter", "Filter", "Filter/search the log", show=False),
+    KeySpec("f8", "export", "Export", "Export the transcript (/export)", show=False),
+    KeySpec("f9", "toggle_theme", "Theme", "Switch between the dark and light theme", show=False),
+    KeySpec("escape", "cancel", "Cancel", "Cancel the command in flight (or the message typed)"),
+    KeySpec(
+        "ctrl+l", "focus_log", "Log", "Focus the log (then ↑/↓ select, Enter explains)", show=False
+    ),
+    KeySpec("ctrl+j", "focus_prompt", "Prompt", "Back to the prompt", show=False),
+    KeySpec(
+        "ctrl+p",
+        "command_palette",
+        "Palette",
+        "Command palette: every action and /command",
+        show=False,
+    ),
+    KeySpec("ctrl+q", "quit", "Quit", "Quit (QUIT is sent first if connected)"),
+)
+
+#: Keys of one widget, for the help screen and docs (the widgets bind these themselves).
+LOCAL_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Prompt", "Enter", "Run the line (a /command, an SMTP command, or a DATA line)"),
+    ("Prompt", "Tab", "Complete; again to walk the menu; Enter takes it"),
+    ("Prompt", "→ / End", "Accept the greyed suggestion"),
+    ("Prompt", "↑ / ↓", "History (secrets are never stored)"),
+    ("Log", "↑ ↓ PgUp PgDn Home End", "Select a line: the Explain panel says what it means"),
+    ("Log", "Esc", "Drop the selection and follow new lines"),
+    ("Log", "c / C", "Copy the selected line / every line shown"),
+    ("Log", "/", "Filter the log"),
+    ("Log", "t", "Show or hide timestamps"),
+    ("Filter", "Enter / Esc", "Keep the filter / clear it"),
+    ("Dialogs", "Esc / Ctrl+S", "Close / send (compose)"),
+)
+
+
+def app_bindings() -> list[Binding]:
+    return [
+        Binding(k.keys, k.action, k.label, show=k.show, priority=k.priority, tooltip=k.description)
+        for k in APP_KEYS
+    ]

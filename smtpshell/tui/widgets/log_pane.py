@@ -1,0 +1,482 @@
+"""The live transcript: every line sent and received, coloured, selectable, bounded.
+
+A Line API widget over a bounded list of rows, so only the visible lines are ever rendered
+and 100,000 events cost memory for ``max_rows`` lines at most.  Wire text becomes display
+text only through ``smtpshell.shell.display.event_lines`` (which uses ``escape_bytes``),
+and secrets show in their redacted form unless ``reveal`` is set; toggling it rebuilds the
+rows from the events still held.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from smtpshell.shell.display import WireLine, event_lines, format_latency, reply_hint
+from smtpshell.transcript import Event, EventKind
+
+__all__ = ["LogPane", "LogRow"]
+
+#: Lines kept by default; older ones are dropped (the engine's transcript and /export
+#: keep their own, separately bounded, copy).
+DEFAULT_MAX_ROWS = 50_000
+#: Widest line we measure for horizontal scrolling (longer lines are cut off).
+MAX_WIDTH = 1000
+
+
+@dataclass(slots=True)
+class LogRow:
+    """One display line and the event it came from (for explanations and re-rendering)."""
+
+    event: Event
+    wire: WireLine
+    tls: bool
+    seq: int
+    _hint: str | None = None
+    _hint_done: bool = False
+
+    @property
+    def hint(self) -> str | None:
+        """The reply's short explanation, computed only when the line is first drawn."""
+        if not self._hint_done:
+            self._hint_done = True
+            wire = self.wire
+            if wire.hint:
+                self._hint = wire.hint
+            elif wire.final and wire.code is not None:
+                self._hint = reply_hint(wire.code, wire.text[4:].encode("utf-8", "replace"))
+        return self._hint
+
+    @property
+    def plain(self) -> str:
+        """The line as copied and searched: ``C: ...`` / ``S: ...`` / ``* ...``."""
+        wire = self.wire
+        text = f"* {wire.text}" if wire.direction == "*" else f"{wire.direction}: {wire.text}"
+        if wire.ending:
+            text += f"  <{wire.ending}>"
+        return text
+
+    @property
+    def reply_class(self) -> int | None:
+        """2, 3, 4 or 5 for a server line starting with a reply code."""
+        if self.wire.direction != "S":
+            return None
+        head = self.wire.text[:1]
+        return int(head) if head in "2345" and head else None
+
+
+class LogPane(ScrollView, can_focus=True):
+    """The transcript, newest at the bottom; follows the tail until a line is selected."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "log-pane--time",
+        "log-pane--client",
+        "log-pane--server-2",
+        "log-pane--server-3",
+        "log-pane--server-4",
+        "log-pane--server-5",
+        "log-pane--server",
+        "log-pane--note",
+        "log-pane--tls",
+        "log-pane--tls-gutter",
+        "log-pane--latency",
+        "log-pane--hint",
+        "log-pane--secret",
+        "log-pane--ending",
+        "log-pane--cursor",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("escape", "follow", "Follow", show=False),
+        Binding("c", "copy_line", "Copy line"),
+        Binding("C", "copy_all", "Copy all"),
+        Binding("slash", "app.filter", "Filter"),
+        Binding("t", "toggle_time", "Times", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
+    ]
+
+    @dataclass
+    class LineSelected(Message):
+        """The cursor moved to ``row`` (None: back to following the tail)."""
+
+        log_pane: LogPane
+        row: LogRow | None
+
+        @property
+        def control(self) -> LogPane:
+            return self.log_pane
+
+    @dataclass
+    class Copied(Message):
+        """Text was put on the clipboard (the app tells the person how much)."""
+
+        text: str
+        lines: int
+
+    def __init__(
+        self,
+        *,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        show_time: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.max_rows = max_rows
+        self.show_time = show_time
+        self._reveal = False
+        self._rows: list[LogRow] = []
+        self._view: list[int] | None = None  # indices into _rows when a filter is on
+        self._filter = ""
+        self._cursor: int | None = None  # index into the view
+        self._tls = False
+        self._seq = 0
+        self._dropped = 0
+        self._width = 0
+
+    # ------------------------------------------------------------------ public state
+
+    @property
+    def reveal(self) -> bool:
+        return self._reveal
+
+    @reveal.setter
+    def reveal(self, value: bool) -> None:
+        """Show secrets (or hide them again) by rebuilding every row from its event."""
+        if value == self._reveal:
+            return
+        self._reveal = value
+        events: list[Event] = []
+        for row in self._rows:
+            if not events or events[-1] is not row.event:
+                events.append(row.event)
+        selected = self.selected_row
+        self._rows, self._width, self._tls = [], 0, False
+        self._append(events)
+        self._rebuild_view()
+        if selected is not None:
+            self._cursor = self._index_of_seq(selected.seq)
+        self._update_size()
+        self.refresh()
+
+    @property
+    def filter(self) -> str:
+        return self._filter
+
+    @filter.setter
+    def filter(self, text: str) -> None:
+        """Show only lines containing ``text`` (case-insensitive); empty shows all."""
+        text = text.strip()
+        if text == self._filter:
+            return
+        selected = self.selected_row
+        self._filter = text
+        self._rebuild_view()
+        self._cursor = self._index_of_seq(selected.seq) if selected is not None else None
+        self._update_size()
+        if self._cursor is None:
+            self.scroll_end(animate=False, x_axis=False)
+        else:
+            self._scroll_to_cursor()
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        """Lines held (not only the visible ones)."""
+        return len(self._rows)
+
+    @property
+    def view_count(self) -> int:
+        """Lines shown under the current filter."""
+        return len(self._view) if self._view is not None else len(self._rows)
+
+    @property
+    def dropped(self) -> int:
+        """Lines dropped to keep within ``max_rows``."""
+        return self._dropped
+
+    @property
+    def selected_row(self) -> LogRow | None:
+        return self._row_at(self._cursor) if self._cursor is not None else None
+
+    def rows(self) -> list[LogRow]:
+        """The lines shown under the current filter, oldest first."""
+        if self._view is None:
+            return list(self._rows)
+        return [self._rows[i] for i in self._view]
+
+    def reply_context(self, row: LogRow) -> tuple[str | None, bool]:
+        """For a server line: the verb its reply answers, and whether it is the reply's
+        first line (the lines of one reply are separate events; the last carries the
+        command)."""
+        if row.wire.direction != "S" or not self._rows:
+            return None, False
+        position = row.seq - self._rows[0].seq
+        if not 0 <= position < len(self._rows):
+            return None, False
+        previous = self._rows[position - 1] if position > 0 else None
+        first = previous is None or previous.wire.direction != "S" or previous.wire.final
+        for later in self._rows[position : position + 2000]:
+            if later.wire.direction != "S":
+                break
+            if later.wire.final:
+                command = str(later.event.detail.get("command") or "")
+                verb = command.split(" ", 1)[0].upper()
+                return verb or None, first
+        return None, first
+
+    def text(self) -> str:
+        """The shown lines as plain text (what "copy all" copies)."""
+        return "\n".join(self._format_plain(row) for row in self.rows())
+
+    # ------------------------------------------------------------------ adding events
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        """Append events (a batch from the transcript) and follow the tail if we were."""
+        following = self._cursor is None and self.scroll_y >= self.max_scroll_y - 1
+        start = len(self._rows)
+        self._append(events)
+        if self._view is not None:
+            needle = self._filter.lower()
+            self._view.extend(
+                i for i in range(start, len(self._rows)) if needle in self._rows[i].plain.lower()
+            )
+        self._trim()
+        self._update_size()
+        if following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+
+    def clear(self) -> None:
+        self._rows, self._view, self._cursor = [], None if not self._filter else [], None
+        self._dropped = self._width = 0
+        self._update_size()
+        self.refresh()
+
+    def _append(self, events: Iterable[Event]) -> None:
+        rows = self._rows
+        width = self._width
+        for event in events:
+            kind = event.kind
+            if kind is EventKind.CONNECT or kind is EventKind.CLOSE:
+                self._tls = False
+            for wire in event_lines(event, self._reveal, hints=False):
+                self._seq += 1
+                row = LogRow(event, wire, self._tls or kind is EventKind.TLS, self._seq)
+                rows.append(row)
+                width = max(width, min(MAX_WIDTH, len(wire.text) + 40))
+            if kind is EventKind.TLS:
+                self._tls = True
+        self._width = width
+
+    def _trim(self) -> None:
+        """Drop the oldest lines once 10% over the bound (amortised: rarely, in chunks)."""
+        excess = len(self._rows) - self.max_rows
+        if excess <= 0 or excess < max(1, self.max_rows // 10):
+            return
+        selected = self.selected_row
+        del self._rows[:excess]
+        self._dropped += excess
+        if self._view is not None:
+            self._view = [i - excess for i in self._view if i >= excess]
+        self._cursor = self._index_of_seq(selected.seq) if selected is not None else None
+
+    def _rebuild_view(self) -> None:
+        if not self._filter:
+            self._view = None
+            return
+        needle = self._filter.lower()
+        self._view = [i for i, row in enumerate(self._rows) if needle in row.plain.lower()]
+
+    def _row_at(self, index: int) -> LogRow | None:
+        if index < 0:
+            return None
+        if self._view is None:
+            return self._rows[index] if index < len(self._rows) else None
+        return self._rows[self._view[index]] if index < len(self._view) else None
+
+    def _index_of_seq(self, seq: int) -> int | None:
+        if not self._rows or seq < self._rows[0].seq:
+            return None
+        position = seq - self._rows[0].seq  # seqs are contiguous within _rows
+        if position >= len(self._rows):
+            return None
+        if self._view is None:
+            return position
+        from bisect import bisect_left
+
+        at = bisect_left(self._view, position)
+        return at if at < len(self._view) and self._view[at] == position else None
+
+    def _update_size(self) -> None:
+        self.virtual_size = Size(self._width, self.view_count)
+        self.border_subtitle = self._subtitle()
+
+    def _subtitle(self) -> str:
+        parts = []
+        if self._filter:
+            parts.append(f"filter {self._filter!r}: {self.view_count:,} of {len(self._rows):,}")
+        else:
+            parts.append(f"{len(self._rows):,} lines")
+        if self._dropped:
+            parts.append(f"{self._dropped:,} oldest dropped")
+        if self._reveal:
+            parts.append("SECRETS SHOWN")
+        return " · ".join(parts)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _format_plain(self, row: LogRow) -> str:
+        text = row.plain
+        if row.wire.latency is not None:
+            text += f"  [{format_latency(row.wire.latency)}]"
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        row = self._row_at(index)
+        if row is None:
+            return Strip.blank(width, base)
+        segments = self._segments(row)
+        strip = Strip(segments)
+        if index == self._cursor:
+            cursor = self.get_component_rich_style("log-pane--cursor")
+            strip = strip.apply_style(cursor)
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
+        else:
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"log-pane--{name}", partial=True)
+
+    def _segments(self, row: LogRow) -> list[Segment]:
+        wire = row.wire
+        style = self._style
+        segments = [
+            Segment("▌", style("tls-gutter")) if row.tls else Segment(" "),
+        ]
+        if self.show_time:
+            stamp = time.strftime("%H:%M:%S", time.localtime(row.event.wall_time))
+            millis = int((row.event.wall_time % 1) * 1000)
+            segments.append(Segment(f"{stamp}.{millis:03d} ", style("time")))
+        if wire.direction == "C":
+            direction = style("client")
+            segments.append(Segment("C: ", direction))
+            segments.append(Segment(wire.text, style("secret") if wire.secret else direction))
+        elif wire.direction == "S":
+            klass = row.reply_class
+            direction = style(f"server-{klass}") if klass else style("server")
+            segments.append(Segment("S: ", direction))
+            segments.append(Segment(wire.text, direction))
+        else:
+            note = style("tls") if wire.kind is EventKind.TLS else style("note")
+            segments.append(Segment(f"* {wire.text}", note))
+        if wire.ending:
+            segments.append(Segment(f"  <{wire.ending}>", style("ending")))
+        if wire.latency is not None:
+            segments.append(Segment(f"  [{format_latency(wire.latency)}]", style("latency")))
+        hint = row.hint
+        if hint:
+            segments.append(Segment(f"  {hint}", style("hint")))
+        return segments
+
+    # ------------------------------------------------------------------ selection
+
+    def _select(self, index: int | None) -> None:
+        count = self.view_count
+        if index is not None:
+            index = max(0, min(index, count - 1)) if count else None
+        if index == self._cursor:
+            return
+        self._cursor = index
+        if index is not None:
+            self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.LineSelected(self, self.selected_row))
+
+    def select_seq(self, seq: int) -> bool:
+        """Select the line with this sequence number (tests and scripted screenshots)."""
+        index = self._index_of_seq(seq)
+        if index is None:
+            return False
+        self._select(index)
+        return True
+
+    def _scroll_to_cursor(self) -> None:
+        if self._cursor is None:
+            return
+        height = self.scrollable_content_region.height or 1
+        top = self.scroll_y
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        if self._cursor is None:
+            last = self.view_count - 1
+            self._select(last if delta < 0 else max(0, last))
+        else:
+            self._select(self._cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        self.action_cursor(direction * height)
+
+    def action_first(self) -> None:
+        self._select(0)
+
+    def action_last(self) -> None:
+        self._select(self.view_count - 1)
+
+    def action_follow(self) -> None:
+        """Drop the selection and follow new lines again."""
+        self._select(None)
+        self.scroll_end(animate=False, x_axis=False)
+
+    def action_toggle_time(self) -> None:
+        self.show_time = not self.show_time
+        self.refresh()
+
+    def action_copy_line(self) -> None:
+        row = self.selected_row
+        if row is None:
+            self.notify("select a line first (up/down or click)", severity="warning")
+            return
+        text = self._format_plain(row)
+        self.app.copy_to_clipboard(text)
+        self.post_message(self.Copied(text, 1))
+
+    def action_copy_all(self) -> None:
+        text = self.text()
+        self.app.copy_to_clipboard(text)
+        self.post_message(self.Copied(text, self.view_count))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        self._select(self.scroll_offset.y + offset.y)

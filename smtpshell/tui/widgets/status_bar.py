@@ -1,0 +1,70 @@
+"""One line that always says where the session is: target, security, user, stage, latency."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from smtpshell.shell import Mode, Status
+from smtpshell.shell.display import format_latency
+
+__all__ = ["StatusBar", "status_text"]
+
+_SEPARATOR = (" │ ", "dim")
+
+
+def status_text(status: Status | None, *, busy: str | None = None) -> Text:
+    """The status line as styled text (pure, for tests)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" smtpshell ", style="bold reverse")
+    text.append(" ")
+    if status is None or not status.connected:
+        text.append("not connected", style="bold")
+        if status is not None and status.target:
+            text.append(f" (last: {status.target})", style="dim")
+        text.append(*_SEPARATOR)
+        text.append("F2 connects", style="dim")
+    else:
+        target = status.target or "?"
+        if status.practice:  # the address changes every run; the port is what matters
+            target = "practice server :" + target.rsplit(":", 1)[-1]
+        text.append(target, style="bold")
+        text.append(*_SEPARATOR)
+        if status.tls and status.tls_verified:
+            text.append("TLS ✓ verified", style="bold green")
+        elif status.tls:
+            text.append("TLS NOT verified", style="bold yellow")
+        else:
+            text.append("plain text", style="yellow")
+        text.append(*_SEPARATOR)
+        text.append(f"user {status.user}" if status.user else "anonymous", style="")
+        text.append(*_SEPARATOR)
+        stage = status.stage
+        if status.recipients:
+            stage += f" · {status.recipients} rcpt"
+        text.append(stage, style="bold")
+        if status.mode is not Mode.COMMAND:
+            text.append(f" [{status.mode.value}]", style="bold magenta")
+        if status.last_code is not None:
+            text.append(*_SEPARATOR)
+            text.append(f"{status.last_code}", style=_code_style(status.last_code))
+            if status.last_latency is not None:
+                text.append(f" in {format_latency(status.last_latency)}", style="dim")
+    if status is not None and status.reveal:
+        text.append(*_SEPARATOR)
+        text.append("SECRETS SHOWN", style="bold reverse red")
+    if busy:
+        text.append(*_SEPARATOR)
+        text.append(busy, style="bold")
+    return text
+
+
+def _code_style(code: int) -> str:
+    return {2: "green", 3: "cyan", 4: "yellow", 5: "bold red"}.get(code // 100, "")
+
+
+class StatusBar(Static):
+    """The status line; the app calls ``show`` after every job and transcript batch."""
+
+    def show(self, status: Status | None, *, busy: str | None = None) -> None:
+        self.update(status_text(status, busy=busy))
