@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "repl": ("smtpshell.repl.command", "interactive SMTP shell (the default)"),
     "run": ("smtpshell.repl.script_command", "run an smtpshell script, e.g. for CI tests"),
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
+    "tui": ("smtpshell.tui.command", "the full-screen Textual interface"),
 }
 
 #: What plain ``smtpshell [TARGET]`` runs until a richer face exists.
