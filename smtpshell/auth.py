@@ -165,3 +165,40 @@ def _scram_fields(message: bytes) -> dict[str, str]:
     except UnicodeDecodeError:
         raise ValueError("SCRAM message is not ASCII") from None
     return dict(part.split("=", 1) for part in text.split(",") if "=" in part)
+
+
+def user_from_response(mechanism: str, response: str | bytes) -> str | None:
+    """The user name a client response names, for showing *who* authenticated.
+
+    Only the identity is extracted, never the password; ``None`` when the response does
+    not name one (or is not valid base64).  Used for hand-typed AUTH exchanges, where the
+    client did not choose the user itself.
+    """
+    try:
+        raw = base64.b64decode(response.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    mechanism = mechanism.upper()
+    name: bytes | None = None
+    if mechanism == "PLAIN":
+        parts = raw.split(b"\0")
+        name = parts[1] if len(parts) == 3 else None
+    elif mechanism == "LOGIN":
+        name = raw
+    elif mechanism == "CRAM-MD5":
+        name = raw.rsplit(b" ", 1)[0] if b" " in raw else None
+    elif mechanism.startswith("SCRAM-"):
+        fields = raw.split(b",")[2:]
+        name = next((f[2:] for f in fields if f.startswith(b"n=")), None)
+    elif mechanism == "OAUTHBEARER":
+        header = raw.split(b"\x01", 1)[0].split(b",")
+        name = next((f[2:] for f in header if f.startswith(b"a=")), None)
+    elif mechanism == "XOAUTH2":
+        first = raw.split(b"\x01", 1)[0]
+        name = first[5:] if first.startswith(b"user=") else None
+    if not name:
+        return None
+    text = name.decode("utf-8", "replace")
+    if mechanism.startswith("SCRAM-") or mechanism == "OAUTHBEARER":
+        text = text.replace("=2C", ",").replace("=3D", "=")
+    return text

@@ -230,6 +230,9 @@ class SMTP:
         self._eof = False
         self._io_timeout: float | None = None
         self._sock_timeout: float | None = None
+        self._auth_mechanism = ""
+        self._auth_user: str | None = None
+        self._aborted = False
         #: Commands sent whose replies are still to be read: (verb, line shown).
         self._awaiting: deque[tuple[str, str]] = deque()
         self._auth_pending = False
@@ -237,6 +240,8 @@ class SMTP:
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
         self.lmtp_replies: list[tuple[str, int, bytes]] = []
+        #: The recipients of the transaction whose data was just sent (LMTP replies to each).
+        self._data_recipients: tuple[str, ...] = ()
         if host:
             (code, msg) = self.connect(host, port)
             if code != 220:
@@ -320,6 +325,8 @@ class SMTP:
         self._rbuf = bytearray()
         self._eof = False
         self._auth_pending = False
+        self._auth_user = None
+        self._aborted = False
         self._awaiting.clear()
         self._tls_info = None
         self._state = SessionState()
@@ -521,6 +528,49 @@ class SMTP:
         self._ensure_in_step()
         self._write(data, redacted=redacted, shown=line + CRLF)
         self._awaiting.append((verb, line if redacted is None else verb))
+        self._note_auth_identity(verb, line)
+
+    def _note_auth_identity(self, verb: str, line: str) -> None:
+        """Remember who an AUTH exchange is for (never the password), typed or not."""
+        if verb == "AUTH":
+            parts = line.split(None, 2)
+            self._auth_mechanism = parts[1].upper() if len(parts) > 1 else ""
+            self._auth_user = (
+                sasl.user_from_response(self._auth_mechanism, parts[2]) if len(parts) == 3 else None
+            )
+        elif verb == _AUTH_RESPONSE and self._auth_user is None and line.strip() != "*":
+            self._auth_user = sasl.user_from_response(self._auth_mechanism, line)
+
+    def send_raw(self, data: bytes) -> None:
+        """Write exactly ``data``: raw mode, for testing servers with malformed input.
+
+        Nothing is checked or added.  It is still tracked: outside a message, each complete
+        line is a command awaiting its reply; inside one (after 354) the data is message
+        text and ``.CRLF`` ends it.  AUTH payloads are marked secret as for putcmd().
+        """
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        data = bytes(data)
+        lines = data.splitlines(keepends=True)
+        secret = [self._redaction_for(line.decode("latin-1").rstrip("\r\n")) for line in lines]
+        redacted = None
+        if any(r is not None for r in secret):
+            redacted = b"".join(
+                r if r is not None else line for r, line in zip(secret, lines, strict=True)
+            )
+        self._ensure_in_step()
+        self._write(data, redacted=redacted)
+        if self._state.in_data:
+            if data.startswith(b".\r\n") or b"\r\n.\r\n" in data:
+                self._awaiting.append(("<data>", "<data>"))
+            return
+        for line, was_secret in zip(lines, secret, strict=True):
+            if not line.endswith(b"\n"):
+                continue
+            text = line.decode("latin-1").rstrip("\r\n")
+            verb = _AUTH_RESPONSE if self._auth_pending else text.split(" ", 1)[0].upper()
+            self._awaiting.append((verb, verb if was_secret is not None else text))
+            self._note_auth_identity(verb, text)
 
     def _put_batch(self, lines: Sequence[str], tail: bytes = b"") -> None:
         """Several commands (and the data of a final BDAT) in one write: RFC 2920 pipelining.
@@ -621,6 +671,8 @@ class SMTP:
         raise SMTPTimeoutError(f"no complete reply within the {self._io_timeout} s timeout")
 
     def _lost(self, text: str) -> None:
+        if self._aborted:
+            text = "cancelled: the connection was closed to stop the command"
         if self._rbuf:
             self.transcript.emit(
                 Event(EventKind.RECEIVED, bytes(self._rbuf), detail={"incomplete": True})
@@ -691,13 +743,23 @@ class SMTP:
         self._auth_pending = code == 334 and verb in ("AUTH", _AUTH_RESPONSE)
         changes: dict[str, Any] = {"last_code": code, "last_latency": latency}
         positive = 200 <= code < 300
+        if verb in ("EHLO", "LHLO"):
+            # Typed by hand through docmd() or through ehlo(): the features follow either way.
+            self.ehlo_resp = reply.message
+            self.esmtp_features = parse_ehlo(reply.message) if code == 250 else {}
+            if code == 250:
+                self.does_esmtp = True
+        elif verb == "HELO":
+            self.helo_resp = reply.message
         if verb in ("EHLO", "HELO", "LHLO") and positive:
             changes.update(greeted=True, esmtp=verb != "HELO")
             self._state = _session_reset(self._state)
         elif verb in ("RSET",) and positive:
             self._state = _session_reset(self._state)
         elif verb in ("AUTH", _AUTH_RESPONSE) and code == 235:
-            changes["authenticated_as"] = getattr(self, "user", None) or "(unknown)"
+            changes["authenticated_as"] = (
+                self._auth_user or getattr(self, "user", None) or "(unknown)"
+            )
         elif verb == "MAIL" and code == 250:
             self._state = _session_reset(self._state)
             changes["mail_from"] = _path_argument(command)
@@ -707,6 +769,7 @@ class SMTP:
         elif verb == "DATA" and code == 354:
             changes["in_data"] = True
         elif verb == "<data>" or (verb == "BDAT" and command.upper().endswith(" LAST")):
+            self._data_recipients = self._state.recipients
             self._state = _session_reset(self._state)
         self._update(**changes)
         if code == 421:
@@ -722,21 +785,15 @@ class SMTP:
         return self.getreply()
 
     def helo(self, name: str = "") -> tuple[int, bytes]:
+        """HELO; sets ``helo_resp`` (as every HELO reply does, see _after_reply)."""
         self.putcmd("helo", name or self.local_hostname)
-        (code, msg) = self.getreply()
-        self.helo_resp = msg
-        return (code, msg)
+        return self.getreply()
 
     def ehlo(self, name: str = "") -> tuple[int, bytes]:
+        """EHLO (LHLO for LMTP); sets ``ehlo_resp``, ``does_esmtp``, ``esmtp_features``."""
         self.esmtp_features = {}
         self.putcmd(self.ehlo_msg, name or self.local_hostname)
-        (code, msg) = self.getreply()
-        self.ehlo_resp = msg
-        if code != 250:
-            return (code, msg)
-        self.does_esmtp = True
-        self.esmtp_features = parse_ehlo(msg)
-        return (code, msg)
+        return self.getreply()
 
     def has_extn(self, opt: str) -> bool:
         return opt.lower() in self.esmtp_features
@@ -851,7 +908,17 @@ class SMTP:
             if self._rbuf:
                 return self._early_reply()
             raise
-        return self.getreply()
+        return self._read_data_replies(self.getreply())
+
+    def _read_data_replies(self, first: tuple[int, bytes]) -> tuple[int, bytes]:
+        """The reply to the end of the data; LMTP reads one more per extra recipient."""
+        return first
+
+    def _data_outcome(
+        self, reply: tuple[int, bytes], accepted: list[str], senderrs: dict[str, tuple[int, bytes]]
+    ) -> tuple[int, bytes]:
+        """What sendmail() makes of the end of data; LMTP spreads it over the recipients."""
+        return reply
 
     def _early_reply(self) -> tuple[int, bytes]:
         """The server answered in the middle of the upload: report it and end the session."""
@@ -1178,7 +1245,8 @@ class SMTP:
                 raise SMTPDataError(*first)
             (code, resp) = self._send_payload(payload)
         else:
-            (code, resp) = self._data_for(accepted, payload, senderrs)
+            (code, resp) = self.data(payload)
+        (code, resp) = self._data_outcome((code, resp), accepted, senderrs)
         if code != 250:
             if self.sock is not None and code != 421:
                 self._rset()
@@ -1240,26 +1308,23 @@ class SMTP:
         self._rset()
 
     def _bdat(self, payload: bytes, first: tuple[int, bytes] | None) -> tuple[int, bytes]:
-        """The message as BDAT chunks (RFC 3030): no dot-stuffing, no end-of-data marker."""
-        chunks = _bdat_chunks(payload)
-        if first is not None:
-            next(chunks)  # the pipelined batch already carried it
-            reply = first
-        else:
-            reply = (250, b"")
-        for header, chunk in chunks:
-            if reply[0] != 250:
-                return reply
-            self._awaiting.append(("BDAT", header))
-            self._write(format_command(header).encode("ascii") + b"\r\n" + chunk)
-            reply = self._read_reply().as_tuple()
-        return reply
+        """The message as BDAT chunks (RFC 3030): no dot-stuffing, no end-of-data marker.
 
-    def _data_for(
-        self, accepted: list[str], payload: bytes, senderrs: dict[str, tuple[int, bytes]]
-    ) -> tuple[int, bytes]:
-        """DATA for sendmail; LMTP overrides it to read one reply per recipient."""
-        return self.data(payload)
+        ``first`` is the reply to the first chunk when the pipelined batch carried it.
+        """
+        reply = (250, b"")
+        for index, (header, chunk) in enumerate(_bdat_chunks(payload)):
+            if index == 0 and first is not None:
+                reply = first
+            else:
+                if reply[0] != 250:
+                    return reply
+                self._awaiting.append(("BDAT", header))
+                self._write(format_command(header).encode("ascii") + b"\r\n" + chunk)
+                reply = self._read_reply().as_tuple()
+            if header.endswith(" LAST"):
+                reply = self._read_data_replies(reply)
+        return reply
 
     def send_message(
         self,
@@ -1339,6 +1404,7 @@ class SMTP:
         with SMTPServerDisconnected.  For faces that cancel the command in flight."""
         sock = self.sock
         if sock is not None:
+            self._aborted = True
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -1381,6 +1447,8 @@ class SMTP_SSL(SMTP):
         context: ssl.SSLContext | None = None,
         transcript: Transcript | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        pipelining: bool = False,
+        chunking: bool = False,
     ):
         self.context = context if context is not None else default_context()
         super().__init__(
@@ -1391,6 +1459,8 @@ class SMTP_SSL(SMTP):
             source_address,
             transcript=transcript,
             limits=limits,
+            pipelining=pipelining,
+            chunking=chunking,
         )
 
     def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
@@ -1420,6 +1490,8 @@ class LMTP(SMTP):
         *,
         transcript: Transcript | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        pipelining: bool = False,
+        chunking: bool = False,
     ):
         super().__init__(
             host,
@@ -1429,6 +1501,8 @@ class LMTP(SMTP):
             timeout=timeout,
             transcript=transcript,
             limits=limits,
+            pipelining=pipelining,
+            chunking=chunking,
         )
 
     def connect(
@@ -1456,25 +1530,25 @@ class LMTP(SMTP):
         (code, msg) = self._start_session(sock, host, 0)
         return (code, msg)
 
-    def data(self, msg: str | bytes) -> tuple[int, bytes]:
-        recipients = self._state.recipients or ("",)
-        first = super().data(msg)
+    def _read_data_replies(self, first: tuple[int, bytes]) -> tuple[int, bytes]:
+        """RFC 2033 §4.2: after the data, one reply per accepted recipient, in RCPT order."""
+        recipients = self._data_recipients or ("",)
         self.lmtp_replies = [(recipients[0], *first)]
         for recipient in recipients[1:]:
             if self.sock is None:
                 break
-            self.lmtp_replies.append((recipient, *self.getreply()))
+            self._awaiting.append(("<lmtp-data>", f"<data for {recipient}>"))
+            self.lmtp_replies.append((recipient, *self._read_reply().as_tuple()))
         return first
 
-    def _data_for(
-        self, accepted: list[str], payload: bytes, senderrs: dict[str, tuple[int, bytes]]
+    def _data_outcome(
+        self, reply: tuple[int, bytes], accepted: list[str], senderrs: dict[str, tuple[int, bytes]]
     ) -> tuple[int, bytes]:
-        self.data(payload)
-        delivered = [r for r in self.lmtp_replies if r[1] == 250]
-        for recipient, code, message in self.lmtp_replies:
+        """Per-recipient failures go to the refused dict; success if anyone got the message."""
+        for spelled, (_, code, message) in zip(accepted, self.lmtp_replies, strict=False):
             if code != 250:
-                senderrs[recipient] = (code, message)
+                senderrs[spelled] = (code, message)
+        delivered = [r for r in self.lmtp_replies if r[1] == 250]
         if delivered:
             return (250, delivered[0][2])
-        _, code, message = self.lmtp_replies[0]
-        return (code, message)
+        return reply

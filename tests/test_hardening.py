@@ -809,3 +809,94 @@ def test_expecting_auth_response_marks_the_secret_line():
         s.close()
     wait_done(server)
     assert "c2VjcmV0" not in s.transcript.to_text()
+
+
+def test_typed_ehlo_updates_the_features():
+    with well_behaved() as server:
+        s = client(server)
+        assert s.docmd("EHLO", "typed.example")[0] == 250
+        assert s.does_esmtp and s.has_extn("size") and s.ehlo_resp.startswith(b"test.example")
+        s.docmd("HELO", "typed.example")
+        assert s.helo_resp == b"test.example"
+        s.quit()
+    wait_done(server)
+
+
+def test_hand_typed_auth_names_the_user_but_never_the_password():
+    with well_behaved(auth=("PLAIN", "LOGIN")) as server:
+        s = client(server)
+        s.ehlo()
+        assert s.docmd("AUTH", "LOGIN")[0] == 334
+        s.docmd(base64.b64encode(b"alice").decode())
+        assert s.docmd(base64.b64encode(b"wonderland").decode())[0] == 235
+        assert s.session.authenticated_as == "alice"
+        s.quit()
+    wait_done(server)
+    assert "wonderland" not in s.transcript.to_text()
+    assert base64.b64encode(b"wonderland").decode() not in s.transcript.to_text()
+
+
+def test_send_raw_is_tracked_and_redacted():
+    with well_behaved(auth=("LOGIN",)) as server:
+        s = client(server)
+        s.send_raw(b"EHLO raw.example\r\nNOOP\r\n")
+        assert s.getreply()[0] == 250
+        assert s.getreply()[0] == 250
+        assert s.has_extn("auth")
+        s.send_raw(b"AUTH LOGIN\r\n")
+        assert s.getreply()[0] == 334
+        assert s.expecting_auth_response
+        s.send_raw(base64.b64encode(b"alice") + b"\r\n")
+        s.getreply()
+        s.send_raw(base64.b64encode(b"wonderland") + b"\r\n")
+        assert s.getreply()[0] == 235
+        assert s.session.authenticated_as == "alice"
+        assert s.noop()[0] == 250  # still in step after the raw lines
+        s.quit()
+    wait_done(server)
+    assert base64.b64encode(b"wonderland").decode() not in s.transcript.to_text()
+
+
+def test_lmtp_send_payload_reads_one_reply_per_recipient():
+    behaviour = SmtpBehaviour(lmtp=True)
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        s.ehlo()
+        s.docmd("MAIL", "FROM:<a@x.example>")
+        s.docmd("RCPT", "TO:<b@y.example>")
+        s.docmd("RCPT", "TO:<c@y.example>")
+        assert s.docmd("DATA")[0] == 354
+        assert s.send_payload("hi\n")[0] == 250
+        assert [r[:2] for r in s.lmtp_replies] == [("b@y.example", 250), ("c@y.example", 250)]
+        assert s.noop()[0] == 250
+        s.quit()
+    wait_done(server)
+
+
+def test_abort_says_the_command_was_cancelled():
+    release = threading.Event()
+
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        release.wait(10)
+
+    with ScriptedServer(script) as server:
+        s = client(server, timeout=30)
+        errors = []
+
+        def call():
+            try:
+                s.noop()
+            except SMTPServerDisconnected as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=call)
+        worker.start()
+        while not s._awaiting and worker.is_alive():
+            threading.Event().wait(0.001)
+        s.abort()
+        worker.join(10)
+        release.set()
+    wait_done(server)
+    assert errors and "cancelled" in str(errors[0])

@@ -172,3 +172,26 @@ def test_envelope_address_matches_quoteaddr(given_, sent):
 def test_envelope_address_refuses_what_it_would_rewrite(bad):
     with pytest.raises(ValueError):
         envelope_address(bad)
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "raw", "user"),
+    [
+        ("PLAIN", b"\0alice\0secret", "alice"),
+        ("PLAIN", b"admin\0alice\0secret", "alice"),
+        ("LOGIN", b"alice", "alice"),
+        ("CRAM-MD5", b"alice 0123456789abcdef", "alice"),
+        ("SCRAM-SHA-256", b"n,,n=al=2Cice,r=nonce", "al,ice"),
+        ("OAUTHBEARER", b"n,a=alice,\x01auth=Bearer tok\x01\x01", "alice"),
+        ("XOAUTH2", b"user=alice\x01auth=Bearer tok\x01\x01", "alice"),
+        ("PLAIN", b"no separators", None),
+        ("GSSAPI", b"whatever", None),
+    ],
+)
+def test_user_from_response_names_only_the_user(mechanism, raw, user):
+    import base64
+
+    from smtpshell.auth import user_from_response
+
+    assert user_from_response(mechanism, base64.b64encode(raw)) == user
+    assert user_from_response(mechanism, b"not base64!") is None

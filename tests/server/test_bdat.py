@@ -278,17 +278,11 @@ def test_lmtp_bdat_last_gets_one_reply_per_recipient(short_dir: Path) -> None:
 
 
 @needs_unix
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: LMTP.sendmail with chunking reads one reply after BDAT LAST, but LMTP"
-    " sends one per accepted recipient (RFC 2033 §4.2, RFC 3030); the next command then"
-    " fails with SMTPProtocolError 'unsolicited data' and lmtp_replies is not filled",
-)
 def test_smtpshell_lmtp_client_reads_every_reply_after_bdat_last(short_dir: Path) -> None:
     path = str(short_dir / "lmtp.sock")
     with PracticeServer(lmtp_socket=path) as srv:
         client = smtpshell.LMTP(path, timeout=10)
-        client.chunking = True  # LMTP() does not take chunking= (see the next test)
+        client.chunking = True
         try:
             refused = client.sendmail(
                 "a@example.com", ["demo@localhost", "b@example.org"], b"Subject: x\r\n\r\nhi\r\n"
@@ -302,11 +296,6 @@ def test_smtpshell_lmtp_client_reads_every_reply_after_bdat_last(short_dir: Path
 
 
 @needs_unix
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: LMTP.__init__ does not accept (or pass on) SMTP's keyword-only"
-    " pipelining= and chunking= options: TypeError",
-)
 def test_smtpshell_lmtp_client_takes_the_extension_options(short_dir: Path) -> None:
     path = str(short_dir / "lmtp.sock")
     with PracticeServer(lmtp_socket=path):
@@ -315,12 +304,6 @@ def test_smtpshell_lmtp_client_takes_the_extension_options(short_dir: Path) -> N
 
 
 @needs_unix
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: LMTP.sendmail with pipelining sends DATA in the batch and then reads"
-    " one reply after the final dot (_send_payload, not _data_for); the other recipients'"
-    " replies are left unread and the next command silently returns one of them",
-)
 def test_smtpshell_lmtp_client_pipelined_stays_in_step(short_dir: Path) -> None:
     path = str(short_dir / "lmtp.sock")
     with PracticeServer(lmtp_socket=path):
