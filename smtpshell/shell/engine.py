@@ -37,7 +37,6 @@ from smtpshell.errors import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
-from smtpshell.protocol import parse_ehlo
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
 from smtpshell.shell.exports import ContextArg, SecretArg, Step
 from smtpshell.shell.history import HistoryFile, history_entry
@@ -210,7 +209,6 @@ class Engine:
         self._compose: _Compose | None = None
         self._data_lines: list[str] = []
         self._reply_lines: list[str] = []
-        self._raw_auth_pending = False
         self._cancelled = False
         self._busy = False
         self._run_lock = threading.Lock()
@@ -237,7 +235,7 @@ class Engine:
         client = self.client
         if client is not None and client.session.in_data:
             return Mode.DATA
-        if (client is not None and client.expecting_auth_response) or self._raw_auth_pending:
+        if client is not None and client.expecting_auth_response:
             return Mode.SECRET
         return Mode.RAW if self.raw_mode else Mode.COMMAND
 
@@ -478,7 +476,6 @@ class Engine:
         )
         client.set_debuglevel(self.debuglevel)
         self.client = client
-        self._raw_auth_pending = False
         step_kwargs: dict[str, Any] = {"cls": cls.__name__, "host": target.host}
         if not target.unix:
             step_kwargs["port"] = target.effective_port
@@ -564,19 +561,15 @@ class Engine:
         result = Result()
         if command.upper() == "STARTTLS":
             return self.starttls(verify=None)
-        code, message = client.docmd(command)
+        code, _ = client.docmd(command)  # the client tracks EHLO/HELO replies itself
         if verb in ("EHLO", "LHLO"):
-            client.ehlo_resp = message
             if code == 250:
-                client.does_esmtp = True
-                client.esmtp_features = parse_ehlo(message)
                 self.record("ehlo", _argument(command))
                 count = len(client.esmtp_features)
                 result.add(f"{count} extensions advertised: /features explains them", Level.HINT)
             else:
                 self.record("docmd", command)
         elif verb == "HELO":
-            client.helo_resp = message
             self.record("helo", _argument(command))
         elif verb == "QUIT":
             client.close()
@@ -597,9 +590,6 @@ class Engine:
         return result
 
     def _secret_line(self, line: str) -> Result:
-        client = self.client
-        if self._raw_auth_pending and (client is None or not client.expecting_auth_response):
-            return self.send_raw(line, read=None)
         client = self.require_client()
         client.docmd(line.strip())
         self.record("docmd", SecretArg(line.strip(), "answer to the AUTH challenge"))
@@ -619,13 +609,7 @@ class Engine:
         client = self.require_client()
         lines, self._data_lines = self._data_lines, []
         body = "".join(f"{text}\r\n" for text in lines).encode("utf-8")
-        recipients = client.session.recipients
-        client.send_payload(body)
-        if isinstance(client, LMTP):  # one reply per accepted recipient (RFC 2033 §4.2)
-            for _ in recipients[1:]:
-                if client.sock is None:
-                    break
-                client.getreply()
+        client.send_payload(body)  # LMTP: the client reads one reply per recipient
         self.record("data", body)
         stuffed = sum(1 for text in lines if text.startswith("."))
         if stuffed:
@@ -702,27 +686,17 @@ class Engine:
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
         data = decode_raw(text)
-        secret_answer = self._raw_auth_pending
-        client.send(data)
-        if secret_answer:
-            self._raw_auth_pending = False
-        self.record("send", SecretArg(repr(data), "raw AUTH answer") if secret_answer else data)
+        secret_answer = client.expecting_auth_response or data[:5].upper() == b"AUTH "
+        client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
+        self.record("send", SecretArg(repr(data), "raw AUTH data") if secret_answer else data)
         result = Result(
             [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
         )
-        if secret_answer:
-            result.add(
-                "this raw AUTH answer is NOT redacted in the transcript (the client only "
-                "recognises AUTH exchanges it runs itself): use AUTH without /raw",
-                Level.WARN,
-            )
         if read is None:
             read = data.endswith(b"\n")
         if read:
-            code, _ = client.getreply()
+            client.getreply()
             self.record("getreply")
-            starts_auth = data[:5].upper() == b"AUTH " and data.count(b" ") < 2
-            self._raw_auth_pending = code == 334 and (starts_auth or secret_answer)
         else:
             result.add("no reply read: /reply reads one", Level.HINT)
         return result

@@ -90,6 +90,21 @@ def test_raw_sends_exact_bytes_and_is_labelled_unsafe(engine, scripted):
     assert server.wire.startswith(b"NOOP\nNOOP\r\nNOOPA\r\n")
 
 
+def test_raw_auth_leads_to_secret_answers(engine, scripted):
+    import base64
+
+    connect(engine, scripted(auth=("LOGIN",), users={"alice": "wonderland"}))
+    engine.run_line("EHLO client.test")
+    engine.run_line("/raw AUTH LOGIN\\r\\n")
+    assert engine.mode is Mode.SECRET  # the client saw the 334 to a raw AUTH
+    engine.run_line(base64.b64encode(b"alice").decode())
+    engine.run_line(base64.b64encode(b"wonderland").decode())
+    assert engine.last_reply is not None and engine.last_reply.code == 235
+    assert engine.status().user == "alice"
+    assert base64.b64encode(b"wonderland").decode() not in engine.transcript.to_text()
+    engine.shutdown()
+
+
 def test_decode_raw_escapes():
     assert decode_raw("a\\r\\n\\t\\0\\\\\\x7f\\q é") == b"a\r\n\t\0\\\x7f\\q \xc3\xa9"
 
