@@ -108,6 +108,22 @@ class MessageStore:
         with self._changed:
             return list(self._messages)
 
+    def wait_until(
+        self, predicate: Callable[[ReceivedMessage], bool], timeout: float
+    ) -> ReceivedMessage:
+        """The first message ``predicate`` accepts, waiting for it; TimeoutError after
+        ``timeout`` s.  For servers shared by many tests, where counting does not work."""
+
+        def found() -> ReceivedMessage | None:
+            return next((m for m in self._messages if predicate(m)), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout):
+                raise TimeoutError(f"no matching message within {timeout}s")
+            message = found()
+            assert message is not None
+            return message
+
     def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
         """The messages once at least ``count`` arrived; TimeoutError after ``timeout`` s."""
         with self._changed:

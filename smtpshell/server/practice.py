@@ -139,6 +139,14 @@ class PracticeServer:
             raise RuntimeError("the server is not started")
         return self._store.wait_for(count, timeout)
 
+    def wait_for_message(
+        self, predicate: Callable[[ReceivedMessage], bool], timeout: float = 10.0
+    ) -> ReceivedMessage:
+        """Block until a message ``predicate`` accepts has arrived; that message."""
+        if self._store is None:
+            raise RuntimeError("the server is not started")
+        return self._store.wait_until(predicate, timeout)
+
     @property
     def certificate(self) -> CertificatePair:
         if self._certificate is None:

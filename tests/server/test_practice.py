@@ -232,3 +232,12 @@ def test_data_reply_after_message_has_an_enhanced_code(raw_client: RawClient) ->
     assert raw_client.command("DATA")[0].startswith("354 ")
     raw_client.send("Subject: x\r\n\r\nhi\r\n.")
     assert raw_client.reply()[0].startswith("250 2.0.0 ")
+
+
+def test_wait_for_message_picks_by_predicate(server: PracticeServer) -> None:
+    with smtplib.SMTP(server.host, server.port, timeout=10) as client:
+        for subject in ("one", "two"):
+            client.sendmail("a@example.com", "demo@localhost", f"Subject: {subject}\r\n\r\nx\r\n")
+    assert server.wait_for_message(lambda m: m.subject == "two").subject == "two"
+    with pytest.raises(TimeoutError, match="no matching message"):
+        server.wait_for_message(lambda m: m.subject == "three", timeout=0.05)
