@@ -221,6 +221,8 @@ class _Probe:
     # ---------------------------------------------------------------- stages
 
     def run(self) -> None:
+        if self.cancel.cancelled:
+            self._fail(ProbeIssue("connect", "Cancelled", "the run was interrupted"))
         try:
             self._connect()
             if self.target.implicit_tls:

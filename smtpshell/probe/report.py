@@ -33,7 +33,8 @@ SCHEMA_VERSION = 1
 
 #: Stages in the order a probe runs them; timings and failures are keyed by these names.
 #: ``unverified-retry`` is the second connection made to see a certificate that failed
-#: verification.  ``resolve`` is DNS (MX) resolution, before any connection.
+#: verification.  ``resolve`` is DNS (MX) resolution, before any connection; ``internal``
+#: is a bug in the probe itself, still reported rather than raised.
 STAGES = (
     "resolve",
     "connect",
@@ -45,6 +46,7 @@ STAGES = (
     "ehlo-after-tls",
     "vrfy",
     "quit",
+    "internal",
 )
 
 Verification = Literal["verified", "failed", "skipped"]
