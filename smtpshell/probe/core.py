@@ -149,8 +149,8 @@ def _hint(stage: str, exc: BaseException, implicit_tls: bool | None) -> str | No
     """The usual cause of a failure, when there is one worth naming."""
     if stage == "banner" and implicit_tls is False and isinstance(exc, SMTPServerDisconnected):
         return (
-            "no greeting: a port that speaks implicit TLS (like 465) waits for a TLS handshake;"
-            " try smtps://HOST:PORT or --implicit-tls"
+            "no greeting: if this port speaks implicit TLS (like 465), it is waiting for a TLS"
+            " handshake; try smtps://HOST:PORT or --implicit-tls"
         )
     handshake_failed = isinstance(exc, SMTPTLSError) and not isinstance(exc, SMTPCertificateError)
     if stage == "connect" and implicit_tls and handshake_failed:
@@ -211,6 +211,14 @@ class _Probe:
         self.cancel.track(client)
         return client
 
+    def _reconnect_unverified(self) -> SMTP:
+        """A fresh, unverified client in place of the one whose verification failed."""
+        if self.client is not None:
+            self.client.close()
+            self.cancel.forget(self.client)
+        self.client = self._new_client(verify=False)
+        return self.client
+
     def _starttls_context(self, verify: bool) -> ssl.SSLContext:
         return tls_context(self.options.ca_file) if verify else unverified_context()
 
@@ -249,7 +257,7 @@ class _Probe:
         except SMTPCertificateError as exc:
             self._record("connect", started)
             self.verify_failure = exc
-            client = self.client = self._new_client(verify=False)
+            client = self._reconnect_unverified()
             with self._stage("unverified-retry"):
                 code, banner = client.connect(self.target.host, self.target.port)
         except Exception as exc:
@@ -326,7 +334,7 @@ class _Probe:
 
     def _retry_starttls_unverified(self) -> None:
         """Connect again and upgrade without verification, to show what the server presents."""
-        client = self.client = self._new_client(verify=False)
+        client = self._reconnect_unverified()
         with self._stage("unverified-retry"):
             code, banner = client.connect(self.target.host, self.target.port)
             if code != 220:
