@@ -482,8 +482,8 @@ class PracticeSMTP(SMTP):
     def _bdat_refusal(self, envelope: PracticeEnvelope, size: int) -> str | None:
         """The error reply for this BDAT chunk, or None (then ``envelope.chunks`` is ready)."""
         assert self.session is not None
-        if not self.session.host_name:
-            return "503 5.5.1 Error: send EHLO first"
+        if not self.session.host_name or not self.session.extended_smtp:
+            return "503 5.5.1 Error: send EHLO first"  # an extension: never after HELO
         if not envelope.mail_from:
             return "503 5.5.1 Error: need MAIL command"
         if not envelope.rcpt_tos:

@@ -104,8 +104,11 @@ def test_bdat_without_a_transaction_is_refused_but_its_chunk_consumed(
     assert server.messages == []
 
 
-def test_bdat_before_ehlo_is_refused_in_step(raw_client: RawClient) -> None:
+@pytest.mark.parametrize("greeting", [b"", b"HELO client.test\r\n"])
+def test_bdat_before_ehlo_is_refused_in_step(raw_client: RawClient, greeting: bytes) -> None:
     raw_client.reply()
+    raw_client.send_raw(greeting)
+    raw_client.replies(1 if greeting else 0)
     raw_client.send_raw(bdat(b"QUIT\r\n") + b"NOOP\r\n")
     assert raw_client.reply()[0].startswith("503 5.5.1 Error: send EHLO first")
     assert raw_client.reply()[0].startswith("250 ")
