@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from smtpshell.shell import Engine, Level, Mode, Outcome
+from smtpshell.shell import Engine, Level, Mode, Outcome, Result
 from smtpshell.shell.history import HistoryFile
 from smtpshell.transcript import EventKind
 from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
@@ -108,6 +108,8 @@ class SmtpShellApp(App[int]):
         self._quitting = False
         self._last_connect = ConnectRequest()
         self._busy_label: str | None = None
+        #: What the last job returned (tests and scripted screenshots read it).
+        self.last_result: Result | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -231,6 +233,7 @@ class SmtpShellApp(App[int]):
 
     def on_engine_runner_finished(self, message: EngineRunner.Finished) -> None:
         job, result = message.job, message.result
+        self.last_result = result
         self.flush_events()
         self.command_pane.show_result(result)
         temporary = self._cleanups.pop(job.id, None)

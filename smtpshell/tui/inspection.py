@@ -14,7 +14,22 @@ from smtpshell.knowledge import FeatureInfo, describe_feature, human_size, mecha
 from smtpshell.knowledge.auth import split_mechanisms
 from smtpshell.shell import Engine, Status, Table
 
-__all__ = ["FeatureChanges", "FeatureMemory", "InspectorData", "Mechanism", "gather"]
+__all__ = [
+    "FeatureChanges",
+    "FeatureMemory",
+    "InspectorData",
+    "Mechanism",
+    "gather",
+    "target_label",
+]
+
+
+def target_label(status: Status) -> str:
+    """The target, short: the practice server's address changes every run, its port not."""
+    target = status.target or "?"
+    if status.practice:
+        return "practice server :" + target.split("?", 1)[0].rsplit(":", 1)[-1]
+    return target
 
 
 @dataclass(frozen=True, slots=True)

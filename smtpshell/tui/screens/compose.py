@@ -120,11 +120,16 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
                 ):
                     yield Label(label)
                     yield Input(value, placeholder=placeholder, compact=True, id=f"compose-{name}")
-            yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(
+                id="compose-body",
+                soft_wrap=True,
+                show_line_numbers=False,
+                placeholder="The message body (plain text).",
+            )
             with Horizontal(id="compose-options"):
                 with RadioSet(id="compose-method"):
-                    yield RadioButton("send_message (envelope from headers)", True, id=SEND_MESSAGE)
-                    yield RadioButton("sendmail (explicit envelope)", id=SENDMAIL)
+                    yield RadioButton("send_message (headers)", True, id=SEND_MESSAGE)
+                    yield RadioButton("sendmail (envelope)", id=SENDMAIL)
             yield Static("", id="compose-size")
             with Horizontal(id="compose-buttons"):
                 yield Button("Send (Ctrl+S)", variant="primary", id="compose-send", compact=True)
@@ -163,7 +168,7 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
             size_label.update(f"cannot build the message: {exc}")
             size_label.set_class(True, "-too-big")
             return
-        text = f"size {human_size(size)} ({size:,} bytes)"
+        text = f"size {human_size(size)}" + (f" ({size:,} bytes)" if size >= 1024 else "")
         too_big = False
         if self.size_limit:
             too_big = size > self.size_limit

@@ -209,6 +209,11 @@ class CommandInput(Input):
             self.close_menu()
         return True
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # Typing on makes the menu's candidates stale: Tab asks again.
+        if event.input is self:
+            self.close_menu()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Escape is ours only while the menu is open; otherwise it reaches the app (cancel).
         if action == "dismiss_menu":

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from smtpshell.tui.inspection import InspectorData
+from smtpshell.tui.inspection import InspectorData, target_label
 
 __all__ = ["Inspector"]
 
@@ -35,7 +35,7 @@ def session_renderable(data: InspectorData | None) -> Table:
     if data is None or status is None or not status.connected:
         grid.add_row("connected", Text("no", style="bold"))
         return grid
-    grid.add_row("target", Text(status.target or "-", style="bold"))
+    grid.add_row("target", Text(target_label(status), style="bold"))
     grid.add_row("protocol", "LMTP" if status.lmtp else ("ESMTP" if data.esmtp else "SMTP"))
     grid.add_row("greeted", _yes(data.greeted, "yes (EHLO)" if data.esmtp else "yes"))
     if status.tls:

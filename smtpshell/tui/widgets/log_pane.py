@@ -31,8 +31,6 @@ __all__ = ["LogPane", "LogRow"]
 #: Lines kept by default; older ones are dropped (the engine's transcript and /export
 #: keep their own, separately bounded, copy).
 DEFAULT_MAX_ROWS = 50_000
-#: Widest line we measure for horizontal scrolling (longer lines are cut off).
-MAX_WIDTH = 1000
 
 
 @dataclass(slots=True)
@@ -109,8 +107,6 @@ class LogPane(ScrollView, can_focus=True):
         Binding("C", "copy_all", "Copy all"),
         Binding("slash", "app.filter", "Filter"),
         Binding("t", "toggle_time", "Times", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
     ]
 
     @dataclass
@@ -151,7 +147,8 @@ class LogPane(ScrollView, can_focus=True):
         self._tls = False
         self._seq = 0
         self._dropped = 0
-        self._width = 0
+        #: Stay at the newest line as lines arrive (until the person scrolls up or selects).
+        self._following = True
 
     # ------------------------------------------------------------------ public state
 
@@ -170,7 +167,7 @@ class LogPane(ScrollView, can_focus=True):
             if not events or events[-1] is not row.event:
                 events.append(row.event)
         selected = self.selected_row
-        self._rows, self._width, self._tls = [], 0, False
+        self._rows, self._tls = [], False
         self._append(events)
         self._rebuild_view()
         if selected is not None:
@@ -252,7 +249,7 @@ class LogPane(ScrollView, can_focus=True):
 
     def add_events(self, events: Iterable[Event]) -> None:
         """Append events (a batch from the transcript) and follow the tail if we were."""
-        following = self._cursor is None and self.scroll_y >= self.max_scroll_y - 1
+        following = self._cursor is None and self._following
         start = len(self._rows)
         self._append(events)
         if self._view is not None:
@@ -268,13 +265,12 @@ class LogPane(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self._rows, self._view, self._cursor = [], None if not self._filter else [], None
-        self._dropped = self._width = 0
+        self._dropped = 0
         self._update_size()
         self.refresh()
 
     def _append(self, events: Iterable[Event]) -> None:
         rows = self._rows
-        width = self._width
         for event in events:
             kind = event.kind
             if kind is EventKind.CONNECT or kind is EventKind.CLOSE:
@@ -283,10 +279,8 @@ class LogPane(ScrollView, can_focus=True):
                 self._seq += 1
                 row = LogRow(event, wire, self._tls or kind is EventKind.TLS, self._seq)
                 rows.append(row)
-                width = max(width, min(MAX_WIDTH, len(wire.text) + 40))
             if kind is EventKind.TLS:
                 self._tls = True
-        self._width = width
 
     def _trim(self) -> None:
         """Drop the oldest lines once 10% over the bound (amortised: rarely, in chunks)."""
@@ -328,7 +322,9 @@ class LogPane(ScrollView, can_focus=True):
         return at if at < len(self._view) and self._view[at] == position else None
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._width, self.view_count)
+        # No horizontal scrolling: long lines are cut, and the Explain panel shows the
+        # selected line whole.
+        self.virtual_size = Size(0, self.view_count)
         self.border_subtitle = self._subtitle()
 
     def _subtitle(self) -> str:
@@ -403,6 +399,15 @@ class LogPane(ScrollView, can_focus=True):
             segments.append(Segment(f"  {hint}", style("hint")))
         return segments
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Only the person scrolls up (following only ever scrolls down); reaching the end
+        # again resumes following.
+        if new_value < old_value:
+            self._following = False
+        elif new_value >= self.max_scroll_y:
+            self._following = True
+
     # ------------------------------------------------------------------ selection
 
     def _select(self, index: int | None) -> None:
@@ -455,6 +460,7 @@ class LogPane(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         """Drop the selection and follow new lines again."""
         self._select(None)
+        self._following = True
         self.scroll_end(animate=False, x_axis=False)
 
     def action_toggle_time(self) -> None:

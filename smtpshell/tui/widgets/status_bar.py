@@ -7,16 +7,18 @@ from textual.widgets import Static
 
 from smtpshell.shell import Mode, Status
 from smtpshell.shell.display import format_latency
+from smtpshell.tui.inspection import target_label
 
 __all__ = ["StatusBar", "status_text"]
 
 _SEPARATOR = (" │ ", "dim")
 
 
-def status_text(status: Status | None, *, busy: str | None = None) -> Text:
+def status_text(status: Status | None, *, busy: str | None = None, badge: bool = True) -> Text:
     """The status line as styled text (pure, for tests)."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(" smtpshell ", style="bold reverse")
+    if badge:
+        text.append(" smtpshell ", style="bold reverse")
     text.append(" ")
     if status is None or not status.connected:
         text.append("not connected", style="bold")
@@ -25,10 +27,7 @@ def status_text(status: Status | None, *, busy: str | None = None) -> Text:
         text.append(*_SEPARATOR)
         text.append("F2 connects", style="dim")
     else:
-        target = status.target or "?"
-        if status.practice:  # the address changes every run; the port is what matters
-            target = "practice server :" + target.rsplit(":", 1)[-1]
-        text.append(target, style="bold")
+        text.append(target_label(status), style="bold")
         text.append(*_SEPARATOR)
         if status.tls and status.tls_verified:
             text.append("TLS ✓ verified", style="bold green")
@@ -67,4 +66,7 @@ class StatusBar(Static):
     """The status line; the app calls ``show`` after every job and transcript batch."""
 
     def show(self, status: Status | None, *, busy: str | None = None) -> None:
-        self.update(status_text(status, busy=busy))
+        text = status_text(status, busy=busy)
+        if self.size.width and text.cell_len > self.size.width:  # 80 columns: facts first
+            text = status_text(status, busy=busy, badge=False)
+        self.update(text)

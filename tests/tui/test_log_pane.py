@@ -1,0 +1,88 @@
+"""The log pane with many events: correct, bounded, filterable; wire bytes escaped."""
+
+from __future__ import annotations
+
+from smtpshell.transcript import Event, EventKind
+from smtpshell.tui.app import SmtpShellApp
+from smtpshell.tui.runner import MAX_QUEUED_EVENTS
+from smtpshell.tui.widgets.explain_panel import explain_row
+
+from .conftest import async_test, wait_for
+
+EVENTS = 100_000
+
+
+def _exchange(i: int) -> list[Event]:
+    return [
+        Event(EventKind.SENT, f"NOOP {i}\r\n".encode()),
+        Event(
+            EventKind.RECEIVED,
+            f"250 2.0.0 OK {i}\r\n".encode(),
+            detail={"code": 250, "final": True, "latency": 0.001, "command": f"NOOP {i}"},
+        ),
+    ]
+
+
+@async_test
+async def test_100k_events_stay_bounded_and_in_order() -> None:
+    app = SmtpShellApp(connect=False, max_log_rows=10_000)
+    assert EVENTS <= MAX_QUEUED_EVENTS
+    async with app.run_test(size=(100, 30)) as pilot:
+        emit = app.engine.transcript.emit
+        for i in range(EVENTS // 2):
+            for event in _exchange(i):
+                emit(event)
+        log = app.log_pane
+        await wait_for(
+            pilot, lambda: not app.runner._events and app.flush_events() == 0, what="drained"
+        )
+        assert log.row_count <= 11_000  # the bound, plus at most one trimming chunk
+        assert log.dropped + log.row_count == EVENTS
+        rows = log.rows()
+        assert rows[-1].plain == f"S: 250 2.0.0 OK {EVENTS // 2 - 1}"
+        assert rows[-2].plain == f"C: NOOP {EVENTS // 2 - 1}"
+        seqs = [r.seq for r in rows]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        # the log follows the tail: the last line is on screen
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y
+
+        log.filter = "NOOP 49999"
+        assert [r.plain for r in log.rows()] == ["C: NOOP 49999"]
+        assert "filter" in str(log.border_subtitle)
+        log.filter = ""
+        assert log.view_count == log.row_count
+
+        # select and explain a line far up
+        log.focus()
+        await pilot.press("home")
+        assert log.selected_row is rows[0]
+        await pilot.press("down")
+        assert log.selected_row is rows[1]
+        assert "Requested action" in str(app.explain_panel.render())
+
+
+@async_test
+async def test_control_bytes_from_the_server_are_escaped() -> None:
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        hostile = b"220 evil\x1b[2J\x1b]0;pwned\x07 ESMTP\r\n"
+        app.engine.transcript.emit(
+            Event(EventKind.RECEIVED, hostile, detail={"code": 220, "final": True})
+        )
+        await wait_for(pilot, lambda: app.log_pane.row_count == 1, what="the line")
+        text = app.log_pane.text()
+        assert "\x1b" not in text and "\x07" not in text
+        assert "\\x1b[2J" in text and "\\x07" in text
+        row = app.log_pane.rows()[0]
+        assert "\x1b" not in explain_row(row).plain
+
+
+def test_explain_an_ehlo_line_as_an_extension() -> None:
+    from smtpshell.shell.display import event_lines
+    from smtpshell.tui.widgets.log_pane import LogRow
+
+    event = Event(EventKind.RECEIVED, b"250-SIZE 10485760\r\n")
+    row = LogRow(event, event_lines(event)[0], False, 1)
+    text = explain_row(row, reply_verb="EHLO").plain
+    assert "SIZE" in text and "10 MiB" in text and "RFC 1870" in text
