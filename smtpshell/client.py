@@ -154,6 +154,19 @@ def _bdat_chunks(payload: bytes) -> Iterable[tuple[str, bytes]]:
         start = stop
 
 
+def _verified_chain(tls_sock: ssl.SSLSocket) -> list[bytes] | None:
+    get_chain = getattr(tls_sock, "get_verified_chain", None)
+    if get_chain is None:
+        return None
+    try:
+        return [
+            bytes(cert) if isinstance(cert, bytes) else cert.public_bytes(ssl.ENCODING_DER)
+            for cert in get_chain()
+        ]
+    except (ssl.SSLError, ValueError, AttributeError):
+        return None
+
+
 def _first_of_each(recipients: Sequence[str], paths: Sequence[str]) -> list[str]:
     """Recipients with duplicates (by the path actually sent) dropped, first spelling kept."""
     seen: set[str] = set()
@@ -233,6 +246,7 @@ class SMTP:
         self._auth_mechanism = ""
         self._auth_user: str | None = None
         self._aborted = False
+        self._connect_announced = False
         #: Commands sent whose replies are still to be read: (verb, line shown).
         self._awaiting: deque[tuple[str, str]] = deque()
         self._auth_pending = False
@@ -327,6 +341,7 @@ class SMTP:
         self._auth_pending = False
         self._auth_user = None
         self._aborted = False
+        self._connect_announced = False
         self._awaiting.clear()
         self._tls_info = None
         self._state = SessionState()
@@ -338,7 +353,25 @@ class SMTP:
             raise ValueError("Non-blocking socket (timeout=0) is not supported")
         if self.debuglevel > 0:
             self._print_debug("connect: to", (host, port), self.source_address)
-        return socket.create_connection((host, port), timeout, self.source_address)
+        sock = socket.create_connection((host, port), timeout, self.source_address)
+        self._announce_connect(sock, host, port)
+        return sock
+
+    def _announce_connect(self, sock: socket.socket, host: str, port: int) -> None:
+        """The CONNECT event, as soon as the transport is up (before any TLS handshake, so
+        the handshake's cost shows as the gap to the TLS event)."""
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            peer = None
+        where = f"{host}:{port}" if port else host
+        self._connect_announced = True
+        self.transcript.emit(
+            Event(
+                EventKind.CONNECT,
+                detail={"text": f"connected to {where}", "host": host, "port": port, "peer": peer},
+            )
+        )
 
     @staticmethod
     def _split_host_port(host: str, port: int) -> tuple[str, int]:
@@ -377,22 +410,9 @@ class SMTP:
         self.sock = sock
         self.file = None
         self._io_timeout = self._sock_timeout = sock.gettimeout()
-        try:
-            peer = sock.getpeername()
-        except OSError:
-            peer = None
         self._update(host=host, port=port, connected=True, tls=self._tls_info is not None)
-        self.transcript.emit(
-            Event(
-                EventKind.CONNECT,
-                detail={
-                    "text": f"connected to {host}:{port}",
-                    "host": host,
-                    "port": port,
-                    "peer": peer,
-                },
-            )
-        )
+        if not self._connect_announced:  # a subclass's own _get_socket()
+            self._announce_connect(sock, host, port)
         if self._tls_info is not None:
             self._emit_tls_event()
         (code, msg) = self.getreply()
@@ -432,6 +452,8 @@ class SMTP:
             "server_hostname": hostname,
             "peer_cert": tls_sock.getpeercert() if verified else None,
             "peer_cert_der": tls_sock.getpeercert(binary_form=True),
+            # Python 3.13+: the chain as validated (leaf first), DER; None before 3.13.
+            "verified_chain_der": _verified_chain(tls_sock) if verified else None,
         }
         return tls_sock
 

@@ -62,6 +62,10 @@ class SMTPTimeoutError(SMTPServerDisconnected, TimeoutError):
 class SMTPTLSError(SMTPServerDisconnected, ssl.SSLError):
     """The TLS handshake failed; connection closed."""
 
+    def __str__(self) -> str:
+        # ssl.SSLError formats its args as a tuple; ours carry one readable message.
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
 
 class SMTPCertificateError(SMTPTLSError, ssl.SSLCertVerificationError):
     """The server's certificate did not verify; connection closed."""

@@ -900,3 +900,35 @@ def test_abort_says_the_command_was_cancelled():
         release.set()
     wait_done(server)
     assert errors and "cancelled" in str(errors[0])
+
+
+def test_tls_errors_read_as_one_message(server_tls):
+    def script(peer):
+        with contextlib.suppress(ssl.SSLError, OSError):
+            peer.starttls(server_tls)
+
+    with ScriptedServer(script) as server:
+        with pytest.raises(SMTPCertificateError) as info:
+            smtpshell.SMTP_SSL("localhost", server.port, local_hostname=NAME, timeout=5)
+    wait_done(server)
+    assert str(info.value).startswith("certificate verification failed for localhost")
+
+
+def test_implicit_tls_announces_the_tcp_connect_before_the_handshake(server_tls, client_tls):
+    def script(peer):
+        peer.starttls(server_tls)
+        smtp_script(SmtpBehaviour())(peer)
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.SMTP_SSL(
+            "localhost", server.port, local_hostname=NAME, timeout=5, context=client_tls
+        )
+        s.quit()
+    wait_done(server)
+    kinds = [e.kind for e in s.transcript.events()]
+    assert kinds[:3] == [
+        smtpshell.EventKind.CONNECT,
+        smtpshell.EventKind.TLS,
+        smtpshell.EventKind.RECEIVED,
+    ]
+    assert kinds.count(smtpshell.EventKind.CONNECT) == 1

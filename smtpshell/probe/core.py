@@ -263,7 +263,9 @@ class _Probe:
         except Exception as exc:
             connected = self._connect_event(client)
             implicit = self.target.implicit_tls
-            if connected is None:
+            # A failed implicit-TLS handshake belongs to the connect stage, although the
+            # client announces the TCP connection before the handshake.
+            if connected is None or isinstance(exc, SMTPTLSError):
                 self._record("connect", started)
                 self._fail(issue_from_exception("connect", exc, implicit_tls=implicit))
             self.report.timings_ms["connect"] = _milliseconds(connected.monotonic - started)
