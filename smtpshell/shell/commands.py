@@ -22,6 +22,7 @@ from smtpshell.knowledge import (
     extension,
     mechanism,
 )
+from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.exports import FORMATS, format_for_path, render_export
 from smtpshell.shell.registry import (
@@ -81,6 +82,8 @@ def _on_off(value: str | None, current: bool) -> bool:
         Option("--helo", "the name EHLO/HELO send by default", value="NAME"),
         Option("--source", "local address to connect from", value="HOST[:PORT]"),
         Option("--lmtp", "speak LMTP (LHLO) instead of SMTP"),
+        Option("--pipelining", "/send batches MAIL, RCPT and DATA when offered (RFC 2920)"),
+        Option("--chunking", "/send uses BDAT instead of DATA when offered (RFC 3030)"),
     ),
     aliases=("open",),
     examples=(
@@ -112,6 +115,10 @@ def _connect(engine: Engine, inv: Invocation) -> Result:
         target = target.replace(source=parse_source(inv.opt("source")))
     if inv.opt("lmtp"):
         target = target.replace(lmtp=True)
+    if inv.opt("pipelining"):
+        target = target.replace(pipelining=True)
+    if inv.opt("chunking"):
+        target = target.replace(chunking=True)
     if sum(bool(inv.opt(k)) for k in ("starttls", "tls", "plain")) > 1:
         raise UsageError("choose one of --starttls, --tls, --plain")
     return engine.connect(target)
@@ -301,15 +308,31 @@ def _auth(engine: Engine, inv: Invocation) -> Result:
         Option(
             "--rcpt-option", "a RCPT TO parameter (e.g. NOTIFY=FAILURE)", value="OPT", repeat=True
         ),
+        Option(
+            "--ret",
+            "DSN: return the FULL message or only HDRS (RFC 3461)",
+            value="WHAT",
+            choices=("full", "hdrs"),
+        ),
+        Option("--envid", "DSN: an envelope id to find the notification by", value="ID"),
+        Option("--notify", "DSN: NEVER, or SUCCESS,FAILURE,DELAY", value="WHEN"),
     ),
     aliases=("sendmail",),
     needs_connection=True,
-    examples=("/send me@example.com you@example.com", "/send --file message.eml"),
+    examples=(
+        "/send me@example.com you@example.com",
+        "/send --file message.eml",
+        "/send --notify FAILURE,DELAY --ret HDRS me@example.com you@example.com",
+    ),
 )
 def _send(engine: Engine, inv: Invocation) -> Result:
     client = engine.require_client()
     from_addr, to_addrs = inv.arg("FROM"), inv.arg("TO", [])
-    mail_options, rcpt_options = inv.opt("mail_option", []), inv.opt("rcpt_option", [])
+    mail_options = [
+        *inv.opt("mail_option", []),
+        *dsn_mail_options(ret=inv.opt("ret"), envid=inv.opt("envid")),
+    ]
+    rcpt_options = [*inv.opt("rcpt_option", []), *dsn_rcpt_options(notify=inv.opt("notify"))]
     path = inv.opt("file")
     if path is not None:
         data = Path(path).expanduser().read_bytes()

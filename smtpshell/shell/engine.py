@@ -467,6 +467,10 @@ class Engine:
             context_arg = None
             cls, kwargs = (LMTP if target.lmtp else SMTP), {}
         helo = target.helo or self.helo_name
+        if target.pipelining:
+            kwargs["pipelining"] = True
+        if target.chunking:
+            kwargs["chunking"] = True
         client = cls(
             local_hostname=helo or _default_helo_name(),
             timeout=self.timeout,
@@ -485,6 +489,9 @@ class Engine:
         step_kwargs["timeout"] = self.timeout
         if target.source:
             step_kwargs["source_address"] = target.source
+        for flag in ("pipelining", "chunking"):
+            if getattr(target, flag):
+                step_kwargs[flag] = True
         comment = (
             "the embedded practice server (smtpshell serve starts one)" if target.practice else ""
         )

@@ -46,6 +46,9 @@ class Target:
     helo: str | None = None
     source: tuple[str, int] | None = None
     practice: bool = False
+    #: Opt-in client extensions (RFC 2920, RFC 3030): sendmail batches / uses BDAT.
+    pipelining: bool = False
+    chunking: bool = False
 
     @property
     def unix(self) -> bool:

@@ -339,3 +339,31 @@ def test_typed_starttls_performs_the_handshake(line, scripted, server_tls, clien
         result = engine.run_line(line)
         assert result.ok, result.items
         assert engine.status().tls
+
+
+def test_pipelining_chunking_and_dsn_are_reachable_from_the_shell(tmp_path):
+    with Engine(timeout=10, helo_name="client.test") as engine:
+        assert engine.run_line("/connect practice --pipelining --chunking").ok
+        assert engine.run_line("EHLO client.test").ok
+        result = engine.run_line(
+            "/send --notify FAILURE,DELAY --ret HDRS --envid order-1 --file "
+            + str(_eml(tmp_path))
+            + " a@x.test b@y.test"
+        )
+        assert result.ok, result.items
+        sent = [e for e in engine.transcript if e.kind is EventKind.SENT]
+        batch = [e for e in sent if e.detail.get("pipelined")]
+        assert [e.data.split(b" ", 1)[0] for e in batch] == [b"mail", b"rcpt", b"BDAT"]
+        assert b"RET=HDRS ENVID=order-1" in batch[0].data
+        assert b"NOTIFY=FAILURE,DELAY" in batch[1].data
+        export = tmp_path / "session.py"
+        assert engine.run_line(f"/export --format python {export}").ok
+        assert "pipelining=True" in export.read_text() and "chunking=True" in export.read_text()
+        bad = engine.run_line("/send --notify SOMETIMES a@x.test b@y.test")
+        assert not bad.ok and any("NOTIFY" in n for n in notes(bad))
+
+
+def _eml(tmp_path):
+    path = tmp_path / "m.eml"
+    path.write_bytes(b"Subject: pipelined\r\n\r\nhello\r\n")
+    return path
