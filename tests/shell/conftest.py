@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,19 +10,6 @@ from smtpshell.shell.engine import Engine
 from smtpshell.shell.target import Target
 from tests.support.scripted import ScriptedServer
 from tests.support.smtp_script import SmtpBehaviour, smtp_script
-
-
-@pytest.fixture(scope="session", autouse=True)
-def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Certificates and history go to a temp dir, never the real home."""
-    directory = tmp_path_factory.mktemp("smtpshell-data")
-    previous = os.environ.get("SMTPSHELL_DATA_DIR")
-    os.environ["SMTPSHELL_DATA_DIR"] = str(directory)
-    yield directory
-    if previous is None:
-        del os.environ["SMTPSHELL_DATA_DIR"]
-    else:
-        os.environ["SMTPSHELL_DATA_DIR"] = previous
 
 
 @pytest.fixture
