@@ -192,8 +192,8 @@ def _path_argument(line: str) -> str:
     return path.removeprefix("<").removesuffix(">")
 
 
-def _session_reset(state: SessionState) -> SessionState:
-    return dataclasses.replace(state, mail_from=None, recipients=(), in_data=False)
+#: The changes that end a transaction (RSET, EHLO, a new MAIL, the end of the data).
+_SESSION_RESET = {"mail_from": None, "recipients": (), "in_data": False}
 
 
 class SMTP:
@@ -327,8 +327,34 @@ class SMTP:
         """Protocol, cipher, verification and peer certificate of the TLS layer, if any."""
         return dict(self._tls_info) if self._tls_info is not None else None
 
+    # Every reply changes the session, but faces read it far less often, and building a
+    # frozen dataclass costs ~5 us.  So changes are recorded as a (snapshot, changes) pair
+    # and the new snapshot is built when read.  Only the client's thread writes; a reader on
+    # any thread builds from one consistent pair and caches the result by that pair.
+
+    @property
+    def _state(self) -> SessionState:
+        live = self._live
+        cached = self._built
+        if cached is not None and cached[0] is live:
+            return cached[1]
+        state = dataclasses.replace(live[0], **live[1]) if live[1] else live[0]
+        self._built = (live, state)
+        return state
+
+    @_state.setter
+    def _state(self, state: SessionState) -> None:
+        self._live: tuple[SessionState, dict[str, Any]] = (state, {})
+        self._built: tuple[object, SessionState] | None = None
+
+    def _current(self, name: str) -> Any:
+        """One field of the session, without building a snapshot."""
+        state, changes = self._live
+        return changes[name] if name in changes else getattr(state, name)
+
     def _update(self, **changes: Any) -> None:
-        self._state = dataclasses.replace(self._state, **changes)
+        state, pending = self._live
+        self._live = (state, {**pending, **changes})
 
     def _reset_session(self) -> None:
         self.helo_resp = None
@@ -774,25 +800,23 @@ class SMTP:
         elif verb == "HELO":
             self.helo_resp = reply.message
         if verb in ("EHLO", "HELO", "LHLO") and positive:
-            changes.update(greeted=True, esmtp=verb != "HELO")
-            self._state = _session_reset(self._state)
+            changes.update(_SESSION_RESET, greeted=True, esmtp=verb != "HELO")
         elif verb in ("RSET",) and positive:
-            self._state = _session_reset(self._state)
+            changes.update(_SESSION_RESET)
         elif verb in ("AUTH", _AUTH_RESPONSE) and code == 235:
             changes["authenticated_as"] = (
                 self._auth_user or getattr(self, "user", None) or "(unknown)"
             )
         elif verb == "MAIL" and code == 250:
-            self._state = _session_reset(self._state)
-            changes["mail_from"] = _path_argument(command)
+            changes.update(_SESSION_RESET, mail_from=_path_argument(command))
         elif verb == "RCPT" and code in (250, 251):
             recipient = _path_argument(command)
-            changes["recipients"] = (*self._state.recipients, recipient)
+            changes["recipients"] = (*self._current("recipients"), recipient)
         elif verb == "DATA" and code == 354:
             changes["in_data"] = True
         elif verb == "<data>" or (verb == "BDAT" and command.upper().endswith(" LAST")):
-            self._data_recipients = self._state.recipients
-            self._state = _session_reset(self._state)
+            self._data_recipients = self._current("recipients")
+            changes.update(_SESSION_RESET)
         self._update(**changes)
         if code == 421:
             # RFC 5321 §3.8: the server is closing the channel; nothing more may be sent.
