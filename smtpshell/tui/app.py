@@ -243,7 +243,12 @@ class SmtpShellApp(App[int]):
             self.notify("cancelled", severity="warning")
         elif not result.ok:
             errors = result.errors or [f"{result.outcome.value} error"]
-            self.notify("\n".join(errors), title=_TITLES.get(result.outcome), severity="error")
+            self.notify(
+                "\n".join(errors),
+                title=_TITLES.get(result.outcome, ""),
+                severity="error",
+                markup=False,  # server text is escaped, but it is still not markup
+            )
         if job.label == _LEAVING:
             self.exit(0)
             return

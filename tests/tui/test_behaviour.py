@@ -113,7 +113,7 @@ async def test_typed_ahead_lines_follow_the_mode_they_run_in(make_app) -> None:
             app.submit_typed(line)  # all queued before DATA has run
         await settle(pilot, app)
         server = app.engine.practice
-        assert len(server.messages) == 1
+        await wait_for(pilot, lambda: len(server.messages) == 1, what="the message stored")
         assert b"\r\n\r\n.starts with a dot" in server.messages[0].data
         assert app.command_pane.mode is Mode.COMMAND
         history = app.command_pane.command_input.history

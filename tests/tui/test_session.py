@@ -99,8 +99,10 @@ async def test_full_session(make_app) -> None:
         await pilot.pause()
         assert "fits" in str(screen.query_one("#compose-size").render())
         await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposeScreen), what="closed")
         await settle(pilot, app)
-        assert len(server.messages) == 1
+        # the server records the message in its own thread, just after it replies
+        await wait_for(pilot, lambda: len(server.messages) == 1, what="the message stored")
         message = server.messages[0]
         assert sorted(message.rcpt_tos) == ["class@example.com", "secret@example.com"]
         assert b"Bcc" not in message.data  # send_message strips it

@@ -202,7 +202,7 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
             message = build_message(fields, include_bcc=fields.method == SEND_MESSAGE)
             data = message.as_bytes()
         except (OSError, ValueError) as exc:
-            self.notify(str(exc), title="Cannot build the message", severity="error")
+            self.notify(str(exc), title="Cannot build the message", severity="error", markup=False)
             return
         self.dismiss(ComposeRequest(fields, data))
 

@@ -157,7 +157,7 @@ class ConnectScreen(ModalScreen[ConnectRequest | None]):
             request = self.request()
             request.command_lines()
         except ValueError as exc:
-            self.notify(str(exc), title="Cannot connect", severity="error")
+            self.notify(str(exc), title="Cannot connect", severity="error", markup=False)
             return
         if request.port is not None and not 0 < request.port < 65536:
             self.notify("a port is 1 to 65535", title="Cannot connect", severity="error")

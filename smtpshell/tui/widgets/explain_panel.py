@@ -8,6 +8,7 @@ already escaped by the log pane and is added as plain text, never as markup.
 from __future__ import annotations
 
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from smtpshell.knowledge import command, describe_feature, explain
@@ -75,18 +76,19 @@ def explain_row(row: LogRow, *, reply_verb: str | None = None, first_line: bool 
             return out
         info = explain(int(code_text), _reply_text(row))
         out.append(f"{info.code} {info.short}", style="bold")
-        out.append(f" — {info.long}")
-        out.append(f"\n{info.reply_class}  ·  {info.rfc}", style="dim")
         if info.enhanced:
-            out.append(f"\n{info.enhanced} {info.enhanced_title or ''}", style="bold")
-            if info.enhanced_description:
-                out.append(f" — {info.enhanced_description}")
-            if info.enhanced_rfc:
-                out.append(f"  ·  {info.enhanced_rfc}", style="dim")
+            out.append(f"  ·  {info.enhanced} {info.enhanced_title or ''}".rstrip(), style="bold")
+        out.append(f"\n{info.long}")
+        if info.enhanced and info.enhanced_description:
+            out.append(f"\n{info.enhanced}: {info.enhanced_description}")
         for note in info.notes:
             out.append(f"\n{note}", style="italic")
+        sources = [info.reply_class, info.rfc]
+        if info.enhanced_rfc:
+            sources.append(info.enhanced_rfc)
         if wire.latency is not None:
-            out.append(f"\nanswered in {wire.latency * 1000:.1f} ms", style="dim")
+            sources.append(f"answered in {wire.latency * 1000:.1f} ms")
+        out.append("\n" + "  ·  ".join(sources), style="dim")
         return out
     kind = row.event.kind
     label = {
@@ -110,9 +112,10 @@ class ExplainPanel(Static):
         self, row: LogRow | None, *, reply_verb: str | None = None, first_line: bool = False
     ) -> None:
         if row is None:
+            self.border_title = "Explain"
             self.update(Text(PLACEHOLDER, style="dim"))
         else:
-            text = Text(row.plain, style="bold", no_wrap=False)
-            text.append("\n")
-            text.append_text(explain_row(row, reply_verb=reply_verb, first_line=first_line))
-            self.update(text)
+            # The line itself goes in the title (the log may have cut it off).
+            self.border_title = Content(f"Explain  {row.plain}")  # plain text, never markup
+            self.update(explain_row(row, reply_verb=reply_verb, first_line=first_line))
+            self.scroll_home(animate=False)

@@ -18,6 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -325,7 +326,7 @@ class LogPane(ScrollView, can_focus=True):
         # No horizontal scrolling: long lines are cut, and the Explain panel shows the
         # selected line whole.
         self.virtual_size = Size(0, self.view_count)
-        self.border_subtitle = self._subtitle()
+        self.border_subtitle = Content(self._subtitle())  # the filter is typed text: no markup
 
     def _subtitle(self) -> str:
         parts = []

@@ -1,0 +1,161 @@
+"""Render the TUI in scripted states to SVG: ``python -m smtpshell.tui.screenshots [DIR]``.
+
+Each scene drives a fresh app headlessly against its own practice server, through the same
+shell lines a person would type, and saves ``DIR/<scene>.svg`` (default ``screenshots/``).
+Passwords are handed to the engine's asker, never typed into a line, so the log shows
+``<redacted>`` and no screenshot holds a secret.  Run it again whenever the UI changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from smtpshell.server import Faults, PracticeServer
+from smtpshell.shell import Engine
+from smtpshell.tui.app import SmtpShellApp
+
+__all__ = ["SCENES", "main", "render"]
+
+Script = Callable[[Pilot, SmtpShellApp], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    description: str
+    script: Script
+    size: tuple[int, int] = (120, 36)
+    faults: Faults | None = field(default=None)
+
+
+async def settle(pilot: Pilot, app: SmtpShellApp, timeout: float = 15.0) -> None:
+    """Wait (bounded) until every queued line ran and its events reached the log."""
+    for _ in range(int(timeout / 0.02)):
+        await pilot.pause(0.02)
+        if not app.runner.busy and app.runner.current_job is None:
+            app.flush_events()
+            await pilot.pause()
+            return
+    raise TimeoutError("the app stayed busy")
+
+
+async def lines(pilot: Pilot, app: SmtpShellApp, *typed: str) -> None:
+    for line in typed:
+        app.submit_typed(line)
+        await settle(pilot, app)
+
+
+async def login(pilot: Pilot, app: SmtpShellApp) -> None:
+    """``/login demo`` with the password given to the asker (as the connect dialog does)."""
+    app.runner.submit("/login demo", secret="demo")
+    await settle(pilot, app)
+
+
+def select(app: SmtpShellApp, predicate: Callable[[str], bool], *, last: bool = True) -> None:
+    rows = [row for row in app.log_pane.rows() if predicate(row.plain)]
+    if rows:
+        app.log_pane.select_seq(rows[-1 if last else 0].seq)
+
+
+async def features(pilot: Pilot, app: SmtpShellApp) -> None:
+    await lines(pilot, app, "/connect", "/ehlo")
+    select(app, lambda text: text.startswith("S: 250-AUTH"))
+
+
+async def transaction(pilot: Pilot, app: SmtpShellApp) -> None:
+    await lines(pilot, app, "/connect --starttls")
+    await login(pilot, app)
+    await lines(
+        pilot,
+        app,
+        "MAIL FROM:<teacher@example.org>",
+        "RCPT TO:<ada@example.org>",
+        "RCPT TO:<grace@example.org>",
+    )
+    select(app, lambda text: text.startswith("S: 250 2.1.5"))
+
+
+async def tls(pilot: Pilot, app: SmtpShellApp) -> None:
+    await lines(pilot, app, "/connect", "/ehlo", "/starttls", "/ehlo")
+    await login(pilot, app)
+    select(app, lambda text: text.startswith("* TLS established"))
+    app.inspector.scroll_to_widget(app.inspector.tls_section, animate=False, top=True)
+    await pilot.pause()
+
+
+async def error(pilot: Pilot, app: SmtpShellApp) -> None:
+    await lines(
+        pilot,
+        app,
+        "/connect",
+        "EHLO client.example.org",
+        "MAIL FROM:<teacher@example.org>",
+        "RCPT TO:<nobody@example.org>",
+    )
+    select(app, lambda text: text.startswith("S: 550"))
+
+
+async def small(pilot: Pilot, app: SmtpShellApp) -> None:
+    await lines(pilot, app, "/connect", "/ehlo", "/starttls", "/ehlo", "NOOP")
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("features", "connected, EHLO answered, the AUTH line explained", features),
+    Scene(
+        "transaction", "after STARTTLS and login, in a transaction with two recipients", transaction
+    ),
+    Scene("tls", "the TLS session and what changed after STARTTLS", tls),
+    Scene(
+        "error",
+        "a refused recipient, its 550 and 5.1.1 explained",
+        error,
+        faults=Faults(reject_rcpt=re.compile("nobody@")),
+    ),
+    Scene("small-80x24", "a session in an 80x24 terminal", small, size=(80, 24)),
+)
+
+
+async def render(scene: Scene, out: Path) -> Path:
+    server = PracticeServer(tls_port=0, faults=scene.faults)
+    server.start()
+    engine = Engine()
+    engine.practice = server  # /connect without a target uses it (and trusts its certificate)
+    app = SmtpShellApp(engine=engine, connect=False)
+    try:
+        async with app.run_test(size=scene.size) as pilot:
+            await scene.script(pilot, app)
+            await pilot.pause()
+            for widget in app.screen.query("Input"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+            await pilot.pause()
+            app.save_screenshot(f"{scene.name}.svg", str(out))
+    finally:
+        engine.shutdown()
+    return out / f"{scene.name}.svg"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m smtpshell.tui.screenshots")
+    parser.add_argument("out", nargs="?", default="screenshots", help="directory for the SVGs")
+    parser.add_argument("--only", action="append", help="render only this scene (repeatable)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for scene in SCENES:
+        if args.only and scene.name not in args.only:
+            continue
+        path = asyncio.run(render(scene, out))
+        print(f"{path}  ({scene.description})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
