@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import enum
-import json
-import logging
 import threading
 import time
 from collections import deque
@@ -30,7 +28,14 @@ __all__ = [
     "events_to_text",
 ]
 
-log = logging.getLogger(__name__)
+
+def _report_failure(callback: object) -> None:
+    """Log a failing subscriber.  logging is imported here, on the rare failure, because
+    importing it (and json, below) up front cost ~7 ms of ``import smtpshell``."""
+    import logging
+
+    logging.getLogger(__name__).exception("transcript subscriber %r failed", callback)
+
 
 #: What a secret payload is replaced with in every rendering.
 REDACTED = b"<redacted>"
@@ -142,7 +147,7 @@ class Transcript:
             try:
                 callback(event)
             except Exception:
-                log.exception("transcript subscriber %r failed", callback)
+                _report_failure(callback)
 
     def _trim(self) -> None:
         while self._events and (
@@ -234,4 +239,6 @@ def event_to_dict(event: Event, reveal: bool = False) -> dict[str, Any]:
 
 def events_to_jsonl(events: Iterable[Event], reveal: bool = False) -> str:
     """One JSON object per line; ``data_b64`` carries the exact bytes (or the redaction)."""
+    import json
+
     return "".join(json.dumps(event_to_dict(e, reveal), ensure_ascii=False) + "\n" for e in events)
