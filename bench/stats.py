@@ -28,6 +28,12 @@ class Sample:
         return (max(self.values) - min(self.values)) / 2 / abs(self.median)
 
 
+def paired_ratio(a: Sample, b: Sample) -> float:
+    """Median of the per-repetition ratios a/b: the runs were interleaved, so each pair saw
+    the same machine load, which makes this steadier than a ratio of medians on a busy box."""
+    return statistics.median(x / y for x, y in zip(a.values, b.values, strict=True))
+
+
 def timed(fn: Callable[[], object]) -> float:
     """Wall time of one call, with the garbage collector held off so it is not charged."""
     gc.collect()
