@@ -296,7 +296,7 @@ class SmtpShellApp(App[int]):
     def on_log_pane_copied(self, message: LogPane.Copied) -> None:
         self.notify(f"copied {message.lines:,} line(s) to the clipboard")
 
-    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+    def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
         self.log_pane.filter = message.text
 
     def on_filter_bar_done(self, message: FilterBar.Done) -> None:
@@ -316,11 +316,7 @@ class SmtpShellApp(App[int]):
 
     def action_cancel(self) -> None:
         if self.runner.busy:
-            self.runner.cancel()
-            self.command_pane.write_note(
-                "cancelling: the connection is closed (SMTP cannot take a command back)",
-                Level.WARN,
-            )
+            self.runner.cancel()  # the engine answers with what this did to the connection
         elif self.engine.mode in (Mode.DATA, Mode.COMPOSE):
             self.runner.call("abandon message", lambda engine: engine.abandon_message())
         elif self.filter_bar.has_class("-shown"):

@@ -20,14 +20,14 @@ class KeySpec(NamedTuple):
 
     @property
     def display(self) -> str:
-        if self.shown_as:
-            return self.shown_as
-        return " / ".join(
-            k.replace("ctrl+", "Ctrl+").upper()
-            if len(k) <= 3
-            else k.replace("ctrl+", "Ctrl+").capitalize()
-            for k in self.keys.split(",")
-        )
+        return self.shown_as or " / ".join(_key_name(k) for k in self.keys.split(","))
+
+
+def _key_name(key: str) -> str:
+    """``ctrl+f`` -> ``Ctrl+F``, ``escape`` -> ``Esc``, ``f1`` -> ``F1``."""
+    if key.startswith("ctrl+"):
+        return "Ctrl+" + key[5:].upper()
+    return {"escape": "Esc"}.get(key, key.upper() if len(key) <= 3 else key.capitalize())
 
 
 APP_KEYS: tuple[KeySpec, ...] = (

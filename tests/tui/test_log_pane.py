@@ -86,3 +86,26 @@ def test_explain_an_ehlo_line_as_an_extension() -> None:
     row = LogRow(event, event_lines(event)[0], False, 1)
     text = explain_row(row, reply_verb="EHLO").plain
     assert "SIZE" in text and "10 MiB" in text and "RFC 1870" in text
+
+
+@async_test
+async def test_filter_bar_filters_the_log() -> None:
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for i in range(50):
+            for event in _exchange(i):
+                app.engine.transcript.emit(event)
+        await wait_for(pilot, lambda: app.log_pane.row_count == 100, what="rows")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: app.filter_bar.has_focus, what="filter focus")
+        await pilot.press(*"NOOP 4", "enter")
+        assert app.log_pane.view_count == 11  # NOOP 4 and NOOP 40..49
+        assert app.log_pane.has_focus
+        await pilot.press("up")  # the first move selects the newest line shown
+        assert app.log_pane.selected_row is not None
+        assert app.log_pane.selected_row.plain == "C: NOOP 49"
+        await pilot.press("home")
+        assert app.log_pane.selected_row.plain == "C: NOOP 4"
+        await pilot.press("f7", "escape")
+        assert app.log_pane.view_count == 100
+        assert not app.filter_bar.has_class("-shown")

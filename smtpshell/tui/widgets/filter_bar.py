@@ -18,8 +18,11 @@ class FilterBar(Input):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Clear filter", show=False)]
 
     @dataclass
-    class Changed(Message):
-        """The filter text changed (empty: show everything)."""
+    class FilterChanged(Message):
+        """The filter text changed (empty: show everything).
+
+        (Not ``Changed``: that name is Input's own message, which Input posts itself.)
+        """
 
         text: str
 
@@ -36,7 +39,7 @@ class FilterBar(Input):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value))
+        self.post_message(self.FilterChanged(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -44,5 +47,5 @@ class FilterBar(Input):
 
     def action_close(self) -> None:
         self.value = ""
-        self.post_message(self.Changed(""))
+        self.post_message(self.FilterChanged(""))
         self.post_message(self.Done(cleared=True))

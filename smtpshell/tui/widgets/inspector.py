@@ -76,7 +76,10 @@ def extensions_renderable(data: InspectorData | None) -> Group | Text:
             line.append(f" {info.params}")
         line.append(f"  {info.rfc}", style="dim")
         rows.append(line)
-        meaning = info.interpretation if info.params else info.summary
+        if info.keyword == "AUTH":
+            meaning = "See AUTH mechanisms below."
+        else:
+            meaning = info.interpretation if info.params else info.summary
         rows.append(Text(f"  {meaning or info.title}", style="italic"))
     if data.size_limit:
         rows.insert(0, Text.assemble(("SIZE limit: ", "dim"), (data.size_limit, "bold")))

@@ -442,9 +442,8 @@ class LogPane(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
-        if self._cursor is None:
-            last = self.view_count - 1
-            self._select(last if delta < 0 else max(0, last))
+        if self._cursor is None:  # the first move selects the newest line
+            self._select(max(0, self.view_count - 1))
         else:
             self._select(self._cursor + delta)
 
