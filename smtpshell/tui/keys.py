@@ -44,9 +44,9 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("f9", "toggle_theme", "Theme", "Switch between the dark and light theme", show=False),
     KeySpec("escape", "cancel", "Cancel", "Cancel the command in flight (or the message typed)"),
     KeySpec(
-        "ctrl+l", "focus_log", "Log", "Focus the log (then ↑/↓ select, Enter explains)", show=False
+        "ctrl+l", "focus_log", "Log", "Focus the log (then ↑/↓ select a line to explain it)", show=False
     ),
-    KeySpec("ctrl+j", "focus_prompt", "Prompt", "Back to the prompt", show=False),
+    KeySpec("ctrl+t", "focus_prompt", "Prompt", "Back to the prompt (to type)", show=False),
     KeySpec(
         "ctrl+p",
         "command_palette",
