@@ -44,7 +44,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("f9", "toggle_theme", "Theme", "Switch between the dark and light theme", show=False),
     KeySpec("escape", "cancel", "Cancel", "Cancel the command in flight (or the message typed)"),
     KeySpec(
-        "ctrl+l", "focus_log", "Log", "Focus the log (then ↑/↓ select a line to explain it)", show=False
+        "ctrl+l", "focus_log", "Log", "Focus the log (↑/↓ select a line to explain)", show=False
     ),
     KeySpec("ctrl+t", "focus_prompt", "Prompt", "Back to the prompt (to type)", show=False),
     KeySpec(
