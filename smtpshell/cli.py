@@ -15,14 +15,22 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("smtpshell.server.command", "run the practice SMTP server in the foreground"),
     "demo": ("smtpshell.demo", "walk through one SMTP session against the practice server"),
-    "repl": ("smtpshell.repl.command", "interactive SMTP shell (the default)"),
-    "run": ("smtpshell.repl.script_command", "run an smtpshell script, e.g. for CI tests"),
+    "repl": ("smtpshell.repl.command", "the line-based interactive shell"),
+    "run": (
+        "smtpshell.repl.script_command",
+        "run an smtpshell script, e.g. for CI tests (the default on piped input)",
+    ),
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
-    "tui": ("smtpshell.tui.command", "the full-screen Textual interface"),
+    "tui": ("smtpshell.tui.command", "the full-screen interface (the default in a terminal)"),
 }
 
-#: What plain ``smtpshell [TARGET]`` runs until a richer face exists.
-DEFAULT_SUBCOMMAND = "repl"
+
+def default_subcommand() -> list[str]:
+    """What plain ``smtpshell [TARGET]`` runs: the TUI in a terminal, the script runner on
+    piped input (lines from stdin, plain output), and the REPL otherwise."""
+    if not sys.stdin.isatty():
+        return ["run", "-"]
+    return ["tui"] if sys.stdout.isatty() else ["repl"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -40,7 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
-        argv.insert(0, DEFAULT_SUBCOMMAND)
+        argv[:0] = default_subcommand()
     parser = _build_parser()
     args = parser.parse_args(argv)
     module = importlib.import_module(SUBCOMMANDS[args.subcommand][0])

@@ -75,3 +75,18 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_run_command_names_a_real_entry_point():
     command = readme_command("run-command")
     assert "python3 -m smtpshell" in command or "smtpshell" in command
+
+
+def test_plain_smtpshell_on_piped_input_runs_the_lines_against_the_practice_server():
+    result = subprocess.run(
+        [sys.executable, "-m", "smtpshell"],
+        input="NOOP\nexpect 250\n/exit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "C: NOOP" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour when not a terminal
+    assert "Traceback" not in result.stderr
