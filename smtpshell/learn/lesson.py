@@ -16,7 +16,9 @@ A lesson is plain text, so teachers write their own in any editor (docs/teaching
 
 Inside a message (after ``DATA`` or a ``/send`` without ``--file``) every line is message
 text until a lone ``.``; the message starts at the first line that is not an ``expect``, a
-blank, a comment or a lesson marker, because DATA's own ``expect 354`` comes first.
+blank, a comment or a lesson marker, because DATA's own ``expect 354`` comes first.  A
+``DATA`` whose expectation cannot be 354 (``expect 503``) opens no message, and an
+``expect 354`` opens one wherever DATA was sent (``/raw ...DATA\r\n`` then ``/reply``).
 
 Pure: text in, :class:`Lesson` out, or :class:`LessonError` naming the line.
 """
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 
 from smtpshell.shell.expect import Expectation, StateExpectation, parse_check
 from smtpshell.shell.registry import UsageError
+from smtpshell.shell.results import ReplyRecord
 
 __all__ = [
     "LMTP_PLACEHOLDER",
@@ -49,6 +52,8 @@ LMTP_PLACEHOLDER = "{lmtp}"
 _HEADER_KEYS = ("title", "summary", "rfc", "minutes", "server", "connect")
 _HEADER = re.compile(r"^([A-Za-z][A-Za-z-]*):\s*(.*)$")
 _MARKERS = (">", "?", "!")
+#: DATA's go-ahead: a DATA line opens a message unless its expectation rules this out.
+_GO_AHEAD = ReplyRecord(354, ("End data with <CR><LF>.<CR><LF>",))
 
 
 class LessonError(ValueError):
@@ -425,6 +430,11 @@ class _Parser:
         except UsageError as error:
             raise self.error(str(error), number) from None
         step.solution.append(SolutionLine(LineKind.EXPECT, stripped, number, check))
+        if isinstance(check, Expectation):
+            if self.message_from is not None and check.check(_GO_AHEAD) is not None:
+                self.message_from = None  # DATA is expected to fail: no message follows
+            elif self.message_from is None and check.code == "354":
+                self.message_from = number  # e.g. a DATA sent with /raw, answered by /reply
 
     def before_steps(self, number: int, raw: str, marker: tuple[str, str] | None) -> None:
         if marker is not None:

@@ -117,8 +117,8 @@ def features_block(
 def _feature_row(keyword: str, params: str, presenter: bool) -> str:
     info = describe_feature(keyword, params)
     name = f"{info.keyword} {info.params}".strip()
-    what = info.interpretation if presenter and info.interpretation else info.title
-    if info.interpretation and not presenter and info.params:
+    what = info.title
+    if info.interpretation and info.params and (presenter or len(info.interpretation) < 50):
         what = f"{info.title}: {info.interpretation}"
     return f"  {name:<28} {what} ({info.rfc})" if info.rfc else f"  {name:<28} {what}"
 
@@ -148,6 +148,8 @@ def _answer_shape(name: str, challenge: str | None, user: str | None) -> str:
     if name == "CRAM-MD5":
         return f"base64({who} + ' ' + hex HMAC-MD5(password, challenge))   no password"
     if name.startswith("SCRAM-"):
+        if challenge is not None and challenge.strip("'").startswith("v="):
+            return "(empty)   the server's signature checked: it knows the password too"
         if challenge is not None and "s=" in challenge and "i=" in challenge:
             return "base64('c=biws,r=<nonce>,p=<client proof>')   proof, not the password"
         return f"base64('n,,n={plain_user},r=<client nonce>')   client-first message"

@@ -1,0 +1,186 @@
+"""The REPL face of a lesson: the smtpshell REPL, with the lesson talking between lines.
+
+Everything the REPL does still works (live transcript, completion, hidden passwords,
+Ctrl-C cancelling, Ctrl-D leaving politely); each line goes to ``LessonRunner.submit``
+instead of straight to the engine, and the feedback's blocks are printed after the
+engine's result.  The prompt shows the step (``[3/9]``), the toolbar the lesson.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+
+from prompt_toolkit import print_formatted_text
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+from prompt_toolkit.styles import Style
+
+from smtpshell.learn.render import block_lines, style_rules
+from smtpshell.learn.runner import LESSON_COMMANDS, LessonRunner, StepFeedback
+from smtpshell.repl.app import Printer, Repl
+from smtpshell.repl.completer import ShellCompleter
+from smtpshell.repl.render import Fragments
+from smtpshell.shell.engine import Mode
+from smtpshell.shell.results import Result
+from smtpshell.transcript import Event, EventKind
+
+__all__ = ["LessonCompleter", "LessonRepl"]
+
+BANNER = (
+    "smtpshell learn: type what each step asks (Tab completes).  /hint helps, /skip does the "
+    "step for you, /presenter switches projector mode.  Ctrl-D leaves; progress is kept."
+)
+
+
+class LessonCompleter(Completer):
+    """The REPL's completion plus the lesson commands."""
+
+    def __init__(self, runner: LessonRunner) -> None:
+        self.runner = runner
+        self.shell = ShellCompleter(runner.engine)
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if text.startswith("/") and " " not in text and self.runner.engine.mode is Mode.COMMAND:
+            for name, meta in LESSON_COMMANDS.items():
+                if name.startswith(text):
+                    yield Completion(name, start_position=-len(text), display_meta=meta)
+        yield from self.shell.get_completions(document, complete_event)
+
+
+class LessonRepl(Repl):
+    """A lesson in the terminal.  ``printer`` captures output (tests, screenshots)."""
+
+    def __init__(
+        self,
+        runner: LessonRunner,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+        printer: Printer | None = None,
+        width: int | None = None,
+    ) -> None:
+        self.runner = runner
+        self.width = width
+        self._style = Style.from_dict(style_rules(runner.presenter))
+        super().__init__(runner.engine, history=None, input=input, output=output, printer=printer)
+        self.session.completer = LessonCompleter(runner)
+        self._restyle()
+
+    # ------------------------------------------------------------------ output
+
+    def _restyle(self) -> None:
+        self._presenter_shown = self.runner.presenter
+        self._style = Style.from_dict(style_rules(self.runner.presenter))
+        self.session.style = self._style
+        self.secret_session.style = self._style
+
+    def _print(self, fragments: Fragments) -> None:
+        print_formatted_text(FormattedText(fragments), style=self._style, output=self.output)
+
+    def _width(self) -> int:
+        if self.width is not None:
+            return self.width
+        return max(40, min(shutil.get_terminal_size((100, 24)).columns, 110) - 2)
+
+    def show_event(self, event: Event) -> None:
+        if self.runner.replaying:
+            return
+        super().show_event(event)
+        if self.runner.presenter and event.kind is EventKind.RECEIVED and event.detail.get("final"):
+            self._printer([])  # presenter: air between exchanges
+
+    def show_feedback(self, feedback: StepFeedback) -> None:
+        if feedback.result is not None:
+            self.show_result(feedback.result)
+        for block in feedback.blocks:
+            for line in block_lines(block, width=self._width(), presenter=self.runner.presenter):
+                self._printer(line)
+
+    # ------------------------------------------------------------------ prompt
+
+    def prompt_fragments(self) -> Fragments:
+        runner = self.runner
+        total = len(runner.lesson.steps)
+        where = "done" if runner.finished else f"{runner.index + 1}/{total}"
+        return [("class:learn.progress", f"[{where}] "), *super().prompt_fragments()]
+
+    def _toolbar(self) -> FormattedText:
+        runner = self.runner
+        parts = [f" {runner.lesson.title}", "/hint", "/skip", "Ctrl-D leave"]
+        if runner.presenter:
+            parts.append("PRESENTER")
+        if self.engine.mode in (Mode.DATA, Mode.COMPOSE):
+            parts.insert(1, "a line with only '.' ends the message")
+        return FormattedText([("class:toolbar", " | ".join(parts) + " ")])
+
+    # ------------------------------------------------------------------ running
+
+    def _submit(self, line: str) -> tuple[Result, StepFeedback | None]:
+        box: list[StepFeedback] = []
+
+        def action() -> Result:
+            feedback = self.runner.submit(line)
+            box.append(feedback)
+            return feedback.result or Result()
+
+        result = self.call(action)
+        return result, (box[0] if box else None)
+
+    def run_line(self, line: str) -> Result:
+        result, feedback = self._submit(line)
+        if feedback is None:  # an internal error: call() made it one line
+            self.show_result(result)
+            return result
+        if self.runner.presenter != self._presenter_shown:
+            self._restyle()
+        self.show_feedback(feedback)
+        return result
+
+    def start(self, *, resume: bool = True) -> None:
+        """Start the lesson (server, connection, resuming) and show where it stands."""
+        box: list[StepFeedback] = []
+
+        def action() -> Result:
+            feedback = self.runner.start(resume=resume)
+            box.append(feedback)
+            return feedback.result or Result()
+
+        result = self.call(action)
+        if box:
+            self.show_feedback(box[0])
+        else:
+            self.show_result(result)
+
+    def run(self, connect_to: object = None, *, connect: bool = True) -> int:
+        """The loop: start the lesson, then read and judge lines until Ctrl-D."""
+        return self.run_lesson()
+
+    def run_lesson(self, *, resume: bool = True) -> int:
+        self._printer([("class:hint", BANNER)])
+        try:
+            self.start(resume=resume)
+            while not self.engine.finished:
+                try:
+                    line = self._read_line()
+                except KeyboardInterrupt:
+                    self._interrupted()
+                    continue
+                except EOFError:
+                    break
+                self._interrupts = 0
+                if self.run_line(line).exit:
+                    break
+        finally:
+            self.call(self._close)
+        return 0
+
+    def _close(self) -> Result:
+        self.runner.close()
+        return Result()
