@@ -293,6 +293,8 @@ def _paragraphs(lines: list[str]) -> tuple[str, ...]:
         if prose:
             out.append(" ".join(prose))
             prose.clear()
+        while verbatim and not verbatim[-1]:
+            verbatim.pop()
         if verbatim:
             out.append("\n".join(verbatim))
             verbatim.clear()
@@ -303,7 +305,10 @@ def _paragraphs(lines: list[str]) -> tuple[str, ...]:
                 flush()
             verbatim.append(text.rstrip())
         elif not text.strip():
-            flush()
+            if verbatim:
+                verbatim.append("")  # a blank line inside a wire example belongs to it
+            else:
+                flush()
         else:
             if verbatim:
                 flush()

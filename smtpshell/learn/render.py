@@ -100,9 +100,29 @@ def block_lines(block: Block, *, width: int = 88, presenter: bool = False) -> li
     for text in block.lines:
         for piece in text.split("\n") if text.startswith("  ") else [text]:
             if piece.startswith("  "):
-                out.append([("class:learn.pre", indent + piece.rstrip())])
+                out.extend(
+                    [("class:learn.pre", part)] for part in _wrap_columns(indent + piece, width)
+                )
                 continue
-            wrapped = textwrap.wrap(piece, max(20, width - len(indent))) or [""]
+            wrapped = textwrap.wrap(
+                piece, max(20, width - len(indent)), break_on_hyphens=False
+            ) or [""]
             line_style = _line_style(piece)
             out.extend([(line_style, indent + part)] for part in wrapped)
     return out
+
+
+def _wrap_columns(line: str, width: int) -> list[str]:
+    """A preformatted line that is too wide, wrapped under its second column (where the
+    first run of two spaces after the first word ends), so tables stay readable."""
+    line = line.rstrip()
+    if len(line) <= width:
+        return [line]
+    start = len(line) - len(line.lstrip())
+    gap = line.find("  ", start)
+    column = len(line) - len(line[gap:].lstrip()) if gap > 0 else start
+    if column > width // 2:
+        column = start + 4
+    return textwrap.wrap(line, width, subsequent_indent=" " * column, break_on_hyphens=False) or [
+        line
+    ]

@@ -30,10 +30,7 @@ from smtpshell.transcript import Event, EventKind
 
 __all__ = ["LessonCompleter", "LessonRepl"]
 
-BANNER = (
-    "smtpshell learn: type what each step asks (Tab completes).  /hint helps, /skip does the "
-    "step for you, /presenter switches projector mode.  Ctrl-D leaves; progress is kept."
-)
+BANNER = "smtpshell learn: /hint helps, /skip does a step for you; Ctrl-D leaves, progress is kept."
 
 
 class LessonCompleter(Completer):
@@ -90,7 +87,7 @@ class LessonRepl(Repl):
         return max(40, min(shutil.get_terminal_size((100, 24)).columns, 110) - 2)
 
     def show_event(self, event: Event) -> None:
-        if self.runner.replaying:
+        if self.runner.replayed(event):
             return
         super().show_event(event)
         if self.runner.presenter and event.kind is EventKind.RECEIVED and event.detail.get("final"):
@@ -164,6 +161,10 @@ class LessonRepl(Repl):
 
     def run_lesson(self, *, resume: bool = True) -> int:
         self._printer([("class:hint", BANNER)])
+        for line in block_lines(
+            self.runner.lesson_block(), width=self._width(), presenter=self.runner.presenter
+        ):
+            self._printer(line)
         try:
             self.start(resume=resume)
             while not self.engine.finished:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -149,8 +150,9 @@ class LessonRunner:
     """One student working through one lesson on one engine.
 
     ``key`` names the lesson in ``progress`` (None: nothing is saved).  Faces read
-    ``step``/``index``/``finished``/``presenter`` between lines, and drop transcript events
-    while ``replaying`` is true (resuming replays the finished steps to rebuild the session).
+    ``step``/``index``/``finished``/``presenter`` between lines, and drop the transcript
+    events for which ``replayed(event)`` is true (resuming replays the finished steps to
+    rebuild the session, and the student has seen those already).
     """
 
     def __init__(
@@ -169,6 +171,7 @@ class LessonRunner:
         self.presenter = presenter
         self.index = 0
         self.replaying = False
+        self._replay_window: tuple[float, float | None] | None = None
         self.server = LessonServer(lesson.setup)
         self._hints_given = 0
         #: Lines that acted on the session during this step (a step of several commands is
@@ -199,10 +202,11 @@ class LessonRunner:
     def start(self, *, resume: bool = True) -> StepFeedback:
         """Start the practice server as the lesson wants it, connect (unless the lesson
         starts with connecting), and resume where ``progress`` says, replaying the steps
-        before it so the session is where the student left it."""
+        before it so the session is where the student left it.  Faces show
+        ``lesson_block()`` first, so the introduction comes before the greeting."""
         self.engine.practice = self.server.start()
         self._unsubscribe = self.engine.subscribe(self._capture)
-        feedback = StepFeedback("", Verdict.CONTROL, blocks=[self.lesson_block()])
+        feedback = StepFeedback("", Verdict.CONTROL)
         if self.lesson.connect:
             feedback.result = self.engine.connect(None)
             self._remember_features()
@@ -221,8 +225,18 @@ class LessonRunner:
         self.engine.shutdown()
         self.server.cleanup()
 
+    def replayed(self, event: Event) -> bool:
+        """True for transcript events of the replay that rebuilt a resumed session: faces
+        drop them (by the event's own time, as a face may print an event later)."""
+        window = self._replay_window
+        if window is None:
+            return False
+        started, ended = window
+        return event.monotonic >= started and (ended is None or event.monotonic <= ended)
+
     def _replay(self, count: int) -> Block:
         self.replaying = True
+        self._replay_window = (time.monotonic(), None)
         try:
             while self.index < count:
                 failure = self.run_solution()
@@ -237,6 +251,7 @@ class LessonRunner:
                     )
         finally:
             self.replaying = False
+            self._replay_window = (self._replay_window[0], time.monotonic())
         return Block(
             BlockKind.INFO,
             f"Welcome back: resumed at step {self.index + 1} of {len(self.lesson.steps)}",
@@ -455,12 +470,11 @@ class LessonRunner:
     def _hint_block(self, step: Step) -> Block:
         if step.reading:
             return Block(BlockKind.HINT, "Nothing to type", ("Press Enter to go on.",))
-        if self._hints_given >= 2 or not step.hint:
+        hint = self.fill(step.hint)
+        if self._hints_given >= 2 or not hint or hint in map(self.fill, step.typed):
             lines = tuple(f"  {self.fill(text)}" for text in step.typed)
             return Block(BlockKind.SOLUTION, "The solution: type these lines", lines)
-        return Block(
-            BlockKind.HINT, "Hint", (self.fill(step.hint), "(/hint again shows the solution.)")
-        )
+        return Block(BlockKind.HINT, "Hint", (hint, "(/hint again shows the solution.)"))
 
     # ------------------------------------------------------------------ solutions
 

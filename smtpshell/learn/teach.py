@@ -81,8 +81,8 @@ def reply_block(reply: ReplyRecord, *, presenter: bool = False) -> Block:
         )
     elif info.permanent:
         lines.append(
-            "5xx is permanent: repeating the same command unchanged fails again; the sender "
-            "gets a bounce (RFC 5321 §4.2.1)."
+            "5xx is permanent: the same command, sent again unchanged, fails again; a mail "
+            "server gives up instead of retrying (RFC 5321 §4.2.1)."
         )
     lines.extend(info.notes)
     return Block(BlockKind.EXPLAIN, f"{reply.code} {info.short}", tuple(lines))
@@ -115,12 +115,13 @@ def features_block(
 
 
 def _feature_row(keyword: str, params: str, presenter: bool) -> str:
+    """``  KEYWORD  title: parameters (RFC)``; a face wraps it under the second column."""
     info = describe_feature(keyword, params)
-    name = f"{info.keyword} {info.params}".strip()
     what = info.title
-    if info.interpretation and info.params and (presenter or len(info.interpretation) < 50):
-        what = f"{info.title}: {info.interpretation}"
-    return f"  {name:<28} {what} ({info.rfc})" if info.rfc else f"  {name:<28} {what}"
+    if info.params:
+        short = info.interpretation and (presenter or len(info.interpretation) < 60)
+        what += f": {info.interpretation}" if short else f": {info.params}"
+    return f"  {info.keyword:<20} {what}" + (f" ({info.rfc})" if info.rfc else "")
 
 
 # --------------------------------------------------------------------------- AUTH
