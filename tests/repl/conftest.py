@@ -11,7 +11,7 @@ from prompt_toolkit.output import DummyOutput
 from smtpshell.repl.app import Repl
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.history import HistoryFile
-from tests.shell.conftest import private_data_dir, scripted  # noqa: F401  (fixtures)
+from tests.shell.conftest import scripted  # noqa: F401  (a fixture)
 
 
 class Session:
