@@ -61,6 +61,7 @@ from smtpshell.protocol import (
     parse_ehlo,
 )
 from smtpshell.protocol.data import CHUNK_SIZE
+from smtpshell.protocol.replies import parse_final_line
 from smtpshell.transcript import REDACTED, Event, EventKind, Transcript
 
 __all__ = [
@@ -746,14 +747,18 @@ class SMTP:
     def _read_reply(self) -> Reply:
         if self.sock is None and not self._rbuf:
             raise SMTPServerDisconnected("please run connect() first")
-        assembler = ReplyAssembler(self.limits)
+        assembler: ReplyAssembler | None = None
         deadline = time.monotonic() + self._io_timeout if self._io_timeout else None
         while True:
             line = self._readline(deadline)
             if self.debuglevel > 0:
                 self._print_debug("reply:", repr(line))
             try:
-                reply = assembler.feed_line(line)
+                if assembler is None and (reply := parse_final_line(line, self.limits)):
+                    pass  # the common case: a one-line reply
+                else:
+                    assembler = assembler or ReplyAssembler(self.limits)
+                    reply = assembler.feed_line(line)
             except SMTPProtocolError:
                 self.transcript.emit(Event(EventKind.RECEIVED, line, detail={"malformed": True}))
                 self.close()

@@ -15,8 +15,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 __all__ = [
     "REDACTED",
@@ -50,20 +50,50 @@ class EventKind(enum.StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing that happened on a connection.
+#: The detail of events that have none (shared, so it must stay read-only).
+NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
+
+
+class _EventFields(NamedTuple):
+    kind: EventKind
+    data: bytes
+    wall_time: float
+    monotonic: float
+    redacted: bytes | None
+    detail: Mapping[str, Any]
+
+
+class Event(_EventFields):
+    """One thing that happened on a connection (immutable).
 
     ``data`` is the raw bytes for SENT/RECEIVED events.  ``redacted`` is set only on secret
-    events: it is what renderers show instead of ``data``.
+    events: it is what renderers show instead of ``data``.  The times default to now.
+    A tuple underneath: two events are made for every command, so construction must be
+    cheap (a frozen dataclass costs several times more).
     """
 
-    kind: EventKind
-    data: bytes = b""
-    wall_time: float = field(default_factory=time.time)
-    monotonic: float = field(default_factory=time.monotonic)
-    redacted: bytes | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        kind: EventKind,
+        data: bytes = b"",
+        wall_time: float | None = None,
+        monotonic: float | None = None,
+        redacted: bytes | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Event:
+        return tuple.__new__(
+            cls,
+            (
+                kind,
+                data,
+                time.time() if wall_time is None else wall_time,
+                time.monotonic() if monotonic is None else monotonic,
+                redacted,
+                NO_DETAIL if detail is None else detail,
+            ),
+        )
 
     @property
     def secret(self) -> bool:
@@ -122,27 +152,34 @@ class Transcript:
         self._events: deque[Event] = deque()
         self._bytes = 0
         self._dropped = 0
-        self._subscribers: list[Subscriber] = []
+        #: Replaced, never mutated, so emit() can call a snapshot without copying it.
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every future event; returns the unsubscribe function."""
         with self._lock:
-            self._subscribers.append(callback)
+            self._subscribers = (*self._subscribers, callback)
 
         def unsubscribe() -> None:
             with self._lock:
                 if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+                    remaining = list(self._subscribers)
+                    remaining.remove(callback)
+                    self._subscribers = tuple(remaining)
 
         return unsubscribe
 
     def emit(self, event: Event) -> None:
         with self._lock:
-            self._events.append(event)
+            events = self._events
+            events.append(event)
             self._bytes += len(event.data)
-            self._trim()
-            subscribers = tuple(self._subscribers)
+            if (self.max_events is not None and len(events) > self.max_events) or (
+                self.max_bytes is not None and self._bytes > self.max_bytes
+            ):
+                self._trim()
+            subscribers = self._subscribers
         for callback in subscribers:
             try:
                 callback(event)

@@ -65,6 +65,23 @@ class Reply:
         return 200 <= self.code < 400
 
 
+_FINAL_LINE = re.compile(rb"([2-5][0-9]{2})(?: ([^\r\n]*))?\r\n\Z")
+
+
+def parse_final_line(line: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply | None:
+    """A well-formed one-line reply, without an assembler: most replies are one line.
+
+    ``None`` means "not that simple" (a continuation line, or something malformed): feed
+    the line to a :class:`ReplyAssembler`, which decides, and raises where it must.
+    """
+    if len(line) > limits.max_line:
+        return None
+    match = _FINAL_LINE.match(line)
+    if match is None:
+        return None
+    return Reply(int(match.group(1)), (match.group(2) or b"",), line)
+
+
 def _violation(text: str, line: bytes = b"", code: int = -1) -> SMTPProtocolError:
     detail = f"{text}: {line[:80]!r}" if line else text
     return SMTPProtocolError(code, detail.encode("ascii", "backslashreplace"))
