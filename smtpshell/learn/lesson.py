@@ -152,8 +152,11 @@ def parse_server_options(text: str, setup: ServerSetup | None = None) -> ServerS
     from smtpshell.server.faults import Faults  # validates commands and codes as serve does
 
     values = _setup_fields(setup or ServerSetup())
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""  # a backslash belongs to the value: --reject-rcpt @busy\.example$
     try:
-        words = shlex.split(text)
+        words = list(lexer)
     except ValueError as error:
         raise ValueError(f"cannot split the options: {error}") from None
     index = 0

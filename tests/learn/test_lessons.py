@@ -1,0 +1,65 @@
+"""Every shipped lesson, end to end: its own solution, typed into a fresh runner against a
+practice server set up as the lesson asks, completes every step.  This is the CI check."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpshell.learn.catalog import find_lesson, shipped_lessons
+from smtpshell.learn.runner import Verdict, check_solution
+from smtpshell.shell.engine import Engine
+
+SHIPPED = shipped_lessons()
+
+
+def test_the_course_is_complete():
+    assert [ref.name for ref in SHIPPED] == [
+        "01-greeting",
+        "02-ehlo-extensions",
+        "03-envelope-vs-headers",
+        "04-data-and-dot-stuffing",
+        "05-reply-codes",
+        "06-errors-and-retries",
+        "07-starttls",
+        "08-auth",
+        "09-lmtp",
+        "10-smtputf8",
+        "11-pipelining",
+    ]
+
+
+@pytest.mark.parametrize("ref", SHIPPED, ids=[ref.name for ref in SHIPPED])
+def test_shipped_lesson_solution_runs_end_to_end(ref):
+    lesson = ref.load()
+    verdicts = []
+    report = check_solution(
+        lesson, engine=Engine(timeout=15), on_feedback=lambda f: verdicts.append(f.verdict)
+    )
+    assert report.ok, report.reason
+    assert report.steps_done == len(lesson.steps)
+    assert Verdict.NOT_YET not in verdicts  # the solution never looks like a mistake
+    assert all(step.hint or step.reading for step in lesson.steps), "every step says what to type"
+    assert lesson.rfcs and lesson.minutes
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [("1", "01-greeting"), ("02", "02-ehlo-extensions"), ("auth", "08-auth"), ("lmtp", "09-lmtp")],
+)
+def test_lessons_are_found_by_number_or_name(spec, name):
+    assert find_lesson(spec).name == name
+
+
+def test_a_lesson_file_is_found_by_path(tmp_path):
+    path = tmp_path / "mine.lesson"
+    path.write_text("title: Mine\n## Hello\nNOOP\nexpect 250\n")
+    ref = find_lesson(str(path))
+    assert ref.key == str(path.resolve()) and not ref.shipped
+    assert ref.load().title == "Mine"
+
+
+def test_unknown_lessons_list_the_known_ones(tmp_path):
+    with pytest.raises(LookupError, match="01-greeting"):
+        find_lesson("nonsense")
+    with pytest.raises(LookupError, match="no lesson file"):
+        find_lesson(str(tmp_path / "missing.lesson"))
