@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -68,8 +69,11 @@ NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
 #: How often transcript events are moved to the log (seconds).
 FLUSH_INTERVAL = 1 / 20
-#: At most this many events per flush, so a flood never freezes the UI for long.
-FLUSH_LIMIT = 20_000
+#: Events are moved in batches of this many...
+FLUSH_BATCH = 256
+#: ...for at most this long (seconds) at a time: a flood of events is absorbed in slices,
+#: and a keystroke waits for one slice at most, never for the whole flood.
+FLUSH_BUDGET = 0.012
 
 
 class SmtpShellApp(App[int]):
@@ -103,6 +107,7 @@ class SmtpShellApp(App[int]):
         self.max_log_rows = max_log_rows
         self.show_time = show_time
         self._memory = FeatureMemory()
+        self._flush_scheduled = False
         self._used_secrets: set[int] = set()
         self._cleanups: dict[int, Path] = {}
         self._quitting = False
@@ -182,18 +187,33 @@ class SmtpShellApp(App[int]):
     # ------------------------------------------------------------------ engine plumbing
 
     def flush_events(self) -> int:
-        """Move queued transcript events into the log; returns how many were moved."""
-        events = self.runner.drain_events(FLUSH_LIMIT)
-        if not events:
-            return 0
-        self.log_pane.add_events(events)
-        if any(
-            e.kind is not EventKind.SENT
-            and (e.kind is not EventKind.RECEIVED or e.detail.get("final"))
-            for e in events
-        ):
+        """Move queued transcript events into the log; returns how many were moved.
+
+        Works for one FLUSH_BUDGET at most; if events remain, the rest follows as soon as
+        the messages waiting now (keystrokes among them) have been handled.
+        """
+        deadline = time.monotonic() + FLUSH_BUDGET
+        moved, session_changed = 0, False
+        while events := self.runner.drain_events(FLUSH_BATCH):
+            self.log_pane.add_events(events)
+            moved += len(events)
+            session_changed = session_changed or any(
+                e.kind is not EventKind.SENT
+                and (e.kind is not EventKind.RECEIVED or e.detail.get("final"))
+                for e in events
+            )
+            if time.monotonic() >= deadline:
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    self.call_later(self._flush_more)
+                break
+        if session_changed:
             self.refresh_session()
-        return len(events)
+        return moved
+
+    def _flush_more(self) -> None:
+        self._flush_scheduled = False
+        self.flush_events()
 
     def session_data(self) -> InspectorData | None:
         """A snapshot of the session, or None if the client was mid-change (try later)."""

@@ -261,7 +261,8 @@ class LogPane(ScrollView, can_focus=True):
         self._trim()
         self._update_size()
         if following:
-            self.scroll_end(animate=False, x_axis=False)
+            # force: the scrollbar may not be laid out yet for rows added a moment ago.
+            self.scroll_end(animate=False, x_axis=False, immediate=True, force=True)
         self.refresh()
 
     def clear(self) -> None:
@@ -403,8 +404,9 @@ class LogPane(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         # Only the person scrolls up (following only ever scrolls down); reaching the end
-        # again resumes following.
-        if new_value < old_value:
+        # again resumes following.  A move up that still sits at the end is the content
+        # shrinking (old lines trimmed), not the person: keep following.
+        if new_value < old_value and new_value < self.max_scroll_y:
             self._following = False
         elif new_value >= self.max_scroll_y:
             self._following = True
