@@ -208,7 +208,7 @@ def auth_block(
     body = [f"  {line}" for line in lines]
     if info is not None:
         body.append(f"{info.name} ({info.rfc}): {info.wire}")
-        if presenter and info.notes:
+        if presenter and info.notes and not info.cleartext_password:
             body.append(info.notes)
         if info.cleartext_password:
             body.append(

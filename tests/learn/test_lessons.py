@@ -63,3 +63,18 @@ def test_unknown_lessons_list_the_known_ones(tmp_path):
         find_lesson("nonsense")
     with pytest.raises(LookupError, match="no lesson file"):
         find_lesson(str(tmp_path / "missing.lesson"))
+
+
+def test_the_example_in_docs_teaching_md_works():
+    """The lesson shown in "Writing your own lesson" parses and passes --check."""
+    from pathlib import Path
+
+    from smtpshell.learn.lesson import parse_lesson
+
+    doc = (Path(__file__).parents[2] / "docs" / "teaching.md").read_text()
+    section = doc[doc.index("## Writing your own lesson") :]
+    start = section.index("```text\n") + len("```text\n")
+    example = section[start : section.index("\n```", start)]
+    lesson = parse_lesson(example, "teaching.md")
+    report = check_solution(lesson, engine=Engine(timeout=15))
+    assert report.ok, report.reason

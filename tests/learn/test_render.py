@@ -39,3 +39,13 @@ def test_presenter_style_has_nothing_dim_or_italic():
     for name, rule in presenter.items():
         assert "brightblack" not in rule and "italic" not in rule, name
     assert "bold" in presenter["client"] and "bold" in presenter["learn.text"]
+
+
+def test_screenshot_styles_translate_and_a_shot_renders(tmp_path):
+    from smtpshell.learn.screenshots import SHOTS, render_shot, rich_style
+
+    assert rich_style("bold ansiwhite bg:ansiblue") == "bold white on blue"
+    assert rich_style("ansibrightblack italic") == "bright_black italic"
+    path = render_shot(SHOTS[0], tmp_path)
+    svg = path.read_text()
+    assert svg.startswith("<svg") and "Not" in svg and "yet" in svg
