@@ -25,7 +25,8 @@ class LessonServer:
 
     def __init__(self, setup: ServerSetup) -> None:
         self.setup = setup
-        self.socket_dir: Path | None = None
+        #: Made now, not at start(), so the introduction can already name the socket.
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="smtpshell-")) if setup.lmtp else None
         self.server: PracticeServer | None = None
 
     @property
@@ -37,8 +38,6 @@ class LessonServer:
         from smtpshell.server.faults import Faults
 
         setup = self.setup
-        if setup.lmtp:
-            self.socket_dir = Path(tempfile.mkdtemp(prefix="smtpshell-"))
         faults = Faults(
             delay=dict(setup.delay),
             reject_rcpt=re.compile(setup.reject_rcpt) if setup.reject_rcpt else None,

@@ -186,3 +186,14 @@ def test_state_checks_judge_the_session(make_runner):
     assert runner.submit("STARTTLS").verdict is Verdict.DONE
     assert runner.submit("/close").verdict is Verdict.NOT_YET  # CLOSE is not QUIT
     assert runner.engine.connected is False
+
+
+def test_the_lmtp_socket_is_named_before_the_lesson_starts(make_runner):
+    lesson = "title: t\nserver: --lmtp\n> Socket: {lmtp}\n## a\n/connect {lmtp}\nexpect lmtp\n"
+    runner = make_runner(lesson, start=False)
+    socket = runner.server.lmtp_socket
+    assert socket and f"Socket: {socket}" in runner.lesson_block().lines
+    runner.start()
+    assert runner.run_solution() is None
+    runner.close()
+    assert not runner.server.socket_dir
