@@ -74,6 +74,8 @@ FLUSH_BATCH = 256
 #: ...for at most this long (seconds) at a time: a flood of events is absorbed in slices,
 #: and a keystroke waits for one slice at most, never for the whole flood.
 FLUSH_BUDGET = 0.012
+#: The breath between two slices of a flood.
+FLUSH_PAUSE = 0.002
 
 
 class SmtpShellApp(App[int]):
@@ -189,8 +191,8 @@ class SmtpShellApp(App[int]):
     def flush_events(self) -> int:
         """Move queued transcript events into the log; returns how many were moved.
 
-        Works for one FLUSH_BUDGET at most; if events remain, the rest follows as soon as
-        the messages waiting now (keystrokes among them) have been handled.
+        Works for one FLUSH_BUDGET at most; if events remain, the rest follows after a
+        short pause in which keystrokes and other widgets get their turn.
         """
         deadline = time.monotonic() + FLUSH_BUDGET
         moved, session_changed = 0, False
@@ -204,8 +206,10 @@ class SmtpShellApp(App[int]):
             )
             if time.monotonic() >= deadline:
                 if not self._flush_scheduled:
+                    # A timer, not call_later: the app's queue must run dry for a moment so
+                    # the other widgets' tasks (the prompt taking a keystroke) get their turn.
                     self._flush_scheduled = True
-                    self.call_later(self._flush_more)
+                    self.set_timer(FLUSH_PAUSE, self._flush_more)
                 break
         if session_changed:
             self.refresh_session()
