@@ -711,9 +711,15 @@ class Engine:
     # ------------------------------------------------------------------ expectations
 
     def expect(self, spec: str) -> Result:
-        from smtpshell.shell.expect import parse_expectation
+        """Check the last reply (``expect 250``) or the session (``expect tls``)."""
+        from smtpshell.shell.expect import StateExpectation, parse_check
 
-        expectation = parse_expectation(spec)
+        expectation = parse_check(spec)
+        if isinstance(expectation, StateExpectation):
+            failure = expectation.check(self.status(), self.features)
+            if failure is None:
+                return Result([Note(f"ok: {expectation}", Level.OK)])
+            return Result([Note(failure, Level.ERROR)], Outcome.EXPECTATION)
         failure = expectation.check(self.last_reply)
         if failure is None:
             reply = self.last_reply

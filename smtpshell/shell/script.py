@@ -4,7 +4,9 @@ Rules (docs/repl.md has the user's version):
 
 * blank lines and ``#`` comments are skipped, except inside a message (DATA or compose
   mode), where every line is message text until a lone ``.``;
-* ``expect CODE [ENHANCED] [TEXT]`` (or ``/expect``) checks the last reply;
+* ``expect CODE [ENHANCED] [TEXT]`` (or ``/expect``) checks the last reply, also right
+  after DATA (it checks the 354; the message starts on the next line), and
+  ``expect tls`` / ``expect authenticated [USER]`` / ``expect stage ready`` ... the session;
 * exit code 0 when everything held; 1 when an expectation failed, or a command failed
   with an SMTP error and the next line is not an ``expect`` judging it; 2 for a usage
   error (bad line) or a connection error, and for a script that ends inside a message.
@@ -47,6 +49,9 @@ def _is_command(line: str) -> bool:
     return bool(text) and not text.startswith("#")
 
 
+_MESSAGE_MODES = (Mode.DATA, Mode.COMPOSE)
+
+
 def _is_expectation(line: str) -> bool:
     word = line.strip().split(None, 1)[0].lower() if line.strip() else ""
     return word in ("expect", "/expect")
@@ -76,14 +81,23 @@ def run_script(
         if not result.ok:
             return ScriptOutcome(EXIT_USAGE, 0, None, "; ".join(result.errors) or "cannot connect")
     number = 0
+    message_opened = False
     for index, raw in enumerate(lines):
         number = index + 1
         line = raw.rstrip("\r\n")
-        if engine.mode not in (Mode.DATA, Mode.COMPOSE):
-            if not _is_command(line):
-                continue
+        if message_opened and _is_expectation(line):
+            # Right after DATA: an expect line checks the 354; the message starts after it.
             line = line.strip()
-        result = engine.run_line(line)
+            result = engine.expect(line.split(None, 1)[1] if " " in line else "")
+            message_opened = False
+        else:
+            if engine.mode not in _MESSAGE_MODES:
+                if not _is_command(line):
+                    continue
+                line = line.strip()
+            before = engine.mode
+            result = engine.run_line(line)
+            message_opened = before not in _MESSAGE_MODES and engine.mode in _MESSAGE_MODES
         report(number, line, result)
         if result.exit:
             break

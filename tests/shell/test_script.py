@@ -61,6 +61,7 @@ def test_a_passing_script_exits_0_and_writes_the_transcript(tmp_path, capsys):
     assert "C: EHLO ci.example" in out and "S: 221" in out
     assert "\x1b[" not in out  # not a TTY: no colour
     assert "C: ..dot" in out
+    assert "C: expect 354" not in out  # right after DATA, expect checks the 354
     records = [json.loads(line) for line in transcript.read_text().splitlines()]
     assert any(r.get("secret") for r in records)
     assert "ZGVtbw" not in transcript.read_text()  # base64 of "demo" never written
@@ -78,6 +79,16 @@ def test_an_smtp_error_exits_1_unless_an_expectation_judges_it(tmp_path, capsys)
     assert run(tmp_path, "/login demo wrong\n", "-q") == 1
     assert "authentication failed: 535" in capsys.readouterr().err
     assert run(tmp_path, "/login demo wrong\nexpect 535\n", "-q") == 0
+
+
+def test_expect_after_data_checks_the_354_and_state_checks_work(tmp_path, capsys):
+    script = (
+        "EHLO x\nexpect not tls\n/starttls\nexpect tls\nEHLO x\nexpect feature AUTH PLAIN\n"
+        "MAIL FROM:<a@x.example>\nRCPT TO:<demo@localhost>\nDATA\nexpect 250\n"
+    )
+    assert run(tmp_path, script, "-q") == 1
+    err = capsys.readouterr().err
+    assert "test.smtp:10: expect 250" in err and "got 354" in err
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):
