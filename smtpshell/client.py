@@ -13,7 +13,6 @@ the socket, and reports each byte to :attr:`SMTP.transcript`.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime
 import io
 import select
@@ -21,10 +20,8 @@ import socket
 import ssl
 import sys
 import time
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from smtpshell import auth as sasl
 from smtpshell.errors import (
@@ -64,6 +61,10 @@ from smtpshell.protocol.data import CHUNK_SIZE
 from smtpshell.protocol.replies import parse_final_line
 from smtpshell.transcript import REDACTED, Event, EventKind, Transcript
 
+TYPE_CHECKING = False  # typing costs import time, and annotations here are only strings
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "LMTP",
     "LMTP_PORT",
@@ -80,7 +81,7 @@ SMTP_PORT = 25
 SMTP_SSL_PORT = 465
 LMTP_PORT = 2003
 
-_GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+_GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 16
 #: The pseudo-verb recorded for a line sent in answer to a 334 challenge.
 _AUTH_RESPONSE = "<auth-response>"
@@ -105,23 +106,33 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True, slots=True)
-class SessionState:
-    """What the faces show about a session: where it is, how it is secured, what it did."""
+_SESSION_FIELDS = {
+    "host": "",
+    "port": 0,
+    "connected": False,
+    "greeted": False,
+    "esmtp": False,
+    "tls": False,
+    "tls_verified": None,
+    "authenticated_as": None,
+    "mail_from": None,
+    "recipients": (),
+    "in_data": False,
+    "last_code": None,
+    "last_latency": None,
+}
 
-    host: str = ""
-    port: int = 0
-    connected: bool = False
-    greeted: bool = False
-    esmtp: bool = False
-    tls: bool = False
-    tls_verified: bool | None = None
-    authenticated_as: str | None = None
-    mail_from: str | None = None
-    recipients: tuple[str, ...] = ()
-    in_data: bool = False
-    last_code: int | None = None
-    last_latency: float | None = None
+
+class SessionState(
+    namedtuple("SessionState", _SESSION_FIELDS, defaults=tuple(_SESSION_FIELDS.values()))
+):
+    """What the faces show about a session: where it is, how it is secured, what it did.
+
+    Immutable.  A named tuple rather than a dataclass, so that ``import smtpshell`` does
+    not pay for the dataclasses module.
+    """
+
+    __slots__ = ()
 
     @property
     def stage(self) -> str:
@@ -339,7 +350,7 @@ class SMTP:
         cached = self._built
         if cached is not None and cached[0] is live:
             return cached[1]
-        state = dataclasses.replace(live[0], **live[1]) if live[1] else live[0]
+        state = live[0]._replace(**live[1]) if live[1] else live[0]
         self._built = (live, state)
         return state
 

@@ -13,10 +13,13 @@ import base64
 import enum
 import threading
 import time
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False  # typing costs import time, and annotations here are only strings
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "REDACTED",
@@ -54,16 +57,7 @@ class EventKind(enum.StrEnum):
 NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
 
 
-class _EventFields(NamedTuple):
-    kind: EventKind
-    data: bytes
-    wall_time: float
-    monotonic: float
-    redacted: bytes | None
-    detail: Mapping[str, Any]
-
-
-class Event(_EventFields):
+class Event(namedtuple("Event", ("kind", "data", "wall_time", "monotonic", "redacted", "detail"))):
     """One thing that happened on a connection (immutable).
 
     ``data`` is the raw bytes for SENT/RECEIVED events.  ``redacted`` is set only on secret

@@ -16,7 +16,7 @@ desynchronised (and then hands a stale reply to the next command).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 from smtpshell.errors import SMTPProtocolError
 
@@ -25,32 +25,35 @@ __all__ = ["DEFAULT_LIMITS", "Limits", "Reply", "ReplyAssembler"]
 _REPLY_LINE = re.compile(rb"([2-5][0-9]{2})(?:([ -])([^\r\n]*))?\r\n\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Bounds on what the client will read; breaking one is an error, never a hang."""
+class Limits(
+    namedtuple(
+        "Limits",
+        ("max_line", "max_lines", "max_reply_bytes", "max_auth_rounds"),
+        defaults=(8192, 1000, 1 << 20, 5),
+    )
+):
+    """Bounds on what the client will read; breaking one is an error, never a hang.
 
-    #: Longest reply line, CRLF included (smtplib's _MAXLINE; RFC 5321 §4.5.3.1.5 says 512).
-    max_line: int = 8192
-    #: Most lines in one reply (an EHLO reply has a few dozen at most).
-    max_lines: int = 1000
-    #: Most bytes in one reply.
-    max_reply_bytes: int = 1 << 20
-    #: Most 334 challenges in one AUTH exchange (smtplib's _MAXCHALLENGE).
-    max_auth_rounds: int = 5
+    * ``max_line``: longest reply line, CRLF included (smtplib's _MAXLINE; RFC 5321
+      §4.5.3.1.5 says 512, but real servers send longer).
+    * ``max_lines``: most lines in one reply (an EHLO reply has a few dozen at most).
+    * ``max_reply_bytes``: most bytes in one reply.
+    * ``max_auth_rounds``: most 334 challenges in one AUTH exchange (smtplib's _MAXCHALLENGE).
+
+    Named tuples, not dataclasses, in the core: ``import smtpshell`` stays cheap.
+    """
+
+    __slots__ = ()
 
 
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One complete server reply."""
+class Reply(namedtuple("Reply", ("code", "lines", "raw"))):
+    """One complete server reply: its code, each line's text (without code, separator or
+    CRLF), and every byte as received."""
 
-    code: int
-    #: The text of each line, without code, separator or CRLF.
-    lines: tuple[bytes, ...]
-    #: Every byte of the reply as received.
-    raw: bytes
+    __slots__ = ()
 
     @property
     def message(self) -> bytes:
