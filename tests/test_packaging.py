@@ -90,3 +90,17 @@ def test_plain_smtpshell_on_piped_input_runs_the_lines_against_the_practice_serv
     assert "C: NOOP" in result.stdout
     assert "\x1b[" not in result.stdout  # no colour when not a terminal
     assert "Traceback" not in result.stderr
+
+
+def test_no_screenshot_shows_a_credential():
+    """The screenshots run against the practice server's demo account: its password must
+    not appear in any encoding a session would put on the wire."""
+    import base64
+
+    forms = {
+        base64.b64encode(b"\0demo\0demo").decode(),  # PLAIN
+        base64.b64encode(b"demo").decode(),  # LOGIN's password answer
+    }
+    for svg in sorted((ROOT / "screenshots").glob("*.svg")):
+        text = svg.read_text()
+        assert not any(form in text for form in forms), svg.name

@@ -120,7 +120,9 @@ def render_shot(shot: Shot, directory: Path) -> Path:
                     printed.append(line)
             face.start()
             for typed in shot.typed:
-                printed.append([*face.prompt_fragments(), ("", typed)])
+                # Echoed as history would keep it: a screenshot never shows a credential.
+                shown = runner.engine.history_entry(typed) or "<hidden>"
+                printed.append([*face.prompt_fragments(), ("", shown)])
                 face.run_line(typed)
             printed.append(face.prompt_fragments())
             face._printer = lambda fragments: None  # the goodbye (QUIT) is not part of it
