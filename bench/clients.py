@@ -41,7 +41,27 @@ class Face:
         self.bytes += len(event.data)
 
 
-class SmtpshellSender:
+class _BlockingSender:
+    """The timed loops, shared by the two smtplib-API clients so both run the same code."""
+
+    client: smtplib.SMTP
+
+    def send(self, message: bytes, count: int) -> int:
+        client = self.client
+        for _ in range(count):
+            client.sendmail(SENDER, RECIPIENTS, message)
+        return count
+
+    def noop(self, count: int) -> int:
+        for _ in range(count):
+            self.client.noop()
+        return count
+
+    def close(self) -> None:
+        self.client.quit()
+
+
+class SmtpshellSender(_BlockingSender):
     def __init__(
         self, port: int, *, pipelining: bool = False, chunking: bool = False, face: bool = True
     ):
@@ -50,39 +70,11 @@ class SmtpshellSender:
             self.client.transcript.subscribe(Face())
         self.client.ehlo()
 
-    def send(self, message: bytes, count: int) -> int:
-        client = self.client
-        for _ in range(count):
-            client.sendmail(SENDER, RECIPIENTS, message)
-        return count
 
-    def noop(self, count: int) -> int:
-        for _ in range(count):
-            self.client.noop()
-        return count
-
-    def close(self) -> None:
-        self.client.quit()
-
-
-class SmtplibSender:
+class SmtplibSender(_BlockingSender):
     def __init__(self, port: int):
         self.client = smtplib.SMTP("127.0.0.1", port)
         self.client.ehlo()
-
-    def send(self, message: bytes, count: int) -> int:
-        client = self.client
-        for _ in range(count):
-            client.sendmail(SENDER, RECIPIENTS, message)
-        return count
-
-    def noop(self, count: int) -> int:
-        for _ in range(count):
-            self.client.noop()
-        return count
-
-    def close(self) -> None:
-        self.client.quit()
 
 
 class AiosmtplibSender:

@@ -43,6 +43,16 @@ def pin_self() -> set[int] | None:
     return old
 
 
+def reap_process_group(process: subprocess.Popen) -> None:
+    """Wait for a process told to stop; kill its whole group if it takes over 5 s."""
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def smtp_sink_path() -> str | None:
     return shutil.which("smtp-sink") or next(
         (p for p in ("/usr/sbin/smtp-sink", "/usr/lib/postfix/smtp-sink") if os.path.exists(p)),
@@ -128,12 +138,7 @@ class Services(contextlib.AbstractContextManager):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            reap_process_group(process)
         self.processes.clear()
 
     def __exit__(self, *exc_info: object) -> None:

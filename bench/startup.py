@@ -21,7 +21,7 @@ import termios
 import time
 from dataclasses import dataclass
 
-from bench.services import ROOT
+from bench.services import ROOT, reap_process_group
 
 _ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 #: Cursor position request; prompt_toolkit and Textual may wait for the answer.
@@ -159,12 +159,7 @@ def run_in_pty(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        reap_process_group(process)
         os.close(master)
     return PtyRun(seconds, how, output)
 
