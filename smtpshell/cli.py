@@ -34,24 +34,31 @@ def default_subcommand() -> list[str]:
     return ["tui"] if sys.stdout.isatty() else ["repl"]
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="smtpshell",
         description="Step through SMTP sessions, see every byte, learn every reply.",
     )
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
+    parsers = {}
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
-        module.configure(sub.add_parser(name, help=help_text, description=help_text))
-    return parser
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(parsers[name])
+    return parser, parsers
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
         argv[:0] = default_subcommand()
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    parser, parsers = _build_parser()
+    if argv[0] in parsers:
+        # Intermixed, so options may come between positionals: probe a --json b.
+        args = parsers[argv[0]].parse_intermixed_args(argv[1:])
+        args.subcommand = argv[0]
+    else:
+        args = parser.parse_args(argv)
     module = importlib.import_module(SUBCOMMANDS[args.subcommand][0])
     try:
         return int(module.run(args) or 0)

@@ -104,3 +104,20 @@ def test_no_screenshot_shows_a_credential():
     for svg in sorted((ROOT / "screenshots").glob("*.svg")):
         text = svg.read_text()
         assert not any(form in text for form in forms), svg.name
+
+
+def test_options_may_come_between_positionals(capsys):
+    import json
+    import socket
+
+    from smtpshell.cli import main
+
+    ports = []
+    for _ in range(2):  # two closed ports: bound, then released
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    code = main(["probe", f"127.0.0.1:{ports[0]}", "--json", f"127.0.0.1:{ports[1]}"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [r["target"] for r in report["reports"]] == [f"127.0.0.1:{p}" for p in ports]
