@@ -2,7 +2,8 @@
 
 Without LESSON it lists the lessons with your progress; ``next`` continues the first one
 not finished; ``--check`` types a lesson's own solution instead of waiting for a student
-(exit 1 when a step fails), which is how teachers test the lessons they write.
+(exit 1 when a step fails), which is how teachers test the lessons they write; ``--tui``
+runs the lesson in the full-screen app instead of the REPL.
 ``configure`` only touches argparse; ``run`` imports the rest.
 """
 
@@ -27,6 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--presenter",
         action="store_true",
         help="projector mode: long explanations, bold high-contrast colours, more spacing",
+    )
+    parser.add_argument(
+        "--tui",
+        action="store_true",
+        help="run the lesson in the full-screen TUI (lesson panel beside the live log) "
+        "instead of the REPL",
     )
     parser.add_argument(
         "--check",
@@ -135,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from smtpshell.learn.progress import ProgressStore
-    from smtpshell.learn.repl import LessonRepl
     from smtpshell.learn.runner import LessonRunner
     from smtpshell.shell.engine import Engine
 
@@ -144,4 +150,20 @@ def run(args: argparse.Namespace) -> int:
         progress.reset(ref.key)
     engine = Engine(timeout=args.timeout)
     runner = LessonRunner(lesson, engine, key=ref.key, progress=progress, presenter=args.presenter)
+    if getattr(args, "tui", False):
+        return _run_tui(runner, resume=not args.restart)
+    from smtpshell.learn.repl import LessonRepl
+
     return LessonRepl(runner).run_lesson(resume=not args.restart)
+
+
+def _run_tui(runner, *, resume: bool) -> int:
+    """The lesson in the Textual app; the server is stopped however the app ends."""
+    from smtpshell.tui.lesson import LessonApp
+
+    app = LessonApp(runner, resume=resume)
+    try:
+        app.run()
+    finally:
+        runner.close()
+    return int(app.return_code or 0)

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from smtpshell.shell import Engine, Level, Mode, Outcome, Result
+from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result
 from smtpshell.shell.history import HistoryFile
 from smtpshell.transcript import EventKind
 from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
@@ -46,6 +46,7 @@ from smtpshell.tui.widgets import (
     LogPane,
     StatusBar,
 )
+from smtpshell.tui.widgets.command_pane import BUTTONS
 from smtpshell.tui.widgets.log_pane import DEFAULT_MAX_ROWS
 
 __all__ = ["SmtpShellApp"]
@@ -127,10 +128,24 @@ class SmtpShellApp(App[int]):
                 yield FilterBar(id="log-filter")
                 yield LogPane(id="log", max_rows=self.max_log_rows, show_time=self.show_time)
                 yield ExplainPanel(id="explain")
-            yield Inspector(id="inspector")
+            yield from self.compose_side()
         history = self.history_file.load() if self.history_file is not None else []
-        yield CommandPane(self.engine.complete, history=history, id="command-pane")
+        yield CommandPane(
+            self.complete, history=history, buttons=self.toolbar_buttons(), id="command-pane"
+        )
         yield Footer(compact=True)
+
+    def compose_side(self) -> ComposeResult:
+        """What sits right of the log (a face over a lesson adds its panel here)."""
+        yield Inspector(id="inspector")
+
+    def toolbar_buttons(self) -> tuple[tuple[str, str, str], ...]:
+        """(label, action, tooltip) for the command pane's toolbar."""
+        return BUTTONS
+
+    def complete(self, text_before_cursor: str) -> list[Candidate]:
+        """The prompt's completions: the engine's (a lesson adds its own commands)."""
+        return self.engine.complete(text_before_cursor)
 
     @property
     def status_bar(self) -> StatusBar:
@@ -166,6 +181,10 @@ class SmtpShellApp(App[int]):
         self.set_interval(FLUSH_INTERVAL, self.flush_events)
         self.refresh_session()
         self.command_pane.command_input.focus()
+        self.start_session()
+
+    def start_session(self) -> None:
+        """Connect as asked on the command line, or say how to (a lesson starts itself)."""
         if self.connect_on_start:
             line = "/connect" + (f" {quote(self.target)}" if self.target else "")
             self.runner.submit(line)
@@ -266,19 +285,23 @@ class SmtpShellApp(App[int]):
         if result.outcome is Outcome.CANCELLED:
             self.notify("cancelled", severity="warning")
         elif not result.ok:
-            errors = result.errors or [f"{result.outcome.value} error"]
-            self.notify(
-                "\n".join(errors),
-                title=_TITLES.get(result.outcome, ""),
-                severity="error",
-                markup=False,  # server text is escaped, but it is still not markup
-            )
+            self.notify_failure(result)
         if job.label == _LEAVING:
             self.exit(0)
             return
         if result.exit:
             self.action_quit_now()
         self.refresh_session()
+
+    def notify_failure(self, result: Result) -> None:
+        """A failed line as an error notification (the shell pane has the details too)."""
+        errors = result.errors or [f"{result.outcome.value} error"]
+        self.notify(
+            "\n".join(errors),
+            title=_TITLES.get(result.outcome, ""),
+            severity="error",
+            markup=False,  # server text is escaped, but it is still not markup
+        )
 
     def on_engine_runner_idle(self, message: EngineRunner.Idle) -> None:
         self._busy_label = None
@@ -429,8 +452,13 @@ class SmtpShellApp(App[int]):
         self._quitting = True
         if self.runner.busy:
             self.runner.cancel()
-        self.runner.call(_LEAVING, lambda engine: engine.shutdown())
+        self.runner.call(_LEAVING, self.leave)
         self.set_timer(5.0, lambda: self.exit(0))
+
+    def leave(self, engine: Engine) -> Result | None:
+        """Run on the worker when quitting: QUIT, stop the practice server."""
+        engine.shutdown()
+        return None
 
     def action_quit_now(self) -> None:
         self.run_worker(self.action_quit(), exclusive=False)

@@ -180,11 +180,15 @@ class EngineRunner:
 
         try:
             if job.line is not None:
-                return self.engine.run_line(job.line)
+                return self.run_line(job.line)
             assert job.call is not None
             return job.call(self.engine) or Result()
         except Exception as exc:  # run_line promises not to raise; a face never crashes
             return Result(outcome=Outcome.CONNECTION).add(describe_error(exc), Level.ERROR)
+
+    def run_line(self, line: str) -> Result:
+        """Run one line on the worker thread (a lesson judges it on the way)."""
+        return self.engine.run_line(line)
 
     # ------------------------------------------------------------------ events
 

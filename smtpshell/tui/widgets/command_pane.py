@@ -107,10 +107,12 @@ class CommandPane(Vertical):
         completer: Callable[[str], list[Candidate]],
         *,
         history: list[str] | None = None,
+        buttons: tuple[tuple[str, str, str], ...] = BUTTONS,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._completer = completer
+        self._buttons = buttons
         self._history = history or []
         self._busy_frame = 0
         self._busy_label = ""
@@ -126,7 +128,7 @@ class CommandPane(Vertical):
         )
         yield OptionList(id="command-completions")
         with Horizontal(id="command-toolbar"):
-            for label, action, tooltip in BUTTONS:
+            for label, action, tooltip in self._buttons:
                 button = Button(label, action=action, compact=True, classes="step")
                 button.tooltip = tooltip
                 yield button
