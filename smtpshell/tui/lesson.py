@@ -23,7 +23,7 @@ from textual.screen import Screen
 from smtpshell.learn.runner import LESSON_COMMANDS, LessonRunner, StepFeedback
 from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result
 from smtpshell.transcript import Event
-from smtpshell.tui.app import SmtpShellApp
+from smtpshell.tui.app import SHORT_HEIGHT, SmtpShellApp
 from smtpshell.tui.runner import EngineRunner, Job
 from smtpshell.tui.widgets import CommandInput, Inspector
 from smtpshell.tui.widgets.lesson_panel import LessonPanel
@@ -138,11 +138,19 @@ class LessonApp(SmtpShellApp):
             ]
         return own + self.engine.complete(text)
 
+    def _fit(self, width: int, height: int) -> None:
+        super()._fit(width, height)
+        if self.is_mounted:
+            self.screen.set_class(height < SHORT_HEIGHT, "-short")
+
     # ------------------------------------------------------------------ the lesson
 
     def start_session(self) -> None:
         self.main_area.add_class("-hide-inspector")  # the lesson panel takes its place
         self.command_pane.write_note(BANNER, Level.HINT)
+        self.command_pane.command_input.placeholder = (
+            "type what the step asks · /hint helps · Tab completes"
+        )
         self.lesson_panel.show_blocks([self.lesson.lesson_block()])
         self._show_state()
         self.runner.start_lesson(resume=self.resume)

@@ -34,6 +34,8 @@ class Scene:
     script: Script
     size: tuple[int, int] = (120, 36)
     faults: Faults | None = field(default=None)
+    #: A shipped lesson to run in the lesson face (its runner starts its own server).
+    lesson: str | None = None
 
 
 async def settle(pilot: Pilot, app: SmtpShellApp, timeout: float = 15.0) -> None:
@@ -107,6 +109,13 @@ async def small(pilot: Pilot, app: SmtpShellApp) -> None:
     await lines(pilot, app, "/connect", "/ehlo", "/starttls", "/ehlo", "NOOP")
 
 
+async def learn(pilot: Pilot, app: SmtpShellApp) -> None:
+    """Lesson 2: a line the step is not about, then the right one, its reply selected."""
+    await settle(pilot, app)  # the lesson's server, connection and greeting
+    await lines(pilot, app, "NOOP", "HELO client.example")
+    select(app, lambda text: text.startswith("S: 250 localhost"))
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("features", "connected, EHLO answered, the AUTH line explained", features),
     Scene(
@@ -120,15 +129,40 @@ SCENES: tuple[Scene, ...] = (
         faults=Faults(reject_rcpt=re.compile("nobody@")),
     ),
     Scene("small-80x24", "a session in an 80x24 terminal", small, size=(80, 24)),
+    Scene(
+        "learn-tui",
+        "smtpshell learn 2 --tui: a wrong line gets 'Not yet', the right one the next step",
+        learn,
+        lesson="2",
+    ),
 )
 
 
+def _lesson_app(spec: str) -> SmtpShellApp:
+    """The lesson face over a fresh runner; progress goes to a throwaway file."""
+    import tempfile
+
+    from smtpshell.learn.catalog import find_lesson
+    from smtpshell.learn.progress import ProgressStore
+    from smtpshell.learn.runner import LessonRunner
+    from smtpshell.tui.lesson import LessonApp
+
+    ref = find_lesson(spec)
+    progress = ProgressStore(Path(tempfile.mkdtemp(prefix="smtpshell-shots-")) / "progress.json")
+    runner = LessonRunner(ref.load(), Engine(timeout=10), key=ref.key, progress=progress)
+    return LessonApp(runner, show_time=False)
+
+
 async def render(scene: Scene, out: Path) -> Path:
-    server = PracticeServer(tls_port=0, faults=scene.faults)
-    server.start()
-    engine = Engine()
-    engine.practice = server  # /connect without a target uses it (and trusts its certificate)
-    app = SmtpShellApp(engine=engine, connect=False)
+    if scene.lesson is not None:
+        app = _lesson_app(scene.lesson)
+        engine = app.engine
+    else:
+        server = PracticeServer(tls_port=0, faults=scene.faults)
+        server.start()
+        engine = Engine()
+        engine.practice = server  # /connect without a target uses it (and its certificate)
+        app = SmtpShellApp(engine=engine, connect=False)
     try:
         async with app.run_test(size=scene.size) as pilot:
             await scene.script(pilot, app)
@@ -138,6 +172,9 @@ async def render(scene: Scene, out: Path) -> Path:
             await pilot.pause()
             app.save_screenshot(f"{scene.name}.svg", str(out))
     finally:
+        lesson = getattr(app, "lesson", None)
+        if lesson is not None:
+            lesson.close()  # QUIT, the lesson's server, its socket
         engine.shutdown()
     return out / f"{scene.name}.svg"
 
