@@ -159,3 +159,25 @@ async def test_no_credential_during_the_auth_step(make_lesson) -> None:
         ]:
             for secret in SECRETS:
                 assert secret not in text, where
+
+
+def test_learn_tui_flag_runs_the_lesson_app_and_closes_the_runner(monkeypatch, tmp_path) -> None:
+    import argparse
+
+    from smtpshell.learn import command
+
+    monkeypatch.setenv("SMTPSHELL_DATA_DIR", str(tmp_path))
+    ran: list[LessonApp] = []
+
+    def fake_run(self: LessonApp) -> None:  # no terminal here: record, do not start
+        ran.append(self)
+
+    monkeypatch.setattr(LessonApp, "run", fake_run)
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    args = parser.parse_args(["2", "--tui", "--presenter"])
+    assert command.run(args) == 0
+    (app,) = ran
+    assert app.lesson.lesson.title == "HELO vs EHLO and the extensions"
+    assert app.lesson.presenter and app.resume
+    assert app.engine.finished  # runner.close() ran however the app ended
