@@ -815,6 +815,11 @@ class SMTP:
                 self.does_esmtp = True
         elif verb == "HELO":
             self.helo_resp = reply.message
+            if positive:
+                # RFC 5321 §4.1.4: a new greeting resets the session; after HELO it is plain
+                # SMTP, and extensions an earlier EHLO listed no longer apply.
+                self.esmtp_features = {}
+                self.does_esmtp = False
         if verb in ("EHLO", "HELO", "LHLO") and positive:
             changes.update(_SESSION_RESET, greeted=True, esmtp=verb != "HELO")
         elif verb in ("RSET",) and positive:

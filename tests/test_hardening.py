@@ -818,6 +818,7 @@ def test_typed_ehlo_updates_the_features():
         assert s.does_esmtp and s.has_extn("size") and s.ehlo_resp.startswith(b"test.example")
         s.docmd("HELO", "typed.example")
         assert s.helo_resp == b"test.example"
+        assert not s.does_esmtp and s.esmtp_features == {}  # HELO: plain SMTP again
         s.quit()
     wait_done(server)
 
