@@ -197,6 +197,32 @@ def _binary_payload(msg: str | bytes) -> bytes:
     return bytes(msg)
 
 
+#: The verbs whose replies change the session state (the rest only update the last reply).
+_TRACKED_VERBS = frozenset(
+    {
+        "EHLO",
+        "LHLO",
+        "HELO",
+        "RSET",
+        "AUTH",
+        _AUTH_RESPONSE,
+        "MAIL",
+        "RCPT",
+        "DATA",
+        "<data>",
+        "BDAT",
+    }
+)
+
+
+def _poll_readable(sock: socket.socket) -> bool:
+    """Readable (or closed) right now?  poll(), not select(): no FD_SETSIZE limit, so a
+    process with many open files (a probe of many targets) still works."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def _path_argument(line: str) -> str:
     """The address of a MAIL FROM:/RCPT TO: line, as typed (angle brackets dropped)."""
     _, _, rest = line.partition(":")
@@ -346,18 +372,20 @@ class SMTP:
 
     @property
     def _state(self) -> SessionState:
-        live = self._live
+        live, last = self._live, self._last_reply
         cached = self._built
-        if cached is not None and cached[0] is live:
-            return cached[1]
-        state = live[0]._replace(**live[1]) if live[1] else live[0]
-        self._built = (live, state)
+        if cached is not None and cached[0] is live and cached[1] is last:
+            return cached[2]
+        state = live[0]._replace(**live[1], last_code=last[0], last_latency=last[1])
+        self._built = (live, last, state)
         return state
 
     @_state.setter
     def _state(self, state: SessionState) -> None:
         self._live: tuple[SessionState, dict[str, Any]] = (state, {})
-        self._built: tuple[object, SessionState] | None = None
+        #: (code, latency) of the last reply: set on every reply, so kept out of ``_live``.
+        self._last_reply: tuple[int | None, float | None] = (state.last_code, state.last_latency)
+        self._built: tuple[object, object, SessionState] | None = None
 
     def _current(self, name: str) -> Any:
         """One field of the session, without building a snapshot."""
@@ -583,12 +611,14 @@ class SMTP:
         data = encode_line(line + CRLF, self.command_encoding)
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
-        redacted = self._redaction_for(line)
+        auth = self._auth_pending or line.lstrip()[:4].upper() == "AUTH"
+        redacted = self._redaction_for(line) if auth else None
         verb = _AUTH_RESPONSE if self._auth_pending else line.split(" ", 1)[0].upper()
         self._ensure_in_step()
         self._write(data, redacted=redacted, shown=line + CRLF)
         self._awaiting.append((verb, line if redacted is None else verb))
-        self._note_auth_identity(verb, line)
+        if auth:
+            self._note_auth_identity(verb, line)
 
     def _note_auth_identity(self, verb: str, line: str) -> None:
         """Remember who an AUTH exchange is for (never the password), typed or not."""
@@ -664,13 +694,11 @@ class SMTP:
             return bool(self._rbuf)
         if self._rbuf:
             return True
-        pending = isinstance(sock, ssl.SSLSocket) and sock.pending()
-        if not pending:
+        if not (self._tls_info is not None and sock.pending()):  # type: ignore[attr-defined]
             try:
-                ready, _, _ = select.select([sock], [], [], 0)
+                if not _poll_readable(sock):
+                    return False
             except (OSError, ValueError):
-                return False
-            if not ready:
                 return False
         self._set_sock_timeout(0.0)
         try:
@@ -804,8 +832,13 @@ class SMTP:
     def _after_reply(self, reply: Reply, latency: float | None, verb: str, command: str) -> None:
         """Track the session from each reply, whichever method or raw command caused it."""
         code = reply.code
-        self._auth_pending = code == 334 and verb in ("AUTH", _AUTH_RESPONSE)
-        changes: dict[str, Any] = {"last_code": code, "last_latency": latency}
+        self._auth_pending = code == 334 and (verb == "AUTH" or verb == _AUTH_RESPONSE)
+        self._last_reply = (code, latency)
+        if verb not in _TRACKED_VERBS:
+            if code == 421:
+                self._server_closing()
+            return
+        changes: dict[str, Any] = {}
         positive = 200 <= code < 300
         if verb in ("EHLO", "LHLO"):
             # Typed by hand through docmd() or through ehlo(): the features follow either way.
@@ -838,11 +871,15 @@ class SMTP:
         elif verb == "<data>" or (verb == "BDAT" and command.upper().endswith(" LAST")):
             self._data_recipients = self._current("recipients")
             changes.update(_SESSION_RESET)
-        self._update(**changes)
+        if changes:
+            self._update(**changes)
         if code == 421:
-            # RFC 5321 §3.8: the server is closing the channel; nothing more may be sent.
-            self.transcript.note("server replied 421: connection closed")
-            self.close()
+            self._server_closing()
+
+    def _server_closing(self) -> None:
+        # RFC 5321 §3.8: the server is closing the channel; nothing more may be sent.
+        self.transcript.note("server replied 421: connection closed")
+        self.close()
 
     # ------------------------------------------------------------------ commands
 

@@ -169,9 +169,12 @@ class Transcript:
             events = self._events
             events.append(event)
             self._bytes += len(event.data)
-            if (self.max_events is not None and len(events) > self.max_events) or (
-                self.max_bytes is not None and self._bytes > self.max_bytes
-            ):
+            if self.max_events is not None and len(events) > self.max_events:
+                # The steady state of a full transcript: one in, one out, no loop.
+                dropped = events.popleft()
+                self._bytes -= len(dropped.data)
+                self._dropped += 1
+            if self.max_bytes is not None and self._bytes > self.max_bytes:
                 self._trim()
             subscribers = self._subscribers
         for callback in subscribers:
