@@ -732,6 +732,10 @@ class SMTP:
         )
 
     def _fill(self, deadline: float | None) -> None:
+        self._rbuf += self._recv(deadline)
+
+    def _recv(self, deadline: float | None) -> bytes:
+        """One recv() within the deadline; never returns b"" (that is a lost connection)."""
         sock = self.sock
         if sock is None or self._eof:
             self._lost("Connection unexpectedly closed")
@@ -752,7 +756,7 @@ class SMTP:
         if not chunk:
             self._eof = True
             self._lost("Connection unexpectedly closed")
-        self._rbuf += chunk
+        return chunk
 
     def _timed_out(self) -> None:
         self.close()
@@ -770,6 +774,12 @@ class SMTP:
         raise SMTPServerDisconnected(text)
 
     def _readline(self, deadline: float | None) -> bytes:
+        if not self._rbuf:
+            # The common case: one recv() brings exactly one line; hand it over as it is.
+            chunk = self._recv(deadline)
+            if chunk.find(b"\n") == len(chunk) - 1:
+                return chunk
+            self._rbuf += chunk
         max_line = self.limits.max_line
         while True:
             end = self._rbuf.find(b"\n")
