@@ -607,8 +607,17 @@ class SMTP:
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
-        line = format_command(cmd, args)
-        data = encode_line(line + CRLF, self.command_encoding)
+        try:
+            line = format_command(cmd, args)
+            data = encode_line(line + CRLF, self.command_encoding)
+        except ValueError:
+            if self._auth_pending or cmd.lstrip()[:4].upper() == "AUTH":
+                # The usual message quotes the line: never an AUTH payload.
+                raise ValueError(
+                    "AUTH data contains a CR, LF or NUL character, or one the connection "
+                    "cannot encode (not shown: it is secret)"
+                ) from None
+            raise
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
         auth = self._auth_pending or line.lstrip()[:4].upper() == "AUTH"
