@@ -485,7 +485,7 @@ class Engine:
             fresh = self.target is None or not self.target.practice
             target = target.replace(host=server.host, port=port)
             if fresh:
-                users = ", ".join(f"user {u!r} password {p!r}" for u, p in server.users.items())
+                users = ", ".join(_account_hint(u, p) for u, p in server.users.items())
                 result.add(
                     f"practice server running on {server.host}:{server.port} "
                     f"(implicit TLS on {server.tls_port}); log in with {users}",
@@ -846,6 +846,16 @@ def _step_for(command: str) -> Step:
     if method == "help":
         return Step(method, (argument,) if argument else ())
     return Step("docmd", (command,))
+
+
+def _account_hint(user: str, password: str) -> str:
+    """The practice account to log in with: the built-in demo password is a teaching aid
+    and is shown; a password someone chose for the server is a secret and is not."""
+    from smtpshell.server.practice import DEFAULT_PASSWORD, DEFAULT_USER
+
+    if (user, password) == (DEFAULT_USER, DEFAULT_PASSWORD):
+        return f"user {user!r} password {password!r}"
+    return f"user {user!r} (with the password the server was given)"
 
 
 def _split_secrets(data: bytes, redacted: bytes, label: tuple[str, str]) -> list[bytes | SecretArg]:
