@@ -228,3 +228,82 @@ def test_run_leaves_no_secret_in_output_transcripts_or_error_lines(home, server)
     files = [p for p in files_under(home) if p != script]
     assert len([p for p in files if p.name.startswith("transcript.")]) == 3
     assert leaks(files) == {}
+
+
+# --------------------------------------------------------------------------- lessons
+
+LESSON = f"""\
+title: Secrets stay secret
+server: --user {USER}:{PASSWORD}
+
+## Greet
+? EHLO client.example
+EHLO client.example
+expect 250
+
+## PLAIN by hand
+? AUTH PLAIN <base64>
+AUTH PLAIN {PLAIN}
+expect 235
+
+## Log in again
+? /connect --starttls   then   /login {USER}
+/connect --starttls
+expect 250
+/login {USER} {PASSWORD}
+expect 235
+"""
+
+
+def test_a_lesson_through_the_learn_repl_leaves_no_secret_in_progress_or_output(home, tmp_path):
+    from smtpshell.learn.lesson import parse_lesson
+    from smtpshell.learn.progress import ProgressStore
+    from smtpshell.learn.repl import LessonRepl
+    from smtpshell.learn.runner import LessonRunner
+
+    store = ProgressStore()  # the default path, under the temporary XDG data directory
+    assert store.path.is_relative_to(home)
+    runner = LessonRunner(
+        parse_lesson(LESSON), Engine(timeout=10), key="secrets-test", progress=store
+    )
+    typed = [
+        "EHLO client.example",
+        f"AUTH PLAIN {PLAIN}",
+        "/connect --starttls",
+        f"/login {USER}",
+        PASSWORD,  # asked hidden
+        f"/export {home / 'lesson.py'}",
+    ]
+    printed: list[list[tuple[str, str]]] = []
+    with create_pipe_input() as pipe:
+        pipe.send_text("".join(line + ENTER for line in typed) + CTRL_D)
+        face = LessonRepl(
+            runner, input=pipe, output=DummyOutput(), printer=printed.append, width=100
+        )
+        assert face.run_lesson(resume=False) == 0
+    text = "\n".join("".join(part for _, part in fragments) for fragments in printed)
+    assert store.get("secrets-test").completed, text
+    assert text_leaks(text) == []
+    files = files_under(home)
+    assert store.path in files and home / "lesson.py" in files
+    assert leaks(files) == {}
+
+
+def test_the_learn_screenshot_of_auth_plain_shows_no_credential(tmp_path):
+    from smtpshell.learn.screenshots import SHOTS, render_shot
+
+    shot = next(s for s in SHOTS if any(t.startswith("AUTH PLAIN") for t in s.typed))
+    svg = render_shot(shot, tmp_path).read_text()
+    forms = [b64("\0demo\0demo"), b64("\0demo\0demo").rstrip("="), b64("demo")]
+    assert "C: AUTH PLAIN &lt;redacted&gt;" in svg.replace("&#160;", " ")
+    assert text_leaks(svg, forms) == []
+
+
+def test_the_tui_screenshot_after_a_login_shows_no_credential(tmp_path):
+    from smtpshell.tui.screenshots import SCENES, render
+
+    scene = next(s for s in SCENES if s.name == "transaction")  # logs in as demo
+    svg = asyncio.run(render(scene, tmp_path)).read_text().replace("&#160;", " ")
+    forms = [b64("\0demo\0demo").rstrip("="), b64("demo")]
+    assert "&lt;redacted&gt;" in svg
+    assert text_leaks(svg, forms) == []
