@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from smtpshell.probe.capabilities import Capability, CapabilityDiff
 from smtpshell.probe.certificate import CertificateSummary
+from smtpshell.protocol.capabilities import Capability, CapabilityDiff
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -196,7 +196,11 @@ class ProbeReport:
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
         }
         for name, value in data.items():
-            if dataclasses.is_dataclass(value):
+            if isinstance(value, (Capability, CapabilityDiff)):
+                data[name] = value._asdict()
+            elif isinstance(value, list) and value and isinstance(value[0], Capability):
+                data[name] = [item._asdict() for item in value]
+            elif dataclasses.is_dataclass(value):
                 data[name] = dataclasses.asdict(value)
             elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
                 data[name] = [dataclasses.asdict(item) for item in value]
