@@ -137,3 +137,20 @@ def test_mail_and_rcpt_verbs_follow_the_running_interpreter():
     assert (b"mail from:<a@x.example>" in server.wire) is new
     assert (b"rcpt to:<b@y.example>" in server.wire) is new
     assert (b"mail FROM:<a@x.example>" in server.wire) is not new
+
+
+def test_supported_pythons_agree_in_pyproject_noxfile_and_ci():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    classifiers = tomllib.loads((root / "pyproject.toml").read_text())["project"]["classifiers"]
+    prefix = "Programming Language :: Python :: "
+    listed = [c.removeprefix(prefix) for c in classifiers if re.fullmatch(r".*:: 3\.\d+", c)]
+    nox_line = re.search(r"^PYTHONS = \[(.*)\]", (root / "noxfile.py").read_text(), re.M)
+    ci_line = re.search(r"^supported=\((.*)\)", (root / ".ci" / "matrix").read_text(), re.M)
+    assert listed == ["3.11", "3.12", "3.13"]
+    assert re.findall(r"3\.\d+", nox_line[1]) == listed
+    assert ci_line[1].split() == listed
+    assert "bash .ci/matrix" in (root / ".ci" / "run").read_text()
