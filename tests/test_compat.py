@@ -154,3 +154,29 @@ def test_supported_pythons_agree_in_pyproject_noxfile_and_ci():
     assert re.findall(r"3\.\d+", nox_line[1]) == listed
     assert ci_line[1].split() == listed
     assert "bash .ci/matrix" in (root / ".ci" / "run").read_text()
+
+
+def test_cpython_suite_skips_with_a_reason_without_the_test_package(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    # An empty package named "test" ahead of the stdlib one: test.support cannot be found,
+    # as on distributions that ship the test suite separately.
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "__init__.py").write_text("")
+    root = Path(__file__).resolve().parent.parent
+    suite = root / "tests" / "test_cpython_smtplib.py"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(root), env.get("PYTHONPATH", "")])
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", str(suite)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 5 or "1 skipped" in run.stdout, run.stdout + run.stderr
+    assert "has no CPython test package" in run.stdout
+    assert "passed" not in run.stdout and "failed" not in run.stdout

@@ -13,6 +13,7 @@ Every place where smtpshell still differs from smtplib is listed in docs/differe
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import unittest
 
@@ -41,7 +42,8 @@ def _import_cpython_suite():
 def _missing_test_package() -> str | None:
     try:
         importlib.import_module("test.support")
-        importlib.util.find_spec("test.test_smtplib") or _raise()
+        if importlib.util.find_spec("test.test_smtplib") is None:
+            raise ImportError("No module named 'test.test_smtplib'")
     except ImportError as exc:
         return (
             f"this Python {sys.version.split()[0]} has no CPython test package "
@@ -49,10 +51,6 @@ def _missing_test_package() -> str | None:
             f"libpython{sys.version_info[0]}.{sys.version_info[1]}-testsuite"
         )
     return None
-
-
-def _raise():
-    raise ImportError("test.test_smtplib not found")
 
 
 _reason = _missing_test_package()
