@@ -124,11 +124,24 @@ def render_export(
 # --------------------------------------------------------------------------- python
 
 
+def _q(value: Any) -> str:
+    """``repr()``, with double quotes for strings and bytes where that costs no escape (the
+    style ruff format writes), so the export reads like the code around it."""
+    text = repr(value)
+    if not isinstance(value, str | bytes):
+        return text
+    prefix = "b" if isinstance(value, bytes) else ""
+    body = text[len(prefix) :]
+    if not body.startswith("'") or '"' in body:
+        return text  # repr() chose double quotes already, or single ones save escapes
+    return f'{prefix}"{body[1:-1]}"'
+
+
 def _bytes_literal(data: bytes, indent: str) -> str:
     if len(data) <= 60:
-        return repr(data)
+        return _q(data)
     lines = data.splitlines(keepends=True)
-    inner = "\n".join(f"{indent}    {line!r}" for line in lines)
+    inner = "\n".join(f"{indent}    {_q(line)}" for line in lines)
     return f"(\n{inner}\n{indent})"
 
 
@@ -184,7 +197,7 @@ class _Script:
                 self.uses.add("unverified")
                 return "_unverified_context()"
             if value.cafile:
-                return f"ssl.create_default_context(cafile={value.cafile!r})"
+                return f"ssl.create_default_context(cafile={_q(value.cafile)})"
             return "ssl.create_default_context()"
         if isinstance(value, MessageArg):
             self.uses.add("email")
@@ -196,7 +209,7 @@ class _Script:
             return _bytes_literal(value, indent)
         if isinstance(value, list | tuple):
             return "[" + ", ".join(self.literal(v, indent) for v in value) + "]"
-        return repr(value)
+        return _q(value)
 
     def call(self, step: Step, indent: str) -> str:
         if step.method in _SMTPSHELL_ONLY or any(k in _SMTPSHELL_ONLY for k, _ in step.kwargs):
@@ -213,7 +226,7 @@ class _Script:
         if any(k in _SMTPSHELL_ONLY for k, v in kw.items() if v is not None):
             self.uses.add("smtpshell")
         ctor = [f"{k}={self.literal(v)}" for k, v in kw.items() if v is not None]
-        where = f"{host!r}, {port!r}" if port else repr(host)
+        where = f"{_q(host)}, {port!r}" if port else _q(host)
         return [
             f"with smtplib.{cls}({', '.join(ctor)}) as s:",
             f"    print(s.connect({where}))",
@@ -300,7 +313,7 @@ def _header(when: str, script: _Script) -> str:
         text += _UNVERIFIED_HELPER
     if script.secrets:
         text += "\n\n" + "".join(
-            f"{identifier} = _secret({name!r}, {what!r})\n"
+            f"{identifier} = _secret({_q(name)}, {_q(what)})\n"
             for name, identifier, what in script.secrets
         )
     return text

@@ -130,7 +130,7 @@ def test_the_python_export_runs_on_its_own_with_secrets_from_the_environment(
     script = _exports(alice_engine, tmp_path / "exports")["py"]
     text = script.read_text()
     assert text_leaks(text) == []
-    assert set(re.findall(r"_secret\('([A-Z0-9_]+)'", text)) == set(EXPORT_ENV)
+    assert set(re.findall(r'_secret\("([A-Z0-9_]+)"', text)) == set(EXPORT_ENV)
     for name in EXPORT_ENV:  # each is named in the header, with what it holds
         assert re.search(rf"^    {name} +\S", text, re.M), name
     assert text.count("with smtplib.") == 6 and "s.quit" not in text  # each block QUITs
