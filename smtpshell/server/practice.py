@@ -136,6 +136,7 @@ class PracticeServer:
         self.auth_failure_delay = auth_failure_delay
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
+        self._gate = ConnectionGate(max_connections)
 
     @classmethod
     def from_options(
@@ -203,6 +204,16 @@ class PracticeServer:
         if self._store is None:
             raise RuntimeError("the server is not started")
         return self._store.wait_until(predicate, timeout)
+
+    @property
+    def open_connections(self) -> int:
+        """Clients connected right now (refused ones never count)."""
+        return self._gate.open
+
+    def wait_for_connections(self, at_most: int = 0, timeout: float = 10.0) -> int:
+        """Block until at most ``at_most`` clients are connected; TimeoutError after
+        ``timeout``.  For tests: a closed connection is let go in the server's thread."""
+        return self._gate.wait_until(lambda count: count <= at_most, timeout)
 
     @property
     def certificate(self) -> CertificatePair:
@@ -332,7 +343,7 @@ class PracticeServer:
             max_auth_failures=self.max_auth_failures,
             auth_failure_delay=self.auth_failure_delay,
             idle_timeout=self.idle_timeout,
-            gate=ConnectionGate(self.max_connections),
+            gate=self._gate,
         )
 
         def factory(

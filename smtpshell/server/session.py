@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import ssl
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,22 +58,42 @@ _BDAT_ARGUMENT = re.compile(r"(?P<size>[0-9]{1,20})(?:[ \t]+(?P<last>LAST))?", r
 _DISCARD_BLOCK = 64 * 1024
 
 
+#: How a failed AUTH waits (tests replace it to see the delays without waiting them).
+auth_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
 class ConnectionGate:
-    """Counts the connections open at once (one event-loop thread: no lock needed)."""
+    """Counts the connections open at once, against ``limit``.
+
+    Changed in the server's loop thread, read from others (``wait_until``), hence the
+    condition variable.
+    """
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
         self.open = 0
+        self._changed = threading.Condition()
 
     def enter(self) -> bool:
         """Admit one more connection; False when the limit is reached."""
-        if self.limit is not None and self.open >= self.limit:
-            return False
-        self.open += 1
-        return True
+        with self._changed:
+            if self.limit is not None and self.open >= self.limit:
+                return False
+            self.open += 1
+            self._changed.notify_all()
+            return True
 
     def leave(self) -> None:
-        self.open -= 1
+        with self._changed:
+            self.open -= 1
+            self._changed.notify_all()
+
+    def wait_until(self, predicate: Callable[[int], bool], timeout: float) -> int:
+        """Block until ``predicate(open connections)``; TimeoutError after ``timeout``."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: predicate(self.open), timeout):
+                raise TimeoutError(f"{self.open} connections open after {timeout}s")
+            return self.open
 
 
 @dataclass(frozen=True)
@@ -243,7 +264,7 @@ class PracticeSMTP(SMTP):
             return
         delay = auth_failure_delay(self.config.auth_failure_delay, self._auth_failures)
         if delay:
-            await asyncio.sleep(delay)
+            await auth_sleep(delay)
         await super().push(with_enhanced_code(status, "AUTH"))
 
     def _with_faults(
