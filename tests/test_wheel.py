@@ -53,8 +53,6 @@ def installed(tmp_path_factory):
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-    install = _run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work)
-    assert install.returncode == 0, install.stdout + install.stderr
     home = work / "home"
     home.mkdir()
     env = {
@@ -63,6 +61,12 @@ def installed(tmp_path_factory):
         if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
     }
     env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), NO_COLOR="1")
+    # The clean env for pip too: with PYTHONPATH on a checkout (and its egg-info), pip
+    # would take smtpshell as installed already and skip the wheel.
+    install = _run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work, env=env
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
     return wheel, bin_dir, work, env
 
 
