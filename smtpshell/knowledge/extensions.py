@@ -96,9 +96,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Maximum message size the server accepts.",
         "The server announces the largest message it will take, and the client may declare its "
         "message size in MAIL FROM so a too-big message is refused before any data is sent "
-        "(552 instead of a wasted upload).",
-        "Optional decimal number of bytes: the fixed maximum.  0 or no number means no fixed "
-        "limit is announced.",
+        "(552 instead of a wasted upload) (RFC 1870 §4).",
+        "Optional decimal number of bytes: the fixed maximum.  0 means no fixed maximum is in "
+        "force; no number at all conveys no information about a maximum (RFC 1870 §3).",
         (
             _p(
                 "SIZE",
@@ -106,7 +106,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
                 "SIZE",
                 "SIZE=<bytes>",
                 "Estimated size of the message in bytes, including headers and CRLFs.",
-                "RFC 1870",
+                "RFC 1870 §3",
             ),
         ),
     ),
@@ -115,9 +115,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "8-bit MIME transport",
         "RFC 6152",
         "Accepts 8-bit text bodies.",
-        "Without it, SMTP carries 7-bit ASCII only.  With it, the client may send bodies with "
-        "octets above 127 (still line-oriented, no NUL, lines under 1000 octets) by declaring "
-        "BODY=8BITMIME in MAIL FROM.",
+        "Without it, message content is US-ASCII only (RFC 5321 §2.3.1).  With it, the client may "
+        "send bodies with octets above 127 by declaring BODY=8BITMIME in MAIL FROM (RFC 6152 "
+        "§2).  The body is still line-oriented text with no NUL, and a line may be at most "
+        "1000 octets including its CRLF (RFC 5321 §4.5.3.1.6).",
         "None.",
         (
             _p(
@@ -168,10 +169,13 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Command pipelining",
         "RFC 2920",
         "Client may batch commands without waiting.",
-        "The client may send MAIL, RCPT and DATA (and RSET) without waiting for each reply, "
-        "then read the replies in order.  This saves round trips; the client must still check "
-        "every reply.  Commands that change the session state (EHLO, STARTTLS, AUTH, DATA's "
-        "content) end a batch.",
+        "The client may send a group of commands (RSET, MAIL, RCPT ...) without waiting for "
+        "each reply, then read the replies in order (RFC 2920 §3.1).  This saves round trips; "
+        "the client must still check every reply (RFC 2920 §3.1).  EHLO, DATA, VRFY, EXPN, "
+        "TURN, QUIT and NOOP may only be the last command of a group, because their result "
+        "changes what comes next (RFC 2920 §3.1); STARTTLS and AUTH are last too, under their "
+        "own RFCs (RFC 3207 §4, RFC 4954 §4).  The message content may be the first 'command' "
+        "of a group, so the final '.' and the next MAIL can go in one write (RFC 2920 §3.1).",
         "None.",
     ),
     Extension(
@@ -237,9 +241,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "TLS upgrade",
         "RFC 3207",
         "Upgrade the connection to TLS.",
-        "The client sends STARTTLS, waits for 220, then does the TLS handshake.  Afterwards "
-        "everything learned before is forgotten: the client must send EHLO again, and the "
-        "extension list (notably AUTH) may change.",
+        "The client sends STARTTLS, waits for 220, then does the TLS handshake (RFC 3207 §4).  "
+        "Afterwards the session is reset: the client MUST discard what it learned from the "
+        "server before, and SHOULD send EHLO as its first command (RFC 3207 §4.2).  The new "
+        "extension list may differ, notably in AUTH (RFC 3207 §4.2).",
         "None.",
         commands=("STARTTLS",),
     ),
@@ -272,10 +277,12 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Internationalized email",
         "RFC 6531",
         "UTF-8 addresses and headers allowed.",
-        "Lets the envelope addresses and the message header fields contain UTF-8.  The client "
-        "asks for it per transaction with the SMTPUTF8 MAIL parameter; a server without it "
-        "cannot receive such a message.  VRFY and EXPN accept the same word to allow UTF-8 "
-        "in their replies.  Usually paired with 8BITMIME.",
+        "Lets the envelope addresses and the message header fields contain UTF-8 (RFC 6531 "
+        "§3.1).  The client asks for it per transaction with the SMTPUTF8 MAIL parameter "
+        "(RFC 6531 §3.4), and MUST NOT send an internationalized address to a server that "
+        "does not offer it (RFC 6531 §3.2).  VRFY and EXPN accept the same word to allow "
+        "UTF-8 in their replies (RFC 6531 §3.7.4.2).  A server that offers SMTPUTF8 MUST also "
+        "support and announce 8BITMIME (RFC 6531 §3.1).",
         "None.",
         (
             _p(
@@ -284,7 +291,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
                 "SMTPUTF8",
                 "SMTPUTF8",
                 "This transaction may use UTF-8 in addresses and header fields.",
-                "RFC 6531",
+                "RFC 6531 §3.4",
                 takes_value=False,
             ),
         ),
@@ -531,9 +538,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Turn (role reversal)",
         "RFC 821",
         "Obsolete unauthenticated role swap.",
-        "Asked the server to swap roles with the client and deliver queued mail.  It had no "
-        "authentication, so anybody could collect a domain's mail; RFC 2821 removed it.  "
-        "ATRN is the authenticated replacement.",
+        "Asked the server to swap roles with the client and deliver queued mail (RFC 821 "
+        "§3.8).  It had no authentication, so anybody could collect a domain's mail; RFC 5321 "
+        "deprecates it (RFC 5321 Appendix F.1).  ATRN is the authenticated replacement (RFC "
+        "2645).",
         "None.",
         commands=("TURN",),
         obsolete=True,
