@@ -138,8 +138,8 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 3030",
         "Accepts binary bodies (with CHUNKING).",
         "Allows arbitrary octets in the body, including NUL and bare CR/LF, with no line "
-        "length limit.  Such a body cannot be dot-terminated, so it must be sent with BDAT "
-        "(CHUNKING), never DATA.",
+        "length limit (RFC 3030 §3).  Such a body cannot be dot-terminated, so it must be sent "
+        "with BDAT (CHUNKING), never DATA (RFC 3030 §3).",
         "None.",
         (
             _p(
@@ -159,8 +159,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 3030",
         "Adds BDAT: send the message in sized chunks.",
         "BDAT <size> [LAST] sends exactly <size> octets with no dot-stuffing and no end "
-        "marker; the last chunk carries LAST.  Required for BINARYMIME and faster for large "
-        "messages.",
+        "marker; the last chunk carries LAST (RFC 3030 §2).  Required for BINARYMIME (RFC "
+        "3030 §3), and for large messages it avoids scanning and stuffing the data (RFC 3030 "
+        "§1).",
         "None.",
         commands=("BDAT",),
     ),
@@ -185,7 +186,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Control over bounce and delivery reports.",
         "Lets the client say when it wants a delivery status notification (success, failure, "
         "delay), how much of the message a bounce returns, and envelope identifiers that come "
-        "back in the report.",
+        "back in the report (RFC 3461 §4).",
         "None.",
         (
             _p(
@@ -232,8 +233,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 2034",
         "Replies carry class.subject.detail codes.",
         "Every 2xx, 4xx and 5xx reply (except the greeting and the EHLO/HELO reply) starts its "
-        "text with an enhanced status code such as 5.1.1, which says far more precisely than "
-        "the three digits what happened (RFC 3463).",
+        "text with an enhanced status code such as 5.1.1 (RFC 2034 §3), which says far more "
+        "precisely than the three digits what happened (RFC 3463 §2).  Its class must agree "
+        "with the reply's first digit, and 3xx replies carry none (RFC 2034 §4).",
         "None.",
     ),
     Extension(
@@ -253,10 +255,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "SMTP authentication (SASL)",
         "RFC 4954",
         "Log in with one of the listed SASL mechanisms.",
-        "The parameters list the SASL mechanisms the server accepts now; the list often "
-        "grows after STARTTLS because plaintext mechanisms are hidden on unencrypted "
-        "connections.  The MAIL parameter AUTH= passes on the identity that submitted a "
-        "message between trusted servers.",
+        "The parameters list the SASL mechanisms the server accepts now (RFC 4954 §3); the "
+        "list often grows after STARTTLS because plaintext mechanisms are hidden on "
+        "unencrypted connections (RFC 4954 §4).  The MAIL parameter AUTH= passes on the "
+        "identity that submitted a message between trusted servers (RFC 4954 §5).",
         "Space-separated SASL mechanism names (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 ...).  "
         "Old servers also send 'AUTH=PLAIN LOGIN'.",
         (
@@ -322,7 +324,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 1985",
         "Ask the server to flush its queue for a domain.",
         "A client that is sometimes offline asks the server to start delivering the mail "
-        "queued for a domain, over a new connection the server opens to it.",
+        "queued for a domain, over a new connection the server opens to it (RFC 1985 §5).",
         "None.",
         commands=("ETRN",),
     ),
@@ -351,8 +353,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Verify address",
         "RFC 5321 §4.1.1.6",
         "Server answers VRFY.",
-        "VRFY asks whether an address is valid.  Support is required by RFC 5321, so clients "
-        "need not check for the keyword; many servers answer 252 (cannot verify) anyway.",
+        "VRFY asks whether an address is valid (RFC 5321 §4.1.1.6).  Every server must "
+        "implement it (RFC 5321 §4.5.1), so clients need not check for the keyword; many "
+        "servers answer 252 (cannot verify) anyway (RFC 5321 §3.5.3).",
         "None.",
         commands=("VRFY",),
     ),
