@@ -155,7 +155,7 @@ _COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "ETRN",
         "ETRN [@|#]<node>",
-        "RFC 1985",
+        "RFC 1985 §5",
         "Ask the server to start delivering mail queued for a node (domain); '@' includes "
         "subdomains, '#' names a queue.",
         extension="ETRN",
