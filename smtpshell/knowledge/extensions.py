@@ -175,7 +175,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "the client must still check every reply (RFC 2920 §3.1).  EHLO, DATA, VRFY, EXPN, "
         "TURN, QUIT and NOOP may only be the last command of a group, because their result "
         "changes what comes next (RFC 2920 §3.1); STARTTLS and AUTH are last too, under their "
-        "own RFCs (RFC 3207 §4, RFC 4954 §4).  The message content may be the first 'command' "
+        "own RFCs (RFC 3207 §4, RFC 4954 §4), except an AUTH whose initial response completes "
+        "a one-round-trip mechanism such as PLAIN (RFC 4954 §4).  The message content may be "
+        "the first 'command' "
         "of a group, so the final '.' and the next MAIL can go in one write (RFC 2920 §3.1).",
         "None.",
     ),
