@@ -19,11 +19,13 @@ import argparse
 import enum
 import re
 import shlex
-import ssl
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "DEFAULT_PASSWORD",
