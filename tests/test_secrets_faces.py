@@ -26,6 +26,7 @@ from smtpshell.server import PracticeServer
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.history import HistoryFile, default_history_path
 from smtpshell.transcript import EventKind
+from smtpshell.wiring import new_engine
 from tests.support.secrets import PASSWORD, USER, b64, files_under, leaks, text_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +100,7 @@ def test_repl_session_leaves_no_secret_on_disk_or_screen(home, server):
     ]
     keys = "".join(line + ENTER for line in typed)
     printed: list[list[tuple[str, str]]] = []
-    engine = Engine(timeout=10, helo_name="client.test", history=HistoryFile())
+    engine = new_engine(timeout=10, helo_name="client.test", history=HistoryFile())
     engine.practice = server
     with create_pipe_input() as pipe:
         pipe.send_text(keys + CTRL_D)
@@ -128,7 +129,7 @@ def test_tui_session_leaves_no_secret_on_disk_or_screen(home, server):
     (home / "exports").mkdir()
 
     async def session() -> SmtpShellApp:
-        engine = Engine(timeout=10, helo_name="client.test", history=HistoryFile())
+        engine = new_engine(timeout=10, helo_name="client.test", history=HistoryFile())
         engine.practice = server
         app = SmtpShellApp(engine=engine, connect=False, history_file=HistoryFile())
         async with app.run_test(size=(120, 40)) as pilot:
@@ -258,13 +259,13 @@ expect 235
 def test_a_lesson_through_the_learn_repl_leaves_no_secret_in_progress_or_output(home, tmp_path):
     from smtpshell.learn.lesson import parse_lesson
     from smtpshell.learn.progress import ProgressStore
-    from smtpshell.learn.repl import LessonRepl
     from smtpshell.learn.runner import LessonRunner
+    from smtpshell.repl.lesson import LessonRepl
 
     store = ProgressStore()  # the default path, under the temporary XDG data directory
     assert store.path.is_relative_to(home)
     runner = LessonRunner(
-        parse_lesson(LESSON), Engine(timeout=10), key="secrets-test", progress=store
+        parse_lesson(LESSON), new_engine(timeout=10), key="secrets-test", progress=store
     )
     typed = [
         "EHLO client.example",
@@ -290,7 +291,7 @@ def test_a_lesson_through_the_learn_repl_leaves_no_secret_in_progress_or_output(
 
 
 def test_the_learn_screenshot_of_auth_plain_shows_no_credential(tmp_path):
-    from smtpshell.learn.screenshots import SHOTS, render_shot
+    from smtpshell.repl.lesson_screenshots import SHOTS, render_shot
 
     shot = next(s for s in SHOTS if any(t.startswith("AUTH PLAIN") for t in s.typed))
     svg = render_shot(shot, tmp_path).read_text()

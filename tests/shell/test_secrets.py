@@ -23,6 +23,7 @@ from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.history import HistoryFile
 from smtpshell.shell.results import Outcome
 from smtpshell.transcript import EventKind
+from smtpshell.wiring import new_engine
 from tests.support.secrets import PASSWORD, USER, b64, files_under, leaks, text_leaks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +73,7 @@ EXPORT_ENV = {
 def alice_engine(tmp_path: Path) -> Iterator[Engine]:
     server = PracticeServer(users={USER: PASSWORD}, tls_port=0)
     server.start()
-    engine = Engine(
+    engine = new_engine(
         timeout=10,
         helo_name="client.test",
         history=HistoryFile(tmp_path / "data" / "history"),
