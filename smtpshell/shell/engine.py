@@ -296,14 +296,26 @@ class Engine:
         return history_entry(
             line,
             self.registry,
-            secret_input=mode is Mode.SECRET,
+            secret_input=mode is Mode.SECRET or self._continues_raw_secret(line),
             collecting=mode in (Mode.DATA, Mode.COMPOSE),
         )
 
     def shown_line(self, line: str) -> str:
         """``line`` as a face or an error message may show it if it were run now: secret
         arguments, AUTH payloads and answers to a 334 become ``<redacted>``."""
-        return shown_line(line, self.registry, secret_input=self.mode is Mode.SECRET)
+        secret = self.mode is Mode.SECRET or self._continues_raw_secret(line)
+        return shown_line(line, self.registry, secret_input=secret)
+
+    def _continues_raw_secret(self, line: str) -> bool:
+        """``line`` sends raw bytes that finish an AUTH line an earlier ``/raw`` began."""
+        client = self.client
+        if client is None or not client.raw_line_open_secret:
+            return False
+        text = line.strip()
+        if not text.startswith(PREFIX):
+            return self.raw_mode
+        spec = self.registry.get(text.split(None, 1)[0])
+        return spec is not None and spec.name == "raw"
 
     # ------------------------------------------------------------------ running lines
 

@@ -247,3 +247,19 @@ def test_an_auth_error_message_never_quotes_the_payload():
     with pytest.raises(ValueError) as caught:
         client.putcmd("AUTH", f"PLAIN {PLAIN}\n")
     assert PLAIN not in str(caught.value) and "secret" in str(caught.value)
+
+
+def test_an_auth_line_split_over_raw_writes_stays_secret(alice_engine, tmp_path):
+    alice_engine.run_line("/connect")
+    alice_engine.run_line("EHLO client.test")
+    half = len(PLAIN) // 2
+    assert alice_engine.run_line("/raw --no-read AUTH PLAIN\\x20").ok  # the line is stripped
+    assert alice_engine.run_line(f"/raw --no-read {PLAIN[:half]}").ok
+    assert alice_engine.run_line(f"/raw {PLAIN[half:]}\\r\\n").ok
+    assert alice_engine.last_reply is not None and alice_engine.last_reply.code == 235
+    assert f"/raw --no-read {PLAIN[:half]}" not in alice_engine.history
+    paths = _exports(alice_engine, tmp_path / "exports")
+    for path in [*paths.values(), tmp_path / "data" / "history"]:
+        text = path.read_text()
+        assert PLAIN[:half] not in text and PLAIN[half:] not in text, path.name
+    assert alice_engine.transcript.to_text().count("<redacted>") == 2
