@@ -263,3 +263,45 @@ def test_an_auth_line_split_over_raw_writes_stays_secret(alice_engine, tmp_path)
         text = path.read_text()
         assert PLAIN[:half] not in text and PLAIN[half:] not in text, path.name
     assert alice_engine.transcript.to_text().count("<redacted>") == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_the_export_asks_for_a_missing_secret_hidden(alice_engine, tmp_path):
+    import pty
+    import select
+
+    assert alice_engine.run_line("/connect").ok
+    assert alice_engine.run_line(f"/login {USER} {PASSWORD}").ok
+    script = _exports(alice_engine, tmp_path / "exports")["py"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTPSHELL_")}
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=slave,  # getpass writes its prompt to the terminal
+            env={**env, "PYTHONPATH": str(ROOT)},
+            start_new_session=True,  # no controlling terminal: getpass uses stdin
+        )
+        seen = b""
+        while b"SMTPSHELL_PASSWORD_ALICE is not set" not in seen:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, f"no password prompt: {seen!r}"
+            seen += os.read(master, 1024)
+        os.write(master, PASSWORD.encode() + b"\n")
+        out, _ = process.communicate(timeout=60)
+        while select.select([master], [], [], 0)[0]:  # what the terminal showed afterwards
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert process.returncode == 0
+    assert b"(235, " in out
+    assert PASSWORD.encode() not in seen  # read with echo off
