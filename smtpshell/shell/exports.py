@@ -299,7 +299,7 @@ def _header(when: str, script: _Script) -> str:
         imports += ["getpass", "os", "sys"]
     if "ssl" in script.uses:
         imports.append("ssl")
-    if "smtpshell" not in script.uses:
+    if "smtpshell" not in script.uses and "connect" in script.uses:
         imports.append("smtplib")
     lines += [f"import {name}" for name in sorted(imports)]
     if "smtpshell" in script.uses:
@@ -335,6 +335,7 @@ def python_script(steps: Sequence[Step], *, when: str | None = None) -> str:
             if step.comment:
                 body.append(f"# {step.comment}")
             body.extend(script.connect(step))
+            script.uses.add("connect")
             connected = True
             continue
         if not connected:
@@ -346,9 +347,12 @@ def python_script(steps: Sequence[Step], *, when: str | None = None) -> str:
         if step.method in ("send", "close", "set_debuglevel"):
             body.append(indent + call)
         elif step.method in ("sendmail", "send_message"):
-            body.append(f"{indent}print('refused recipients:', {call})")
+            body.append(f'{indent}print("refused recipients:", {call})')
         else:
             body.append(f"{indent}print({call})")
     if not body:
-        body = ["", "# (no commands were run)"]
-    return _header(when, script) + "\n" + "\n".join(body) + "\n"
+        return _header(when, script) + "\n# (no commands were run)\n"
+    header = _header(when, script)
+    if not ("secret" in script.uses or "unverified" in script.uses):
+        body = body[1:]  # after imports, one blank line (two only after a function)
+    return header + "\n" + "\n".join(body) + "\n"

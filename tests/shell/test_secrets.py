@@ -305,3 +305,29 @@ def test_on_a_terminal_the_export_asks_for_a_missing_secret_hidden(alice_engine,
     assert process.returncode == 0
     assert b"(235, " in out
     assert PASSWORD.encode() not in seen  # read with echo off
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [],
+        ["/connect practice --tls", "NOOP"],
+        ["/connect", "VRFY x", "QUIT"],
+        ["/connect practice --starttls --no-verify", "/login demo demo"],
+    ],
+    ids=["nothing", "tls", "quit", "no-verify"],
+)
+def test_every_export_imports_only_what_it_uses(lines, tmp_path):
+    with new_engine(timeout=10, helo_name="client.test") as engine:
+        for line in lines:
+            assert engine.run_line(line).ok, line
+        script = tmp_path / "session.py"
+        assert engine.run_line(f"/export {script}").ok
+    checked = subprocess.run(
+        ["ruff", "check", "--isolated", "--select", "E4,E7,E9,F,W,I,B,UP", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout
