@@ -2,12 +2,17 @@
 
 Secrets are dropped before anything is written (or kept in memory for recall):
 
-* a line typed while the server waits for an answer to a 334 challenge: not stored at all;
+* a line typed while the server waits for an answer to a 334 challenge, or raw bytes that
+  finish an AUTH line an earlier ``/raw --no-read`` began: not stored at all;
 * ``AUTH <MECH> <initial-response>`` (typed, or sent with ``/raw``): the response becomes
   ``<redacted>``;
 * a shell argument the registry marks ``secret`` (``/login USER PASSWORD``): dropped,
   unless it is a ``$VARIABLE`` reference, which names the secret without containing it;
 * message lines typed in DATA or compose mode: not commands, not stored.
+
+A stored ``<redacted>`` is never sent when the line is recalled: the engine asks for the
+secret again (or refuses, in scripts).  :func:`shown_line` is the same filter for display:
+secrets become ``<redacted>`` instead of being dropped.
 """
 
 from __future__ import annotations
