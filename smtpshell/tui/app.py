@@ -208,15 +208,28 @@ class SmtpShellApp(App[int]):
     # ------------------------------------------------------------------ engine plumbing
 
     def flush_events(self) -> int:
-        """Move queued transcript events into the log; returns how many were moved.
+        """Move queued transcript events into the log; returns how many were handled
+        (shown, or counted as dropped and marked in the log).
 
         Works for one FLUSH_BUDGET at most; if events remain, the rest follows after a
-        short pause in which keystrokes and other widgets get their turn.
+        short pause in which keystrokes and other widgets get their turn.  Events the
+        queue dropped (the UI fell far behind) appear in the log as one line giving their
+        count, where they would have been.
         """
         deadline = time.monotonic() + FLUSH_BUDGET
         moved, session_changed = 0, False
-        while events := self.runner.drain_events(FLUSH_BATCH):
-            self.log_pane.add_events(events)
+        while True:
+            # backlog: more queued events than the log keeps would only be trimmed again.
+            dropped, events = self.runner.take_events(FLUSH_BATCH, backlog=self.max_log_rows)
+            if dropped or events:
+                log_pane = self.log_pane  # not before: this timer may tick during teardown
+            if dropped:
+                log_pane.add_dropped(dropped)
+                moved += dropped
+                session_changed = True  # a dropped event may have changed the session
+            if not events:
+                break
+            log_pane.add_events(events)
             moved += len(events)
             session_changed = session_changed or any(
                 e.kind is not EventKind.SENT
