@@ -105,12 +105,18 @@ class Event(namedtuple("Event", ("kind", "data", "wall_time", "monotonic", "reda
         return str(self.detail.get("text", ""))
 
 
+#: The bytes escape_bytes() passes through as they are: printable ASCII and tab.
+_PLAIN_ASCII = bytes(range(32, 127)) + b"\t"
+
+
 def escape_bytes(data: bytes) -> str:
     """Bytes as printable text: UTF-8 where valid, every control or invalid byte escaped.
 
     Server bytes must never reach a terminal raw (an ESC from a hostile banner would drive
     the user's terminal), so this is the only way faces turn wire bytes into text.
     """
+    if not data.translate(None, _PLAIN_ASCII):  # nearly every line: nothing to escape
+        return data.decode("ascii")
     text = data.decode("utf-8", "backslashreplace")
     out = []
     for ch in text:
