@@ -167,35 +167,3 @@ def _reference(lines: list[bytes]) -> object:
         if line[3:4] != b"-":
             return (int(code), tuple(texts), b"".join(lines))
     return None
-
-
-# ---------------------------------------------------------------------------- display
-
-
-def _escape_slowly(data: bytes) -> str:
-    out = []
-    for ch in data.decode("utf-8", "backslashreplace"):
-        code = ord(ch)
-        if ch == "\t" or (32 <= code < 127) or (code >= 160 and ch.isprintable()):
-            out.append(ch)
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\n":
-            out.append("\\n")
-        elif code < 256:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    return "".join(out)
-
-
-@settings(max_examples=400)
-@given(st.one_of(st.binary(max_size=60), st.text(max_size=40).map(str.encode)))
-@example(b"250 ok\tfine")
-@example(b"\x1b[2J")
-@example(b"\x7f")
-@example(b"caf\xc3\xa9")
-def test_escape_bytes_fast_path_matches_the_character_loop(data: bytes) -> None:
-    from smtpshell.transcript import escape_bytes
-
-    assert escape_bytes(data) == _escape_slowly(data)
