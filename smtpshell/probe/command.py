@@ -22,9 +22,18 @@ lowest preference first; a domain without MX records is probed itself (RFC 5321 
 exit status:
   0  every target was probed and every certificate verified
   1  at least one target failed (DNS, connection, protocol, TLS), or a certificate did
-     not verify (unless --insecure)
+     not verify (unless --insecure), or the domain's published policy (DANE, MTA-STS in
+     enforce mode) says a sender must not deliver to it, or a --require is not met
   2  usage error (bad option or TARGET, unreadable --ca-file)
 """
+
+
+#: ``--require`` values this module checks: the published policy that authenticates.
+POLICY_REQUIREMENTS = {
+    "dane": "DANE: DNSSEC-signed TLSA records match the server's chain (RFC 7672)",
+    "mta-sts": "MTA-STS: an enforce or testing policy covers the MX, and its certificate"
+    " verifies (RFC 8461)",
+}
 
 
 def _positive_float(text: str) -> float:
@@ -95,6 +104,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not verify certificates (details are still shown, marked unverified)",
     )
+    policy = parser.add_argument_group("domain policy (DANE, MTA-STS, TLS-RPT)")
+    policy.add_argument(
+        "--nameserver",
+        metavar="IP[:PORT]",
+        help="send every DNS query (MX, A/AAAA, TLSA, TXT, PTR) to this resolver; it should"
+        " validate DNSSEC (default: $SMTPSHELL_NAMESERVER, else the system's)",
+    )
+    policy.add_argument(
+        "--no-policy",
+        action="store_true",
+        help="skip the DNS and HTTPS policy checks and probe each MX host by name only",
+    )
+    policy.add_argument(
+        "--require",
+        action="append",
+        choices=sorted(POLICY_REQUIREMENTS),
+        default=[],
+        help="exit 1 unless every target is authenticated this way (repeatable)",
+    )
+    policy.add_argument("--mta-sts-connect", metavar="HOST:PORT", help=argparse.SUPPRESS)
     checks = parser.add_argument_group("checks and output")
     checks.add_argument(
         "--vrfy", metavar="ADDRESS", help="also send VRFY ADDRESS and report the reply"
@@ -149,6 +178,20 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
             tls_context(args.ca_file)
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
             return _usage_error(f"cannot use --ca-file {args.ca_file}: {error}")
+    nameserver = args.nameserver or os.environ.get("SMTPSHELL_NAMESERVER") or None
+    if nameserver:
+        from smtpshell.probe.policy.dnsquery import parse_nameserver
+
+        try:
+            parse_nameserver(nameserver)
+        except ValueError as error:
+            return _usage_error(str(error))
+    connect_to = None
+    if args.mta_sts_connect:
+        host, _, port = args.mta_sts_connect.rpartition(":")
+        if not host or not port.isdigit():
+            return _usage_error("--mta-sts-connect needs HOST:PORT")
+        connect_to = (host.strip("[]"), int(port))
     options = ProbeOptions(
         port=args.port,
         implicit_tls=args.implicit_tls,
@@ -160,6 +203,9 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         vrfy=args.vrfy,
         mx=args.mx,
         concurrency=args.concurrency,
+        nameserver=nameserver,
+        policy=not args.no_policy,
+        mta_sts_connect=connect_to,
     )
     reports = run_probes(specs, options, resolver=resolver, progress=Progress(sys.stderr))
     if args.json:
@@ -171,4 +217,14 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
     except BrokenPipeError:  # `smtpshell probe ... | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    return exit_status(reports)
+    status = exit_status(reports)
+    for requirement in args.require:
+        for report in reports:
+            by = report.policy.authenticated_by if report.policy is not None else None
+            if by != requirement:
+                print(
+                    f"smtpshell probe: {report.target} does not meet --require {requirement}",
+                    file=sys.stderr,
+                )
+                status = EXIT_FAILED
+    return status

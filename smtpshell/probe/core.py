@@ -26,6 +26,7 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTLSError,
 )
+from smtpshell.probe.pinned import PinnedSMTP, PinnedSMTP_SSL, presented_chain
 from smtpshell.probe.report import (
     Greeting,
     ProbeIssue,
@@ -62,6 +63,13 @@ class ProbeOptions:
     vrfy: str | None = None
     mx: bool = False
     concurrency: int = 4
+    #: ``--nameserver IP[:PORT]``: every DNS query of the run goes there (MX, TLSA, ...).
+    nameserver: str | None = None
+    #: Check what the domains publish (DANE, MTA-STS, TLS-RPT, every MX address, identity).
+    policy: bool = True
+    #: Tests only: fetch MTA-STS policies from this (host, port) instead of mta-sts.DOMAIN:443;
+    #: the name verified, sent and shown stays mta-sts.DOMAIN.
+    mta_sts_connect: tuple[str, int] | None = None
 
 
 class Cancellation:
@@ -203,9 +211,19 @@ class _Probe:
     def _new_client(self, verify: bool) -> SMTP:
         helo = self.options.helo or default_helo_name()
         client: SMTP
+        address = self.target.address
         if self.target.implicit_tls:
             context = tls_context(self.options.ca_file) if verify else unverified_context()
-            client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+            if address:
+                client = PinnedSMTP_SSL(
+                    address, local_hostname=helo, timeout=self.options.timeout, context=context
+                )
+            else:
+                client = SMTP_SSL(
+                    local_hostname=helo, timeout=self.options.timeout, context=context
+                )
+        elif address:
+            client = PinnedSMTP(address, local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
         self.cancel.track(client)
@@ -371,6 +389,7 @@ class _Probe:
         )
         self.report.tls = tls
         der = info.get("peer_cert_der")
+        self.report.peer_chain = presented_chain(client.sock) or ([der] if der else [])
         if der:
             self._describe_certificate(tls, der)
         self._describe_chain(tls, verification == "verified")
@@ -459,6 +478,7 @@ def probe_target(
     report = ProbeReport(
         input=target.input,
         host=target.host,
+        address=target.address,
         port=target.port,
         implicit_tls=target.implicit_tls,
         mx=target.mx,

@@ -252,6 +252,10 @@ def render_report(report: ProbeReport, *, colour: bool = False) -> str:
         reply = _reply(vrfy.code, vrfy.text)[0]
         lines.append(_row(f"VRFY {_clean(vrfy.address)}", f"{reply}  ({vrfy.meaning})"))
     lines += _capability_lines(report)
+    if report.policy is not None:
+        from smtpshell.probe.policy.render import policy_lines
+
+        lines += policy_lines(report, style, _row)
     if report.timings_ms:
         lines.append(_row("timings", _timings(report)))
     for warning in report.warnings:

@@ -167,6 +167,11 @@ class ProbeReport:
     total_ms: float = 0.0
     error: ProbeIssue | None = None
     warnings: list[ProbeIssue] = field(default_factory=list)
+    #: The certificates the server presented, leaf first, DER (for DANE; not in JSON).
+    peer_chain: list[bytes] = field(default_factory=list, repr=False)
+    #: What the domain's DNS and HTTPS policy says about this target (docs/probe.md,
+    #: "Domain policy"): a ``smtpshell.probe.policy.assess.PolicyReport``, or None.
+    policy: Any = None
 
     @property
     def target(self) -> str:
@@ -185,7 +190,10 @@ class ProbeReport:
 
     @property
     def ok(self) -> bool:
-        """Probed to the end, and any certificate verified (or verification was skipped)."""
+        """Probed to the end, any certificate verified (or verification was skipped), and
+        no published policy (DANE, MTA-STS enforce) says delivery to it must fail."""
+        if self.policy is not None and self.policy.delivery_fails:
+            return False
         return self.error is None and not self.tls_verification_failed
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,7 +201,11 @@ class ProbeReport:
         data = {
             "target": self.target,
             "ok": self.ok,
-            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            **{
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(self)
+                if f.name not in ("peer_chain", "policy")
+            },
         }
         for name, value in data.items():
             if isinstance(value, (Capability, CapabilityDiff)):
@@ -206,4 +218,5 @@ class ProbeReport:
                 data[name] = [dataclasses.asdict(item) for item in value]
         if self.tls is not None:
             data["tls"]["chain_length"] = self.tls.chain_length
+        data["policy"] = self.policy.to_dict() if self.policy is not None else None
         return data
