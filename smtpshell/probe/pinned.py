@@ -47,13 +47,15 @@ def presented_chain(sock: object) -> list[bytes]:
     if getter is None:
         getter = getattr(getattr(sock, "_sslobj", None), "get_unverified_chain", None)
     chain: list[bytes] = []
+    # ssl.ENCODING_DER is public from 3.13; the private _ssl has had it since 3.10.
+    encoding = getattr(ssl, "ENCODING_DER", None) or getattr(ssl._ssl, "ENCODING_DER", 2)  # type: ignore[attr-defined]
     if getter is not None:
         try:
             for cert in getter() or []:
                 if isinstance(cert, bytes):
                     chain.append(cert)
                 else:
-                    chain.append(cert.public_bytes(ssl.ENCODING_DER))
+                    chain.append(cert.public_bytes(encoding))
         except (ssl.SSLError, ValueError, AttributeError, TypeError):
             chain = []
     if not chain:

@@ -37,8 +37,8 @@ def _is_ip(host: str) -> bool:
 
 def expand_addresses(targets: Sequence, resolver: Any, timeout: float, mapper=map) -> list:
     """Each MX-derived target becomes one target per A and AAAA record of its host (IPv4
-    first).  Targets named directly, failed ones, and hosts without addresses in DNS stay
-    as they are (connected by name)."""
+    first, in address order, so runs compare).  Targets named directly, failed ones, and
+    hosts without addresses in DNS stay as they are (connected by name)."""
 
     def expand(target) -> list:
         if resolver is None or target.mx is None or target.error or _is_ip(target.host):
@@ -49,7 +49,8 @@ def expand_addresses(targets: Sequence, resolver: Any, timeout: float, mapper=ma
             addresses += [rdata.address for rdata in found.records]
         if not addresses:
             return [target]
-        return [replace(target, address=address) for address in dict.fromkeys(addresses)]
+        ordered = sorted(set(addresses), key=lambda a: (":" in a, ipaddress.ip_address(a)))
+        return [replace(target, address=address) for address in ordered]
 
     return [t for group in mapper(expand, targets) for t in group]
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["TlsRptRecord", "parse_tlsrpt", "tlsrpt_name"]
 
-_URI = re.compile(r"^(mailto:[^\s@]+@[^\s@]+|https://\S+)$", re.IGNORECASE)
+#: Visible ASCII only (RFC 3986 §2): a control character or a space is never part of a URI.
+_URI = re.compile(r"^(mailto:[!-?A-~]+@[!-?A-~]+|https://[!-~]+)$", re.IGNORECASE)
 
 
 def tlsrpt_name(domain: str) -> str:
