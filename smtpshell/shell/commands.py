@@ -10,14 +10,12 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
-import hashlib
 import os
 from pathlib import Path
 
 from smtpshell import auth as sasl
 from smtpshell.knowledge import (
     command,
-    describe_feature,
     explain,
     extension,
     mechanism,
@@ -472,15 +470,12 @@ def _reply(engine: Engine, inv: Invocation) -> None:
     aliases=("extensions",),
 )
 def _features(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    if client is None or not client.does_esmtp:
+    rows = engine.views.features()
+    if rows is None:
         return Result([Note("no EHLO answer yet: send EHLO first", Level.HINT)])
-    rows = []
-    for keyword, params in client.esmtp_features.items():
-        info = describe_feature(keyword, params)
-        rows.append((info.keyword, info.params, info.interpretation or info.summary, info.rfc))
+    table = tuple((row.keyword, row.params, row.meaning, row.source) for row in rows)
     return Result(
-        [Table("Advertised extensions", tuple(rows), ("keyword", "params", "meaning", "source"))]
+        [Table("Advertised extensions", table, ("keyword", "params", "meaning", "source"))]
     )
 
 
@@ -492,59 +487,10 @@ def _features(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _tls(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    info = client.tls_info() if client is not None else None
-    if info is None:
+    rows = engine.views.tls()
+    if rows is None:
         return Result([Note("no TLS on this connection: /starttls or /connect --tls", Level.HINT)])
-    verified = info.get("verified")
-    rows: list[tuple[str, str]] = [
-        ("version", str(info.get("version"))),
-        ("cipher", f"{info.get('cipher')} ({info.get('bits')} bits)"),
-        ("verified", "yes" if verified else "NO: any certificate was accepted"),
-        ("host name checked", "yes" if info.get("hostname_checked") else "no"),
-        ("server name (SNI)", str(info.get("server_hostname"))),
-    ]
-    rows += _certificate_rows(info.get("peer_cert"), info.get("peer_cert_der"))
-    return Result([Table("TLS", tuple(rows))])
-
-
-def _name(entries: object) -> str:
-    parts = []
-    for rdn in entries or ():  # type: ignore[union-attr]
-        for key, value in rdn:
-            parts.append(f"{key}={value}")
-    return ", ".join(parts)
-
-
-def _certificate_rows(cert: dict | None, der: bytes | None) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    if cert:
-        rows.append(("subject", _name(cert.get("subject"))))
-        rows.append(("issuer", _name(cert.get("issuer"))))
-        rows.append(("valid", f"{cert.get('notBefore')} to {cert.get('notAfter')}"))
-        names = ", ".join(f"{k}:{v}" for k, v in cert.get("subjectAltName", ()))
-        rows.append(("names", names or "-"))
-    elif der:
-        rows += _unverified_certificate_rows(der)
-    if der:
-        rows.append(("sha256", hashlib.sha256(der).hexdigest()))
-    return rows
-
-
-def _unverified_certificate_rows(der: bytes) -> list[tuple[str, str]]:
-    """An unverified peer's certificate, decoded for display only (trust nothing in it)."""
-    try:
-        from cryptography import x509
-
-        cert = x509.load_der_x509_certificate(der)
-        rows = [
-            ("subject", cert.subject.rfc4514_string()),
-            ("issuer", cert.issuer.rfc4514_string()),
-            ("valid", f"{cert.not_valid_before_utc} to {cert.not_valid_after_utc}"),
-        ]
-    except Exception:  # display only: a broken certificate is shown by its hash
-        return [("certificate", "could not be decoded")]
-    return rows
+    return Result([Table("TLS", tuple(tuple(row) for row in rows))])
 
 
 @command_(
@@ -587,23 +533,7 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _status(engine: Engine, inv: Invocation) -> Result:
-    s = engine.status()
-    client = engine.client
-    session = client.session if client is not None else None
-    rows = [
-        ("target", s.target or "-"),
-        ("connected", "yes" if s.connected else "no"),
-        ("protocol", "LMTP" if s.lmtp else "SMTP"),
-        ("TLS", ("verified" if s.tls_verified else "NOT verified") if s.tls else "no"),
-        ("authenticated as", s.user or "-"),
-        ("stage", s.stage),
-        ("sender", (session.mail_from if session else None) or "-"),
-        ("recipients", ", ".join(session.recipients) if session and session.recipients else "-"),
-        ("last reply", str(engine.last_reply) if engine.last_reply else "-"),
-        ("mode", s.mode.value),
-        ("secrets", "REVEALED" if s.reveal else "redacted"),
-    ]
-    return Result([Table("Session", tuple(rows))])
+    return Result([Table("Session", tuple(tuple(row) for row in engine.views.status()))])
 
 
 # --------------------------------------------------------------------------- transcript
