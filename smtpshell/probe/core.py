@@ -424,14 +424,15 @@ class _Probe:
         address = self.options.vrfy
         if not address:
             return
-        from smtpshell.knowledge import explain
+        from smtpshell.knowledge import explain_reply
 
         client = self.client
         assert client is not None
         with self._stage("vrfy"):
             code, message = client.verify(address)
         text = _text(message)
-        self.report.vrfy = VrfyResult(address, code, text, explain(code, text).short)
+        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
+        self.report.vrfy = VrfyResult(address, code, text, headline.partition(" ")[2])
 
     def _quit(self) -> None:
         """QUIT politely if the connection is still open; a failure here is only a warning."""

@@ -16,10 +16,10 @@ from pathlib import Path
 from smtpshell import auth as sasl
 from smtpshell.knowledge import (
     command,
-    explain,
     extension,
     mechanism,
 )
+from smtpshell.knowledge.lines import explain_reply
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.exports import FORMATS, format_for_path, render_export
@@ -516,14 +516,17 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
         if not code_text.isdigit():
             raise UsageError(f"not a reply code: {code_text!r}")
         code = int(code_text)
-    info = explain(code, text)
-    lines = [info.long, f"({info.reply_class}; {info.rfc})"]
-    if info.enhanced:
-        lines += ["", f"{info.enhanced}: {info.enhanced_title}", info.enhanced_description or ""]
-        if info.enhanced_rfc:
-            lines.append(f"({info.enhanced_rfc})")
+    info = explain_reply(code, text)
+    head, klass, enhanced = info.headline, info.reply_class, info.enhanced
+    klass_title = klass.title if klass else "Not a valid SMTP reply code"
+    lines = [head.text, f"({klass_title}; {head.source})"]
+    if enhanced is not None:
+        code_text, _, title = enhanced.title.partition(" ")
+        lines += ["", f"{code_text}: {title}", enhanced.text]
+        if enhanced.source:
+            lines.append(f"({enhanced.source})")
     lines += list(info.notes)
-    return Result([Text(f"{code} {info.short}", "\n".join(lines).rstrip())])
+    return Result([Text(head.title, "\n".join(lines).rstrip())])
 
 
 @command_(
