@@ -182,7 +182,7 @@ def auth_block(
             name = str(detail["mechanism"]).upper()
             user = str(detail.get("user") or user or "") or None
         elif event.kind is EventKind.SENT:
-            shown = event.shown(False).decode("utf-8", "replace").rstrip("\r\n")
+            shown = display(event.shown(False).rstrip(b"\r\n"))
             words = shown.split()
             if len(words) >= 2 and words[0].upper() == "AUTH":
                 name, challenge = words[1].upper(), None

@@ -43,6 +43,7 @@ from smtpshell.protocol.capabilities import (
     parse_capabilities,
     size_limit,
 )
+from smtpshell.protocol.display import display
 from smtpshell.transcript import EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
@@ -116,9 +117,9 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def _text(message: bytes | str) -> str:
-    if isinstance(message, bytes):
-        return message.decode("utf-8", "backslashreplace")
-    return message
+    """Reply text for the report: each line display-safe (protocol.display), LF-joined."""
+    lines = message.split(b"\n") if isinstance(message, bytes) else message.split("\n")
+    return "\n".join(display(line) for line in lines)
 
 
 def _milliseconds(seconds: float) -> float:

@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from smtpshell.protocol.display import display
+
 if TYPE_CHECKING:
     from smtpshell.server.faults import Faults
     from smtpshell.server.practice import PracticeServer
@@ -238,7 +240,7 @@ def _build_faults(args: argparse.Namespace) -> Faults:
 
 def _print_arrival(message: Any) -> None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
-    print(f"{stamp} {message.summary()}", flush=True)
+    print(f"{stamp} {display(message.summary())}", flush=True)  # client text: escaped
 
 
 def _banner(server: PracticeServer) -> str:
