@@ -513,7 +513,7 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
             return Result([Note("no reply yet: /explain CODE", Level.HINT)])
         code, text = reply.code, reply.first_line
     else:
-        if not code_text.isdigit():
+        if not (code_text.isascii() and code_text.isdigit()):
             raise UsageError(f"not a reply code: {code_text!r}")
         code = int(code_text)
     info = explain_reply(code, text)
@@ -554,7 +554,7 @@ def _history(engine: Engine, inv: Invocation) -> Result:
     entries = engine.history[:-1]  # the /history line itself is the last one
     count = inv.arg("N")
     if count is not None:
-        if not count.isdigit():
+        if not (count.isascii() and count.isdigit()):
             raise UsageError(f"not a number: {count!r}")
         entries = entries[-int(count) :] if int(count) else []
     start = len(engine.history[:-1]) - len(entries) + 1
