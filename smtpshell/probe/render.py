@@ -348,7 +348,7 @@ def document(
     *,
     generated_at: datetime.datetime | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document as a dict (``docs/probe-schema.json``)."""
+    """The ``--json`` document as a dict (``smtpshell/probe/schema.json``)."""
     from smtpshell import __version__
 
     when = generated_at or datetime.datetime.now(datetime.UTC)

@@ -2,7 +2,7 @@
 
 A report is filled in stage by stage and is never thrown away: a probe that fails at EHLO
 still reports the connect time and the banner.  ``to_dict()`` is the JSON shape documented
-in ``docs/probe-schema.json`` (bump ``SCHEMA_VERSION`` when it changes incompatibly).
+in ``smtpshell/probe/schema.json`` (bump ``SCHEMA_VERSION`` when it changes incompatibly).
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ class ProbeReport:
         return self.error is None and not self.tls_verification_failed
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``docs/probe-schema.json``)."""
+        """The JSON form (``smtpshell/probe/schema.json``)."""
         data = {
             "target": self.target,
             "ok": self.ok,
