@@ -23,43 +23,55 @@ PLACEHOLDER = "Select a log line (click it, or Ctrl+L then ↑/↓) to see what 
 _EVENTS = {EventKind.TLS: "tls", EventKind.CONNECT: "connect", EventKind.CLOSE: "close"}
 
 
-def style_explanation(info: LineExplanation, *, latency: float | None = None) -> Text:
-    """An explanation as styled text: headline bold, sources dim, notes italic."""
-    out = Text()
-    head = info.headline
+def _head(info: LineExplanation) -> Text:
+    """The headline part: what the line is, bold, then its main text."""
+    out, head = Text(), info.headline
     if info.kind is LineKind.REPLY:
         out.append(head.title, style="bold")
         if info.enhanced is not None:
             out.append(f"  ·  {info.enhanced.title}", style="bold")
         out.append(f"\n{head.text}")
-        if info.enhanced is not None and info.enhanced.text:
-            code = info.enhanced.title.split(" ", 1)[0]
-            out.append(f"\n{code}: {info.enhanced.text}")
     elif info.kind is LineKind.EXTENSION:
-        out.append(head.title.split(" — ", 1)[0], style="bold")
-        out.append(f" — {head.title.split(' — ', 1)[-1]}. {head.text}")
+        keyword, _, title = head.title.partition(" — ")
+        out.append(keyword, style="bold")
+        out.append(f" — {title}. {head.text}")
     elif info.kind is LineKind.COMMAND:
         out.append(f"{head.title} ", style="bold")
         out.append(head.text)
     else:
         out.append(f"{head.title}: " if head.text else head.title, style="bold")
         out.append(head.text)
+    return out
+
+
+def _footer(info: LineExplanation, latency: float | None) -> list[str]:
+    """The dim last line: the reply class and sources, a command's syntax, the latency."""
+    source = info.headline.source
+    if info.kind is LineKind.REPLY:
+        parts = (info.reply_class and info.reply_class.title, source, info.enhanced)
+        footer = [text for p in parts if p and (text := p if isinstance(p, str) else p.source)]
+        if latency is not None:
+            footer.append(f"answered in {latency * 1000:.1f} ms")
+        return footer
+    if info.kind is LineKind.COMMAND:
+        return [
+            f"syntax: {info.syntax}  ·  {source}",
+            *([f"needs {info.needs}"] * bool(info.needs)),
+        ]
+    return [source] if info.kind is LineKind.EXTENSION and source else []
+
+
+def style_explanation(info: LineExplanation, *, latency: float | None = None) -> Text:
+    """An explanation as styled text: headline bold, sources dim, notes italic."""
+    out = _head(info)
+    enhanced = info.enhanced
+    if enhanced is not None and enhanced.text:
+        out.append(f"\n{enhanced.title.split(' ', 1)[0]}: {enhanced.text}")
     for name, note in info.items:
         out.append(f"\n  {name}: {note}")
     for note in info.notes:
         out.append(f"\n{note}", style="italic")
-    footer = list(info.sources) if info.kind is LineKind.REPLY else []
-    if info.kind is LineKind.REPLY and info.reply_class is not None:
-        footer.remove(info.reply_class.source)
-        footer.insert(0, info.reply_class.title)
-    if info.kind is LineKind.EXTENSION and head.source:
-        footer.append(head.source)
-    if info.kind is LineKind.COMMAND:
-        footer.append(f"syntax: {info.syntax}  ·  {head.source}")
-        if info.needs:
-            footer.append(f"needs {info.needs}")
-    if latency is not None and info.kind is LineKind.REPLY:
-        footer.append(f"answered in {latency * 1000:.1f} ms")
+    footer = _footer(info, latency)
     if footer:
         out.append("\n" + "  ·  ".join(footer), style="dim")
     return out
