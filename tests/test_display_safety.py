@@ -181,3 +181,55 @@ def test_faces_never_parse_text_as_markup():
             if needle in source:
                 offenders.append(f"{path.relative_to(base)}: {needle}")
     assert offenders == []
+
+
+# --------------------------------------------------------------------------- certificates
+
+EVIL_NAME = "evil\x1b]52;c;Zm9v\x07\u202eexample"
+EVIL_DNS = "evil\x1b]52;c;Zm9v\x07\x7f.example"  # an A-label string: ASCII only
+
+
+def _hostile_certificate() -> bytes:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, EVIL_NAME)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(EVIL_DNS)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_certificate_fields_are_escaped_in_the_probe_and_in_tls_views():
+    from smtpshell.probe.certificate import summarize_certificate
+    from smtpshell.shell.views import certificate_rows
+
+    der = _hostile_certificate()
+    summary = summarize_certificate(der)
+    fields = [summary.subject, summary.issuer, summary.subject_cn, *summary.dns_names]
+    assert all(raw_controls(field) == [] for field in fields), fields
+    assert summary.subject_cn == "evil\\x1b]52;c;Zm9v\\x07\\u202eexample"
+    peer = {
+        "subject": ((("commonName", EVIL_NAME),),),
+        "issuer": ((("commonName", EVIL_NAME),),),
+        "subjectAltName": (("DNS", EVIL_NAME),),
+        "notBefore": "x\x1b[2J",
+        "notAfter": "y",
+    }
+    for rows in (certificate_rows(peer, der), certificate_rows(None, der)):
+        text = "\n".join(f"{label} {value}" for label, value in rows)
+        assert raw_controls(text) == [] and "\\u202eexample" in text, text
