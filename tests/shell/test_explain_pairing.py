@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.results import Text
+from smtpshell.wiring import new_engine
 from tests.support.scripted import Peer, ScriptedServer
 
 from .conftest import connect
@@ -19,7 +20,7 @@ def _odd_pairing(peer: Peer) -> None:
 
 
 def test_explain_with_arguments_names_the_odd_pairing() -> None:
-    with Engine() as engine:
+    with new_engine() as engine:
         item = engine.run_line("/explain 250 5.1.1 whatever").items[0]
     assert isinstance(item, Text)
     assert "RFC 2034 §4" in item.body
@@ -27,7 +28,7 @@ def test_explain_with_arguments_names_the_odd_pairing() -> None:
 
 
 def test_explain_of_a_normal_pairing_adds_nothing() -> None:
-    with Engine() as engine:
+    with new_engine() as engine:
         item = engine.run_line("/explain 550 5.1.1 User unknown").items[0]
     assert isinstance(item, Text)
     assert "registry lists" not in item.body and "disagrees" not in item.body
