@@ -63,3 +63,9 @@ def test_server_text_quoted_back_is_escaped():
 def test_explain_line_never_raises(direction, text, verb):
     info = explain_line(direction, text, verb=verb, final=False)
     assert info.headline.title
+
+
+def test_the_pairing_note_reaches_every_face_through_explain_line():
+    notes = explain_line("S", "250 5.1.1 odd").notes
+    assert any("disagrees with reply 250" in note for note in notes)
+    assert explain_line("S", "250 2.1.5 ok").notes == ()
