@@ -21,9 +21,9 @@ import pytest
 import smtpshell
 from smtpshell.server import PracticeServer
 from smtpshell.server.command import _print_arrival
-from smtpshell.shell.engine import Engine
 from smtpshell.shell.exports import FORMATS
 from smtpshell.shell.target import Target
+from smtpshell.wiring import new_engine
 from tests.support.hostile import PAYLOADS, hostile_script, raw_controls
 from tests.support.scripted import ScriptedServer
 
@@ -70,7 +70,7 @@ def test_run_output_and_every_transcript_format_are_clean(tmp_path, colour):
 
 
 def test_engine_exports_are_clean(tmp_path):
-    with ScriptedServer(hostile_script) as server, Engine(timeout=10) as engine:
+    with ScriptedServer(hostile_script) as server, new_engine(timeout=10) as engine:
         engine.connect(Target(host=server.host, port=server.port))
         for line in LINES[:-1]:
             engine.run_line(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smtpshell.repl.render import _code_of
-from smtpshell.shell.engine import Engine
+from smtpshell.wiring import new_engine
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from smtpshell.shell.engine import Engine
     ],
 )
 def test_non_ascii_digits_get_a_clear_error(line, message):
-    with Engine() as engine:
+    with new_engine() as engine:
         result = engine.run_line(line)
     assert [item.text for item in result.items] == [message]
 
