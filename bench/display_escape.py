@@ -34,7 +34,8 @@ def baseline_escape_bytes(data: bytes) -> str:
 CASES = {
     "ASCII reply, 60 bytes": b"250-mx.example.com Hello client.example [192.0.2.1], pleased",
     "UTF-8 reply": "250 2.0.0 Message accepté — queued as 7F3A2B".encode(),
-    "hostile line, 120 bytes": ("250 X-\x1b]52;c;Zm9v\x07\u202eevil\u009b2J" * 4).encode(),
+    "controls, 120 bytes": ("250 X-\x1b]52;c;Zm9v\x07evil\x9b2J\x7f" * 4).encode(),
+    "controls + bidi, 120 bytes": ("250 X-\x1b]52;c;Zm9v\x07\u202eevil\u009b2J" * 4).encode(),
 }
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     for name, data in CASES.items():
         for label, function in (("baseline", baseline_escape_bytes), ("display()", display)):
             best = min(timeit.repeat(lambda f=function, d=data: f(d), number=number, repeat=5))
-            print(f"{name:26} {label:10} {best / number * 1e6:6.2f} us")
+            print(f"{name:28} {label:10} {best / number * 1e6:6.2f} us")
 
 
 if __name__ == "__main__":
