@@ -47,6 +47,8 @@ class Zone:
     cnames: Mapping[str, str] = field(default_factory=dict)
     secure: bool = True
     insecure: Sequence[str] = ()
+    #: Names whose queries are never answered (a resolver that hangs on them).
+    silent: Sequence[str] = ()
 
     def add(self, name: str, rdtype: str, *texts: str) -> Zone:
         self.records.setdefault((name.rstrip(".").lower(), rdtype.upper()), []).extend(texts)
@@ -76,13 +78,15 @@ class FakeDNS:
     def _key(name: str) -> str:
         return name.rstrip(".").lower()
 
-    def _answer(self, query: dns.message.Message) -> dns.message.Message:
+    def _answer(self, query: dns.message.Message) -> dns.message.Message | None:
         response = dns.message.make_response(query)
         question = query.question[0]
         name = self._key(question.name.to_text())
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, rdtype))
         zone = self.zone
+        if name in map(self._key, zone.silent):
+            return None
         secure = zone.secure and name not in map(self._key, zone.insecure)
         cnames = {self._key(k): v for k, v in zone.cnames.items()}
         owner = question.name
@@ -116,8 +120,9 @@ class FakeDNS:
                 continue
             except OSError:
                 return
-            query = dns.message.from_wire(data)
-            self.sock.sendto(self._answer(query).to_wire(), address)
+            response = self._answer(dns.message.from_wire(data))
+            if response is not None:
+                self.sock.sendto(response.to_wire(), address)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -571,3 +572,54 @@ def test_text_report_shows_the_policy_escaped(pool, root_file, policy_server, ca
     out = capsys.readouterr().out
     assert "MTA-STS" in out and "mode enforce" in out and "identity" in out
     assert "\x1b[31m" not in out and "tlsrpt.invalid" in out
+
+
+def test_a_silent_dns_name_holds_only_its_own_target(pool, root_file):
+    """The TLSA query for mx2 is never answered: mx2's DANE is indeterminate after the
+    timeout, and mx1's addresses are checked as usual."""
+    zone = dane_zone(pool, tlsa(_der(pool.certs["a"][0]), 3), tlsa(_der(pool.certs["b"][0]), 3))
+    zone.silent = [f"_{pool.port}._tcp.mx2.example.test"]
+    _, document, _ = run_probe(zone, root_file, None, "--timeout", "1")
+    reports = by_address(document)
+    slow = reports["127.0.0.4"]["policy"]["dane"]
+    assert slow["state"] == "indeterminate" and "no answer within 1 s" in slow["detail"]
+    assert reports["127.0.0.2"]["policy"]["dane"]["state"] == "authenticated"
+    assert reports["127.0.0.3"]["policy"]["dane"]["state"] == "authenticated"
+
+
+def test_a_policy_server_that_never_answers_times_out(pool, root_file):
+    """A TCP listener that accepts and never speaks TLS: the fetch ends at --timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        zone = sts_zone(pool)
+        dns_server = FakeDNS(zone)
+        try:
+            parser = argparse.ArgumentParser()
+            command.configure(parser)
+            argv = [
+                DOMAIN,
+                "--mx",
+                "--json",
+                "--ca-file",
+                str(root_file),
+                "--timeout",
+                "1",
+                "--port",
+                str(pool.port),
+                "--nameserver",
+                f"127.0.0.1:{dns_server.port}",
+                "--mta-sts-connect",
+                f"127.0.0.1:{silent.getsockname()[1]}",
+            ]
+            import contextlib
+            import io
+
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                command.run(parser.parse_args(argv))
+        finally:
+            dns_server.stop()
+    report = by_address(json.loads(out.getvalue()))["127.0.0.2"]
+    finding = next(f for f in report["policy"]["findings"] if f["id"] == UNAVAILABLE)
+    assert "timed out" in finding["evidence"]

@@ -253,8 +253,11 @@ def fetch_policy(
         chunks: list[bytes] = []
         size = 0
         while True:
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError(f"the policy did not arrive within {timeout:g} s")
+            if connection.sock is not None:  # a trickling server cannot stretch the deadline
+                connection.sock.settimeout(remaining)
             chunk = response.read1(16384)
             if not chunk:
                 break
