@@ -480,15 +480,16 @@ _SPECS = (
     ),
     FindingSpec(
         "mtasts.policy.unavailable",
-        S.HIGH,
+        S.MEDIUM,
         "The MTA-STS record exists but the policy cannot be fetched",
         "RFC 8461 §3.3",
-        "Serve https://mta-sts.DOMAIN/.well-known/mta-sts.txt as text/plain with a valid"
+        "Senders then deliver as if there were no policy (RFC 8461 §3.3): serve"
+        " https://mta-sts.DOMAIN/.well-known/mta-sts.txt as text/plain with a valid"
         " certificate for mta-sts.DOMAIN, directly (no redirect).",
     ),
     FindingSpec(
         "mtasts.policy.invalid",
-        S.HIGH,
+        S.MEDIUM,
         "The MTA-STS policy is malformed",
         "RFC 8461 §3.2",
         "Lines 'version: STSv1', 'mode: enforce|testing|none', 'max_age: SECONDS', and one"

@@ -623,3 +623,16 @@ def test_a_policy_server_that_never_answers_times_out(pool, root_file):
     report = by_address(json.loads(out.getvalue()))["127.0.0.2"]
     finding = next(f for f in report["policy"]["findings"] if f["id"] == UNAVAILABLE)
     assert "timed out" in finding["evidence"]
+
+
+def test_mta_sts_never_overrides_a_failing_dane(pool, root_file, policy_server):
+    """RFC 8461 §2: a DANE mismatch stays a failure even where MTA-STS would pass."""
+    policy_server.serve(DOMAIN, GOOD_POLICY.format(mode="enforce"))
+    zone = sts_zone(pool)
+    zone.add(f"_{pool.port}._tcp.mx2.example.test", "TLSA", "3 1 1 " + "ab" * 32)
+    status, document, _ = run_probe(zone, root_file, policy_server)
+    reports = by_address(document)
+    assert reports["127.0.0.4"]["policy"]["mta_sts_state"] == "authenticated"
+    assert reports["127.0.0.4"]["policy"]["authenticated_by"] is None
+    assert reports["127.0.0.2"]["policy"]["authenticated_by"] == "mta-sts"
+    assert status == 1

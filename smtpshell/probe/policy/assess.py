@@ -181,6 +181,9 @@ class PolicyReport:
         """ "dane" or "mta-sts" when the published policy authenticates this server."""
         if self.dane is not None and self.dane.authenticated:
             return "dane"
+        # RFC 8461 §2: MTA-STS never overrides a failing DANE validation.
+        if self.dane is not None and self.dane.delivery_fails:
+            return None
         if self.mta_sts_state == "authenticated":
             return "mta-sts"
         return None
