@@ -191,10 +191,14 @@ class ProbeReport:
     @property
     def ok(self) -> bool:
         """Probed to the end, any certificate verified (or verification was skipped), and
-        no published policy (DANE, MTA-STS enforce) says delivery to it must fail."""
+        no published policy (DANE, MTA-STS enforce) says delivery to it must fail.
+
+        A certificate that DANE authenticates needs no public CA (RFC 7672 §3.1.1), so a
+        failed PKIX verification does not count against it."""
         if self.policy is not None and self.policy.delivery_fails:
             return False
-        return self.error is None and not self.tls_verification_failed
+        dane = self.policy is not None and self.policy.authenticated_by == "dane"
+        return self.error is None and (dane or not self.tls_verification_failed)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``smtpshell/probe/schema.json``)."""

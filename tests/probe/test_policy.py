@@ -636,3 +636,19 @@ def test_mta_sts_never_overrides_a_failing_dane(pool, root_file, policy_server):
     assert reports["127.0.0.4"]["policy"]["authenticated_by"] is None
     assert reports["127.0.0.2"]["policy"]["authenticated_by"] == "mta-sts"
     assert status == 1
+
+
+def test_dane_ee_needs_no_public_ca(pool, tmp_path):
+    """The chain does not verify against the CA file given, yet DANE-EE authenticates every
+    address of mx1: those targets are ok (RFC 7672 §3.1.1); mx2 has no TLSA and fails."""
+    other = trustme.CA()
+    other_file = tmp_path / "other.pem"
+    other.cert_pem.write_to_path(str(other_file))
+    zone = dane_zone(pool, tlsa(_der(pool.certs["a"][0]), 3), tlsa(_der(pool.certs["b"][0]), 3))
+    status, document, _ = run_probe(zone, other_file, None)
+    reports = by_address(document)
+    for address in ("127.0.0.2", "127.0.0.3"):
+        assert reports[address]["tls"]["verification"] == "failed"
+        assert reports[address]["policy"]["authenticated_by"] == "dane"
+        assert reports[address]["ok"] is True
+    assert reports["127.0.0.4"]["ok"] is False and status == 1

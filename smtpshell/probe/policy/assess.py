@@ -218,7 +218,7 @@ def _dane_for(report, resolver: Any, timeout: float) -> dane_mod.DaneResult:
     if address.secure and address.canonical and address.canonical.lower() != host.lower():
         names.insert(0, dane_mod.tlsa_name(address.canonical, report.port))
     lookups = [lookup(resolver, name, "TLSA", timeout=timeout) for name in names]
-    tls_done = report.tls is not None and report.error is None
+    tls_done = report.tls is not None and report.tls.version is not None
     chain = report.peer_chain if tls_done else None
     return dane_mod.evaluate(host, report.port, lookups, chain)
 
