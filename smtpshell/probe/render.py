@@ -8,6 +8,7 @@ Colour is only added when asked for (the command asks when stdout is a terminal)
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import json
@@ -97,7 +98,9 @@ def _table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
 def _status(report: ProbeReport, style: _Style) -> str:
     if report.error is not None:
         return style("FAILED", "red")
-    if report.tls_verification_failed:
+    if report.policy is not None and report.policy.delivery_fails:
+        return style("FAILS ITS DOMAIN'S POLICY", "red")
+    if not report.ok:
         return style("CERTIFICATE NOT VERIFIED", "red")
     return style("OK", "green")
 
@@ -304,11 +307,14 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
     header = ("TARGET", "STATUS", "BANNER", "TLS", "CERT", "AUTH", "SIZE", "TIME")
     rows = [header]
     statuses = []
+    shared = collections.Counter(report.target for report in reports)  # one MX, many addresses
     for report in reports:
         tls = report.tls
         if report.error is not None:
             status = f"failed at {report.error.stage}"
-        elif report.tls_verification_failed:
+        elif report.policy is not None and report.policy.delivery_fails:
+            status = "policy fails"
+        elif not report.ok:
             status = "cert not verified"
         else:
             status = "ok"
@@ -316,9 +322,10 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
         auth = (
             report.auth_after_tls if report.auth_after_tls is not None else report.auth_before_tls
         )
+        pooled = shared[report.target] > 1 and report.address
         rows.append(
             (
-                _clean(report.target),
+                _clean(f"{report.target} ({report.address})" if pooled else report.target),
                 status,
                 str(report.banner.code) if report.banner else "-",
                 (tls.version or "?") if tls else "-",

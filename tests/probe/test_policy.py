@@ -572,6 +572,8 @@ def test_text_report_shows_the_policy_escaped(pool, root_file, policy_server, ca
     out = capsys.readouterr().out
     assert "MTA-STS" in out and "mode enforce" in out and "identity" in out
     assert "\x1b[31m" not in out and "tlsrpt.invalid" in out
+    # the summary tells the addresses of one MX apart
+    assert f"mx1.example.test:{pool.port} (127.0.0.3)" in out
 
 
 def test_a_silent_dns_name_holds_only_its_own_target(pool, root_file):

@@ -301,6 +301,10 @@ def _consistency(reports: Sequence) -> dict[int, list[str]]:
         base = facts(first)
         for index in indexes[1:]:
             other = reports[index]
+            if facts(other)["reachable"] != base["reachable"]:  # nothing else to compare
+                reachable = facts(other)["reachable"]
+                out[index] = [f"reachable: {reachable} (vs {base['reachable']} at {first.address})"]
+                continue
             diffs = [
                 f"{key}: {value} (vs {base[key]} at {first.address})"
                 for key, value in facts(other).items()

@@ -280,7 +280,12 @@ def evaluate(
     base_host = base.split("._tcp.", 1)[-1]
     if base_host.lower() != names[0].lower():
         names.append(base_host)
-    result.matches = [_match_record(record, chain, names, now) for record in records]
+    if chain:
+        result.matches = [_match_record(record, chain, names, now) for record in records]
+    else:
+        result.matches = [
+            RecordMatch(record, None, "not checked: no TLS session") for record in records
+        ]
     if not result.usable:
         result.state = "unusable"
         result.detail = "no usable TLSA record: TLS is required but not authenticated"
