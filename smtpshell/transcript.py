@@ -13,19 +13,27 @@ import base64
 import enum
 import threading
 import time
-from collections import deque, namedtuple
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from types import MappingProxyType
-
-TYPE_CHECKING = False  # typing costs import time, and annotations here are only strings
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
+    "INCOMPLETE",
+    "INJECTED",
+    "MALFORMED",
+    "PIPELINED",
     "REDACTED",
+    "SUMMARY",
+    "UNSOLICITED",
+    "AuthFacts",
+    "BodySummary",
+    "ConnectFacts",
+    "DroppedFacts",
     "Event",
     "EventKind",
+    "TLSFacts",
     "Transcript",
+    "body_summary",
     "escape_bytes",
     "events_to_jsonl",
     "events_to_text",
@@ -51,19 +59,85 @@ class EventKind(enum.StrEnum):
     TLS = "tls"
     CLOSE = "close"
     INFO = "info"
+    #: Where the transcript's bounds dropped events (``facts`` is a DroppedFacts).
+    DROPPED = "dropped"
 
 
-#: The detail of events that have none (shared, so it must stay read-only).
-NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
+class ConnectFacts(NamedTuple):
+    """What a CONNECT event knows: the target as asked and the peer as connected."""
+
+    host: str
+    port: int
+    peer: Any = None
 
 
-class Event(namedtuple("Event", ("kind", "data", "wall_time", "monotonic", "redacted", "detail"))):
-    """One thing that happened on a connection (immutable).
+class TLSFacts(NamedTuple):
+    """What a TLS event knows (``SMTP.tls_info()`` has the certificate too)."""
+
+    version: str | None
+    cipher: str | None
+    verified: bool
+
+
+class AuthFacts(NamedTuple):
+    """An AUTH attempt's note: the mechanism and user (never the secret)."""
+
+    mechanism: str
+    user: str | None
+
+
+class BodySummary(NamedTuple):
+    """A message body recorded as a summary: its size, its lines, how many are shown."""
+
+    size: int
+    lines: int
+    shown: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.shown < self.lines
+
+
+class DroppedFacts(NamedTuple):
+    """The marker where the transcript's bounds dropped events: how many, from which."""
+
+    count: int
+    first: int  # the stream index (0-based) of the first dropped event
+
+
+Facts = ConnectFacts | TLSFacts | AuthFacts | BodySummary | DroppedFacts
+
+#: Flags of an event (bits of ``Event.flags``): plain ints, so testing one is cheap.
+UNSOLICITED = 1  # received while no reply was owed: the session was out of step
+MALFORMED = 2  # a reply line the assembler rejected
+INCOMPLETE = 4  # bytes left when the connection was lost mid-reply
+INJECTED = 8  # plaintext after the 220 to STARTTLS, before the handshake
+PIPELINED = 16  # sent in one batch with other commands (RFC 2920)
+SUMMARY = 32  # a message body recorded as a summary (see BodySummary)
+
+FLAG_NAMES = (
+    (UNSOLICITED, "unsolicited"),
+    (MALFORMED, "malformed"),
+    (INCOMPLETE, "incomplete"),
+    (INJECTED, "injected"),
+    (PIPELINED, "pipelined"),
+    (SUMMARY, "summary"),
+)
+
+_time = time.time
+_monotonic = time.monotonic
+
+
+class Event(tuple):  # type: ignore[type-arg]
+    """One thing that happened on a connection (immutable, typed fields).
 
     ``data`` is the raw bytes for SENT/RECEIVED events.  ``redacted`` is set only on secret
-    events: it is what renderers show instead of ``data``.  The times default to now.
-    A tuple underneath: two events are made for every command, so construction must be
-    cheap (a frozen dataclass costs several times more).
+    events: it is what renderers show instead of ``data``.  ``code`` is set on the last line
+    of a reply (``final``), with ``latency`` since the command was sent and ``command`` (the
+    line it answers, or its verb if secret).  ``flags`` holds the bits above; ``facts`` the
+    typed facts of CONNECT, TLS, AUTH notes, body summaries and drop markers.  The times
+    default to now.  A tuple underneath: two events are made for every command, so
+    construction must be cheap (a frozen dataclass costs several times more).
     """
 
     __slots__ = ()
@@ -75,34 +149,158 @@ class Event(namedtuple("Event", ("kind", "data", "wall_time", "monotonic", "reda
         wall_time: float | None = None,
         monotonic: float | None = None,
         redacted: bytes | None = None,
-        detail: Mapping[str, Any] | None = None,
+        *,
+        code: int | None = None,
+        latency: float | None = None,
+        command: str | None = None,
+        flags: int = 0,
+        text: str = "",
+        facts: Facts | None = None,
     ) -> Event:
         return tuple.__new__(
             cls,
             (
                 kind,
                 data,
-                time.time() if wall_time is None else wall_time,
-                time.monotonic() if monotonic is None else monotonic,
+                _time() if wall_time is None else wall_time,
+                _monotonic() if monotonic is None else monotonic,
                 redacted,
-                NO_DETAIL if detail is None else detail,
+                code,
+                latency,
+                command,
+                flags,
+                text,
+                facts,
             ),
         )
 
     @property
-    def secret(self) -> bool:
-        return self.redacted is not None
+    def kind(self) -> EventKind:
+        return self[0]  # type: ignore[no-any-return]
 
-    def shown(self, reveal: bool = False) -> bytes:
-        """The bytes a renderer may show: the redacted form of a secret unless revealed."""
-        if self.redacted is not None and not reveal:
-            return self.redacted
-        return self.data
+    @property
+    def data(self) -> bytes:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def wall_time(self) -> float:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def monotonic(self) -> float:
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def redacted(self) -> bytes | None:
+        return self[4]  # type: ignore[no-any-return]
+
+    @property
+    def code(self) -> int | None:
+        """The reply code, on the final line of a reply only."""
+        return self[5]  # type: ignore[no-any-return]
+
+    @property
+    def final(self) -> bool:
+        """True on the last line of a reply (the line that carries ``code``)."""
+        return self[5] is not None
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from the command's write to its reply's last line (final lines only)."""
+        return self[6]  # type: ignore[no-any-return]
+
+    @property
+    def command(self) -> str | None:
+        """The command line a final reply answers (only its verb when that line was secret)."""
+        return self[7]  # type: ignore[no-any-return]
+
+    @property
+    def flags(self) -> int:
+        return self[8]  # type: ignore[no-any-return]
 
     @property
     def text(self) -> str:
         """A one-line human description for non-data events."""
-        return str(self.detail.get("text", ""))
+        return self[9]  # type: ignore[no-any-return]
+
+    @property
+    def facts(self) -> Facts | None:
+        return self[10]  # type: ignore[no-any-return]
+
+    @property
+    def unsolicited(self) -> bool:
+        return bool(self[8] & UNSOLICITED)
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self[8] & MALFORMED)
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self[8] & INCOMPLETE)
+
+    @property
+    def injected(self) -> bool:
+        return bool(self[8] & INJECTED)
+
+    @property
+    def pipelined(self) -> bool:
+        return bool(self[8] & PIPELINED)
+
+    @property
+    def summary(self) -> BodySummary | None:
+        """The body summary, on a SENT event that records a message body as a summary."""
+        facts = self[10]
+        return facts if isinstance(facts, BodySummary) else None
+
+    @property
+    def secret(self) -> bool:
+        return self[4] is not None
+
+    def shown(self, reveal: bool = False) -> bytes:
+        """The bytes a renderer may show: the redacted form of a secret unless revealed."""
+        if self[4] is not None and not reveal:
+            return self[4]  # type: ignore[no-any-return]
+        return self[1]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        fields = [self.kind.name, repr(self.shown())] if self.data else [self.kind.name]
+        for name in ("code", "latency", "command", "text", "facts"):
+            value = getattr(self, name)
+            if value:
+                fields.append(f"{name}={value!r}")
+        fields += [name for bit, name in FLAG_NAMES if self.flags & bit]
+        if self.secret:
+            fields.append("secret")
+        return f"Event({', '.join(fields)})"
+
+
+def body_summary(
+    sent: bytes, size: int, lines: int, max_lines: int = 20, max_bytes: int = 4096
+) -> Event:
+    """The SENT event recording a message body as a summary.
+
+    ``sent`` is the start of the body as sent (at least ``max_bytes`` of it when it is
+    longer); ``size`` and ``lines`` describe all of it.  The event's data is the first
+    ``max_lines`` lines (at most ``max_bytes``): the whole body when it fits.
+    """
+    if lines <= max_lines and size <= max_bytes:
+        preview, shown = sent[:size], lines
+    else:
+        window = sent[:max_bytes]
+        end, shown = -1, 0
+        while shown < max_lines:
+            nxt = window.find(b"\n", end + 1)
+            if nxt < 0:
+                break
+            end, shown = nxt, shown + 1
+        preview = window[: end + 1]
+    what = f"message body: {size} bytes, {lines} lines"
+    if shown < lines:
+        what += f" (first {shown} recorded)"
+    return Event(
+        EventKind.SENT, preview, flags=SUMMARY, text=what, facts=BodySummary(size, lines, shown)
+    )
 
 
 def escape_bytes(data: bytes) -> str:
@@ -134,15 +332,39 @@ Subscriber = Callable[[Event], None]
 class Transcript:
     """A bounded, thread-safe record of events with live subscribers.
 
-    ``max_events`` and ``max_bytes`` bound what is kept (oldest dropped first); subscribers
-    still see every event.  Subscribers are called on the emitting thread, outside the lock;
-    a face that owns an event loop hands the event over itself (``call_from_thread``).
-    A subscriber that raises is logged and never breaks the session.
+    ``max_events`` and ``max_bytes`` bound what is kept; subscribers still see every event.
+    The head of the session (the first ``head_events`` events, at most ``max_events // 2``
+    and ``max_bytes // 4`` bytes: connect, greeting, EHLO, the first envelope) is never
+    dropped: the bounds drop the oldest events after it, and :meth:`events` puts one
+    DROPPED marker event where they were, saying how many.
+
+    ``bodies``: record message bodies whole (one event per chunk written).  Off by default:
+    a body is one SENT summary event (size, line count, first ``body_lines`` lines), so a
+    10 MB message costs the transcript a few KiB.
+
+    Subscribers are called on the emitting thread, outside the lock; a face that owns an
+    event loop hands the event over itself (``call_from_thread``).  A subscriber that raises
+    is logged and never breaks the session.
     """
 
-    def __init__(self, max_events: int | None = 10_000, max_bytes: int | None = 8 << 20):
+    def __init__(
+        self,
+        max_events: int | None = 10_000,
+        max_bytes: int | None = 8 << 20,
+        *,
+        head_events: int = 200,
+        bodies: bool = False,
+        body_lines: int = 20,
+    ):
         self.max_events = max_events
         self.max_bytes = max_bytes
+        self.bodies = bodies
+        self.body_lines = body_lines
+        self._head_max = head_events if max_events is None else min(head_events, max_events // 2)
+        self._head_max_bytes = None if max_bytes is None else max_bytes // 4
+        self._head: list[Event] = []
+        self._head_bytes = 0
+        self._head_open = self._head_max > 0
         self._events: deque[Event] = deque()
         self._bytes = 0
         self._dropped = 0
@@ -166,16 +388,19 @@ class Transcript:
 
     def emit(self, event: Event) -> None:
         with self._lock:
-            events = self._events
-            events.append(event)
-            self._bytes += len(event.data)
-            if self.max_events is not None and len(events) > self.max_events:
-                # The steady state of a full transcript: one in, one out, no loop.
-                dropped = events.popleft()
-                self._bytes -= len(dropped.data)
-                self._dropped += 1
-            if self.max_bytes is not None and self._bytes > self.max_bytes:
-                self._trim()
+            if self._head_open:
+                self._keep_in_head(event)
+            else:
+                events = self._events
+                events.append(event)
+                self._bytes += len(event[1])
+                if self.max_events is not None and len(events) + len(self._head) > self.max_events:
+                    # The steady state of a full transcript: one in, one out, no loop.
+                    dropped = events.popleft()
+                    self._bytes -= len(dropped[1])
+                    self._dropped += 1
+                if self.max_bytes is not None and self._bytes + self._head_bytes > self.max_bytes:
+                    self._trim()
             subscribers = self._subscribers
         for callback in subscribers:
             try:
@@ -183,18 +408,32 @@ class Transcript:
             except Exception:
                 _report_failure(callback)
 
+    def _keep_in_head(self, event: Event) -> None:
+        """The head fills first and closes for good at its first event that does not fit."""
+        size = len(event[1])
+        limit = self._head_max_bytes
+        if len(self._head) < self._head_max and (limit is None or self._head_bytes + size <= limit):
+            self._head.append(event)
+            self._head_bytes += size
+            return
+        self._head_open = False
+        self._events.append(event)
+        self._bytes += size
+        self._trim()
+
     def _trim(self) -> None:
-        while self._events and (
-            (self.max_events is not None and len(self._events) > self.max_events)
-            or (self.max_bytes is not None and self._bytes > self.max_bytes)
+        events = self._events
+        while events and (
+            (self.max_events is not None and len(events) + len(self._head) > self.max_events)
+            or (self.max_bytes is not None and self._bytes + self._head_bytes > self.max_bytes)
         ):
-            dropped = self._events.popleft()
-            self._bytes -= len(dropped.data)
+            dropped = events.popleft()
+            self._bytes -= len(dropped[1])
             self._dropped += 1
 
-    def note(self, text: str, **detail: Any) -> None:
+    def note(self, text: str, facts: Facts | None = None) -> None:
         """Record a human-readable note (not wire data)."""
-        self.emit(Event(EventKind.INFO, detail={"text": text, **detail}))
+        self.emit(Event(EventKind.INFO, text=text, facts=facts))
 
     @property
     def dropped(self) -> int:
@@ -202,19 +441,39 @@ class Transcript:
         return self._dropped
 
     def events(self) -> list[Event]:
+        """The events kept, oldest first, with a DROPPED marker where the bounds cut."""
         with self._lock:
-            return list(self._events)
+            if not self._dropped:
+                return [*self._head, *self._events]
+            count, first = self._dropped, len(self._head)
+            at = self._events[0] if self._events else None
+            marker = Event(
+                EventKind.DROPPED,
+                wall_time=at.wall_time if at is not None else None,
+                monotonic=at.monotonic if at is not None else None,
+                text=(
+                    f"{count} events dropped here by the transcript's bounds "
+                    f"(events {first + 1} to {first + count})"
+                ),
+                facts=DroppedFacts(count, first),
+            )
+            return [*self._head, marker, *self._events]
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())
 
     def __len__(self) -> int:
-        return len(self._events)
+        """How many events are kept (the DROPPED marker is not one of them)."""
+        return len(self._head) + len(self._events)
 
     def clear(self) -> None:
         with self._lock:
+            self._head.clear()
+            self._head_bytes = 0
+            self._head_open = self._head_max > 0
             self._events.clear()
             self._bytes = 0
+            self._dropped = 0
 
     def to_text(self, reveal: bool = False) -> str:
         return events_to_text(self.events(), reveal=reveal)
@@ -230,20 +489,30 @@ def _wire_lines(data: bytes) -> Iterator[bytes]:
 
 
 def events_to_text(events: Iterable[Event], reveal: bool = False) -> str:
-    """The RFC 5321 notation: ``C:`` for client lines, ``S:`` for server lines, ``*`` notes."""
+    """The RFC 5321 notation: ``C:`` for client lines, ``S:`` for server lines, ``*`` notes.
+
+    A body summary shows its recorded lines, then a note of what was left out; a DROPPED
+    marker is a note saying how many events the bounds dropped there.
+    """
     out: list[str] = []
     for event in events:
-        if event.kind in (EventKind.SENT, EventKind.RECEIVED):
-            prefix = "C: " if event.kind is EventKind.SENT else "S: "
+        kind = event.kind
+        if kind is EventKind.SENT or kind is EventKind.RECEIVED:
+            prefix = "C: " if kind is EventKind.SENT else "S: "
             out.extend(prefix + escape_bytes(line) for line in _wire_lines(event.shown(reveal)))
+            summary = event.summary
+            if summary is not None and summary.truncated:
+                out.append(f"* ... {event.text}")
         else:
-            out.append(f"* {event.text}" if event.text else f"* {event.kind.value}")
+            out.append(f"* {event.text}" if event.text else f"* {kind.value}")
     return "\n".join(out) + ("\n" if out else "")
 
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return escape_bytes(value)
+    if hasattr(value, "_asdict"):
+        return {str(k): _jsonable(v) for k, v in value._asdict().items()}
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -253,21 +522,40 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+#: The JSONL key each kind of facts is exported under (see docs/api.md, "JSONL schema").
+_FACTS_KEYS: dict[type, str] = {
+    ConnectFacts: "connect",
+    TLSFacts: "tls",
+    AuthFacts: "auth",
+    BodySummary: "body",
+    DroppedFacts: "dropped",
+}
+
+
 def event_to_dict(event: Event, reveal: bool = False) -> dict[str, Any]:
-    shown = event.shown(reveal)
+    """One event as the documented JSONL record (schema 2, docs/api.md)."""
     record: dict[str, Any] = {
         "kind": event.kind.value,
         "time": event.wall_time,
         "monotonic": event.monotonic,
     }
-    if event.kind in (EventKind.SENT, EventKind.RECEIVED):
+    if event.kind is EventKind.SENT or event.kind is EventKind.RECEIVED:
+        shown = event.shown(reveal)
         record["text"] = escape_bytes(shown)
         record["data_b64"] = base64.b64encode(shown).decode("ascii")
+    if event.text:
+        record["note" if "text" in record else "text"] = event.text
     if event.secret:
         record["secret"] = True
         record["redacted"] = not reveal
-    if event.detail:
-        record["detail"] = _jsonable(event.detail)
+    if event.code is not None:
+        record.update(code=event.code, final=True, latency=event.latency, command=event.command)
+    for bit, name in FLAG_NAMES:
+        if event.flags & bit:
+            record[name] = True
+    facts = event.facts
+    if facts is not None:
+        record[_FACTS_KEYS.get(type(facts), "facts")] = _jsonable(facts)
     return record
 
 

@@ -22,9 +22,9 @@ def test_every_byte_becomes_an_event():
     assert sent == server.wire
     kinds = [e.kind for e in events]
     assert kinds[0] is EventKind.CONNECT and kinds[-1] is EventKind.CLOSE
-    finals = [e for e in events if e.detail.get("final")]
-    assert [e.detail["code"] for e in finals] == [220, 250, 250, 250, 354, 250, 221]
-    assert all(e.detail["latency"] is None or e.detail["latency"] >= 0 for e in finals)
+    finals = [e for e in events if e.final]
+    assert [e.code for e in finals] == [220, 250, 250, 250, 354, 250, 221]
+    assert all(e.latency is None or e.latency >= 0 for e in finals)
     assert all(e.wall_time > 0 and e.monotonic > 0 for e in events)
 
 

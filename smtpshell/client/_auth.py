@@ -13,6 +13,7 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
 )
 from smtpshell.protocol import check_no_control
+from smtpshell.transcript import AuthFacts
 
 #: RFC 4954 §6: 504 means "mechanism not supported": the credentials were never judged, so
 #: login() may try the next mechanism.  Any other failure is final.
@@ -146,7 +147,7 @@ class _Auth(_Commands):
         last_exception: SMTPAuthenticationError | None = None
         for authmethod in authlist:
             self.transcript.note(
-                f"AUTH {authmethod} as {user!r} (password hidden)", mechanism=authmethod, user=user
+                f"AUTH {authmethod} as {user!r} (password hidden)", AuthFacts(authmethod, user)
             )
             try:
                 return self.auth(
@@ -189,7 +190,5 @@ class _Auth(_Commands):
         def authobject(challenge: bytes | None = None) -> str:
             return first if challenge is None else error_answer
 
-        self.transcript.note(
-            f"AUTH {chosen} as {user!r} (token hidden)", mechanism=chosen, user=user
-        )
+        self.transcript.note(f"AUTH {chosen} as {user!r} (token hidden)", AuthFacts(chosen, user))
         return self.auth(chosen, authobject)

@@ -14,6 +14,7 @@ import ssl
 import sys
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from smtpshell.errors import (
@@ -31,10 +32,23 @@ from smtpshell.protocol import (
 )
 from smtpshell.protocol.replies import parse_final_line
 from smtpshell.protocol.session import AUTH_RESPONSE, DATA_END, SessionState, advance
-from smtpshell.transcript import REDACTED, Event, EventKind, Transcript
+from smtpshell.transcript import (
+    INCOMPLETE,
+    MALFORMED,
+    REDACTED,
+    UNSOLICITED,
+    ConnectFacts,
+    Event,
+    EventKind,
+    TLSFacts,
+    Transcript,
+    body_summary,
+)
 
 _GLOBAL_DEFAULT_TIMEOUT: object = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 16
+#: How much of the start of a message body a summary keeps to pick its first lines from.
+_BODY_PREVIEW = 4096
 _GREETINGS = frozenset({"EHLO", "LHLO", "HELO"})
 
 
@@ -207,7 +221,8 @@ class _Connection:
         self.transcript.emit(
             Event(
                 EventKind.CONNECT,
-                detail={"text": f"connected to {where}", "host": host, "port": port, "peer": peer},
+                text=f"connected to {where}",
+                facts=ConnectFacts(host, port, peer),
             )
         )
 
@@ -220,12 +235,8 @@ class _Connection:
         self.transcript.emit(
             Event(
                 EventKind.TLS,
-                detail={
-                    "text": text,
-                    "version": info.get("version"),
-                    "cipher": info.get("cipher"),
-                    "verified": verified,
-                },
+                text=text,
+                facts=TLSFacts(info.get("version"), info.get("cipher"), bool(verified)),
             )
         )
         if self.debuglevel > 0 and not verified:
@@ -247,9 +258,19 @@ class _Connection:
             self._sock_timeout = value
 
     def _write(
-        self, data: bytes, *, redacted: bytes | None = None, shown: Any = None, emit: bool = True
+        self,
+        data: bytes,
+        *,
+        redacted: bytes | None = None,
+        shown: Any = None,
+        emit: bool = True,
+        record: bool = True,
     ) -> None:
-        """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr)."""
+        """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr).
+
+        ``emit=False``: neither printed nor recorded (the caller does both);
+        ``record=False``: printed but not recorded (message bodies, summarised by the caller).
+        """
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
         if self.debuglevel > 0 and emit:
@@ -271,7 +292,7 @@ class _Connection:
             self.close()
             raise SMTPServerDisconnected("Server not connected") from exc
         self._sent_at = time.monotonic()
-        if emit:
+        if emit and record:
             self.transcript.emit(Event(EventKind.SENT, data, redacted=redacted))
 
     def send(self, s: str | bytes) -> None:
@@ -281,6 +302,30 @@ class _Connection:
         data = encode_line(s, self.command_encoding) if isinstance(s, str) else bytes(s)
         redacted = REDACTED + CRLF.encode() if self._auth_pending else None
         self._write(data, redacted=redacted, shown=s)
+
+    def _write_body(self, chunks: Iterable[bytes]) -> bool:
+        """Write a message body; False if the server replied early (before the end).
+
+        Recorded as one summary event (``Transcript.bodies`` off, the default) or one
+        event per chunk; the summary is recorded however the upload ends.
+        """
+        bodies = self.transcript.bodies
+        start, size, lines = b"", 0, 0
+        try:
+            for chunk in chunks:
+                if self._readable_now():
+                    return False
+                self._write(chunk, record=bodies)
+                if not bodies:
+                    if len(start) < _BODY_PREVIEW:
+                        start += chunk[:_BODY_PREVIEW]
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+            return True
+        finally:
+            if not bodies and size:
+                summary = body_summary(start, size, lines, self.transcript.body_lines)
+                self.transcript.emit(summary)
 
     # ------------------------------------------------------------------ reading
 
@@ -319,7 +364,7 @@ class _Connection:
             return
         stale = bytes(self._rbuf)
         self._rbuf.clear()
-        self.transcript.emit(Event(EventKind.RECEIVED, stale, detail={"unsolicited": True}))
+        self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
         code = int(stale[:3]) if stale[:3].isdigit() else -1
         self.close()
         raise SMTPProtocolError(
@@ -363,9 +408,7 @@ class _Connection:
         if self._aborted:
             text = "cancelled: the connection was closed to stop the command"
         if self._rbuf:
-            self.transcript.emit(
-                Event(EventKind.RECEIVED, bytes(self._rbuf), detail={"incomplete": True})
-            )
+            self.transcript.emit(Event(EventKind.RECEIVED, bytes(self._rbuf), flags=INCOMPLETE))
             self._rbuf.clear()
         self.close()
         raise SMTPServerDisconnected(text)
@@ -406,7 +449,7 @@ class _Connection:
                     assembler = assembler or ReplyAssembler(self.limits)
                     reply = assembler.feed_line(line)
             except SMTPProtocolError:
-                self.transcript.emit(Event(EventKind.RECEIVED, line, detail={"malformed": True}))
+                self.transcript.emit(Event(EventKind.RECEIVED, line, flags=MALFORMED))
                 self.close()
                 raise
             if reply is None:
@@ -415,16 +458,7 @@ class _Connection:
             latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
             verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
             self.transcript.emit(
-                Event(
-                    EventKind.RECEIVED,
-                    line,
-                    detail={
-                        "code": reply.code,
-                        "final": True,
-                        "latency": latency,
-                        "command": command,
-                    },
-                )
+                Event(EventKind.RECEIVED, line, code=reply.code, latency=latency, command=command)
             )
             self._after_reply(reply, latency, verb, command)
             return reply
@@ -439,7 +473,7 @@ class _Connection:
     # ------------------------------------------------------------------ ending
 
     def _after_close(self, reason: str) -> None:
-        self.transcript.emit(Event(EventKind.CLOSE, detail={"text": reason}))
+        self.transcript.emit(Event(EventKind.CLOSE, text=reason))
         self._update(connected=False, tls=False, tls_verified=None, in_data=False)
 
     def abort(self) -> None:

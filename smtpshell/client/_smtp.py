@@ -29,7 +29,7 @@ from smtpshell.protocol import (
 )
 from smtpshell.protocol.data import CHUNK_SIZE
 from smtpshell.protocol.session import AUTH_RESPONSE, DATA_END
-from smtpshell.transcript import REDACTED, Event, EventKind
+from smtpshell.transcript import PIPELINED, REDACTED, Event, EventKind, body_summary
 
 SMTP_PORT = 25
 
@@ -211,10 +211,18 @@ class _Commands(_Connection):
                 self._print_debug("send:", repr(line + CRLF))
         self._write(b"".join(data for _, data in encoded) + tail, emit=False)
         for line, data in encoded:
-            self.transcript.emit(Event(EventKind.SENT, data, detail={"pipelined": True}))
+            self.transcript.emit(Event(EventKind.SENT, data, flags=PIPELINED))
             self._awaiting.append((line.split(" ", 1)[0].upper(), line))
         if tail:
-            self.transcript.emit(Event(EventKind.SENT, tail))
+            self._record_chunk(tail)
+
+    def _record_chunk(self, chunk: bytes) -> None:
+        """A BDAT chunk already written: recorded whole or as a summary (``bodies``)."""
+        if self.transcript.bodies:
+            self.transcript.emit(Event(EventKind.SENT, chunk))
+        elif chunk:
+            lines = chunk.count(b"\n")
+            self.transcript.emit(body_summary(chunk, len(chunk), lines, self.transcript.body_lines))
 
     # ------------------------------------------------------------------ commands
 
@@ -339,10 +347,8 @@ class _Commands(_Connection):
         else:
             chunks = dot_stuffed_chunks(payload)
         try:
-            for chunk in chunks:
-                if self._readable_now():
-                    return self._early_reply()
-                self._write(chunk)
+            if not self._write_body(chunks):
+                return self._early_reply()
         except SMTPServerDisconnected:
             if self._rbuf:
                 return self._early_reply()

@@ -15,7 +15,7 @@ from smtpshell.errors import (
     SMTPTimeoutError,
     SMTPTLSError,
 )
-from smtpshell.transcript import Event, EventKind
+from smtpshell.transcript import INJECTED, Event, EventKind
 
 
 def default_context() -> ssl.SSLContext:
@@ -103,7 +103,7 @@ class _TLS(_Auth):
         if self._readable_now():
             injected = bytes(self._rbuf)
             self._rbuf.clear()
-            self.transcript.emit(Event(EventKind.RECEIVED, injected, detail={"injected": True}))
+            self.transcript.emit(Event(EventKind.RECEIVED, injected, flags=INJECTED))
             self.close()
             raise SMTPProtocolError(
                 -1,

@@ -18,6 +18,7 @@ from smtpshell.errors import (
 from smtpshell.protocol import encode_message, envelope_address, format_command
 from smtpshell.protocol import message as rules
 from smtpshell.protocol.session import DATA_END
+from smtpshell.transcript import Event, EventKind
 
 #: Size of a BDAT chunk: big enough that headers are noise, small enough to stay streamed.
 #: Read from ``smtpshell.client`` at each send, so patching it there takes effect.
@@ -235,7 +236,10 @@ class _Transaction(_TLS):
                 if reply[0] != 250:
                     return reply
                 self._awaiting.append(("BDAT", header))
-                self._write(format_command(header).encode("ascii") + b"\r\n" + chunk)
+                line = format_command(header).encode("ascii") + b"\r\n"
+                self._write(line + chunk, record=False)
+                self.transcript.emit(Event(EventKind.SENT, line))
+                self._record_chunk(chunk)
                 reply = self._read_reply().as_tuple()
             if header.endswith(" LAST"):
                 reply = self._read_data_replies(reply)

@@ -43,7 +43,7 @@ from smtpshell.probe.report import (
     VrfyResult,
 )
 from smtpshell.probe.targets import Target
-from smtpshell.transcript import EventKind
+from smtpshell.transcript import ConnectFacts, EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -283,7 +283,8 @@ class _Probe:
             self._fail(ProbeIssue("banner", "SMTPConnectError", _text(banner), code))
 
     def _note_peer(self, connected: Any) -> None:
-        peer = connected.detail.get("peer") if connected is not None else None
+        facts = connected.facts if connected is not None else None
+        peer = facts.peer if isinstance(facts, ConnectFacts) else None
         if peer:
             self.report.address = str(peer[0])
 

@@ -43,7 +43,15 @@ from smtpshell.shell.history import HistoryFile, history_entry
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
-from smtpshell.transcript import Event, EventKind, Transcript, escape_bytes
+from smtpshell.transcript import (
+    INCOMPLETE,
+    INJECTED,
+    UNSOLICITED,
+    Event,
+    EventKind,
+    Transcript,
+    escape_bytes,
+)
 
 if TYPE_CHECKING:
     from smtpshell.server import PracticeServer
@@ -387,14 +395,13 @@ class Engine:
         """Keep the last complete reply (for expect and /explain), from the transcript."""
         if event.kind is not EventKind.RECEIVED:
             return
-        detail = event.detail
-        if detail.get("unsolicited") or detail.get("injected") or detail.get("incomplete"):
+        if event.flags & (UNSOLICITED | INJECTED | INCOMPLETE):
             self._reply_lines = []
             return
         line = event.data.rstrip(b"\r\n")
         self._reply_lines.append(escape_bytes(line[4:]))
-        if detail.get("final"):
-            self.last_reply = ReplyRecord(int(detail["code"]), tuple(self._reply_lines))
+        if event.code is not None:
+            self.last_reply = ReplyRecord(event.code, tuple(self._reply_lines))
             self._reply_lines = []
 
     def secret(self, value: str | None, prompt: str, label: str) -> SecretArg:

@@ -18,7 +18,9 @@ def _exchange(i: int) -> list[Event]:
         Event(
             EventKind.RECEIVED,
             f"250 2.0.0 OK {i}\r\n".encode(),
-            detail={"code": 250, "final": True, "latency": 0.001, "command": f"NOOP {i}"},
+            code=250,
+            latency=0.001,
+            command=f"NOOP {i}",
         ),
     ]
 
@@ -67,9 +69,7 @@ async def test_control_bytes_from_the_server_are_escaped() -> None:
     app = SmtpShellApp(connect=False)
     async with app.run_test(size=(100, 30)) as pilot:
         hostile = b"220 evil\x1b[2J\x1b]0;pwned\x07 ESMTP\r\n"
-        app.engine.transcript.emit(
-            Event(EventKind.RECEIVED, hostile, detail={"code": 220, "final": True})
-        )
+        app.engine.transcript.emit(Event(EventKind.RECEIVED, hostile, code=220))
         await wait_for(pilot, lambda: app.log_pane.row_count == 1, what="the line")
         text = app.log_pane.text()
         assert "\x1b" not in text and "\x07" not in text

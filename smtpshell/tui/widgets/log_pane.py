@@ -237,7 +237,7 @@ class LogPane(ScrollView, can_focus=True):
             if later.wire.direction != "S":
                 break
             if later.wire.final:
-                command = str(later.event.detail.get("command") or "")
+                command = str(later.event.command or "")
                 verb = command.split(" ", 1)[0].upper()
                 return verb or None, first
         return None, first
