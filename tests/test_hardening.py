@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import select
 import smtplib
 import ssl
 import threading
@@ -210,6 +211,46 @@ def test_unsolicited_reply_is_never_handed_to_the_next_command():
         assert s.sock is None
     wait_done(server)
     assert b"rset" not in server.wire
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "implicit-tls"])
+def test_data_arriving_between_replies_is_detected_before_the_next_command(
+    tls, server_tls, client_tls
+):
+    """The desync check proper: the stale line arrives on its own, after the client has
+    read the whole reply, so nothing of it is in the client's buffer yet.  Only a look at
+    the socket before the next command can tell (remove that look and this test fails)."""
+    server_context, client_context = (server_tls, client_tls) if tls else (None, None)
+    go = threading.Event()
+
+    def script(peer):
+        if server_context is not None:
+            peer.starttls(server_context)
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250 OK\r\n")
+        if go.wait(10):
+            peer.send(b"250 stale reply nobody asked for\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        if client_context is not None:
+            s = smtpshell.SMTP_SSL("127.0.0.1", server.port, context=client_context, timeout=5)
+        else:
+            s = client(server)
+        assert s.noop() == (250, b"OK")
+        assert not s._rbuf  # the stale line is not here yet: it is still to arrive
+        go.set()
+        assert select.select([s.sock], [], [], 10)[0]  # it reached the client's socket
+        with pytest.raises(SMTPProtocolError, match="unsolicited"):
+            s.rset()
+        assert s.sock is None
+        stale = [e for e in s.transcript.events() if e.unsolicited]
+        assert [e.data for e in stale] == [b"250 stale reply nobody asked for\r\n"]
+        sent = b"".join(e.data for e in s.transcript.events() if e.kind is smtpshell.EventKind.SENT)
+        assert b"rset" not in sent
+    wait_done(server)
+    assert tls or b"rset" not in server.wire
 
 
 # -- 4. timeout bounds the whole reply ----------------------------------------------------
