@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from smtpshell.protocol.display import escape_bytes
+
 __all__ = [
     "INCOMPLETE",
     "INJECTED",
@@ -301,29 +303,6 @@ def body_summary(
     return Event(
         EventKind.SENT, preview, flags=SUMMARY, text=what, facts=BodySummary(size, lines, shown)
     )
-
-
-def escape_bytes(data: bytes) -> str:
-    """Bytes as printable text: UTF-8 where valid, every control or invalid byte escaped.
-
-    Server bytes must never reach a terminal raw (an ESC from a hostile banner would drive
-    the user's terminal), so this is the only way faces turn wire bytes into text.
-    """
-    text = data.decode("utf-8", "backslashreplace")
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\t" or (32 <= code < 127) or (code >= 160 and ch.isprintable()):
-            out.append(ch)
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\n":
-            out.append("\\n")
-        elif code < 256:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    return "".join(out)
 
 
 Subscriber = Callable[[Event], None]

@@ -30,6 +30,7 @@ from smtpshell import (
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
+from smtpshell.protocol.capabilities import SizeKind
 from tests.support.scripted import Peer, ScriptedServer
 from tests.support.smtp_script import SmtpBehaviour, smtp_script
 
@@ -613,6 +614,37 @@ def test_message_larger_than_size_is_refused_before_mail():
         s.quit()
     wait_done(server)
     assert b"MAIL" not in server.wire.upper()
+
+
+@pytest.mark.parametrize("size", ["\u00b2", "\u0661\u0662", "1" * 21, "lots", "-5"])
+def test_a_size_that_is_not_ascii_digits_is_no_limit_not_a_crash(size):
+    """Issue 13: 'SIZE ²' passed str.isdigit() and made int() raise a bare ValueError.
+    RFC 1870: a value that is not 1*20 ASCII digits announces nothing; the mail goes."""
+    behaviour = SmtpBehaviour(features=(f"SIZE {size}", "8BITMIME"))
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = client(server)
+        s.ehlo()
+        assert s.capabilities.size.kind is SizeKind.INVALID
+        assert s.capabilities.size.max_bytes is None
+        assert s.sendmail("a@x.example", ["b@y.example"], b"x" * 5000) == {}
+        s.quit()
+    wait_done(server)
+    assert behaviour.messages and behaviour.messages[0].startswith(b"x" * 5000)
+
+
+def test_capabilities_follow_ehlo_helo_and_starttls():
+    with well_behaved(features=("SIZE 100", "AUTH plain LOGIN", "AUTH=XOAUTH2")) as server:
+        s = client(server)
+        assert not s.capabilities
+        s.ehlo()
+        caps = s.capabilities
+        assert caps.size.max_bytes == 100 and caps.auth == ("PLAIN", "LOGIN", "XOAUTH2")
+        assert s.capabilities is caps  # cached until the next greeting
+        assert s.esmtp_features["size"] == "100"  # smtplib's dict, unchanged
+        s.helo()
+        assert not s.capabilities and not s.has_extn("size")
+        s.quit()
+    wait_done(server)
 
 
 def test_duplicate_recipients_are_sent_once():

@@ -13,6 +13,7 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
 )
 from smtpshell.protocol import check_no_control
+from smtpshell.protocol.capabilities import Capability, auth_mechanisms
 from smtpshell.transcript import AuthFacts
 
 #: RFC 4954 §6: 504 means "mechanism not supported": the credentials were never judged, so
@@ -22,6 +23,12 @@ _MECHANISM_UNSUPPORTED = 504
 
 class _Auth(_Commands):
     """The AUTH exchange and the authobjects smtplib subclasses override."""
+
+    def _advertised_mechanisms(self) -> list[str]:
+        """The AUTH mechanisms of ``esmtp_features`` (smtplib's dict, which callers may set),
+        read by the capabilities model's rule: upper case, deduplicated, server order."""
+        offered = Capability("AUTH", self.esmtp_features.get("auth", ""))
+        return list(auth_mechanisms([offered]))
 
     def _cancel_auth(self) -> tuple[int, bytes]:
         """RFC 4954 §4: a lone ``*`` cancels the exchange."""
@@ -139,7 +146,7 @@ class _Auth(_Commands):
         self.ehlo_or_helo_if_needed()
         if not self.has_extn("auth"):
             raise SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-        advertised = [m.upper() for m in self.esmtp_features["auth"].split()]
+        advertised = self._advertised_mechanisms()
         authlist = [m for m in preference if m in advertised]
         if not authlist:
             raise SMTPException("No suitable authentication method found.")
@@ -173,7 +180,7 @@ class _Auth(_Commands):
         self.ehlo_or_helo_if_needed()
         if not self.has_extn("auth"):
             raise SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-        advertised = [m.upper() for m in self.esmtp_features["auth"].split()]
+        advertised = self._advertised_mechanisms()
         choices = [mechanism.upper()] if mechanism else list(sasl.TOKEN_MECHANISMS)
         chosen = next((m for m in choices if m in advertised), None)
         if chosen is None:

@@ -27,6 +27,7 @@ from smtpshell.protocol import (
     envelope_address,
     format_command,
 )
+from smtpshell.protocol.capabilities import Capabilities, parse_capabilities
 from smtpshell.protocol.data import CHUNK_SIZE
 from smtpshell.protocol.session import AUTH_RESPONSE, DATA_END
 from smtpshell.transcript import PIPELINED, REDACTED, Event, EventKind, body_summary
@@ -41,6 +42,7 @@ class _Commands(_Connection):
     default_port = SMTP_PORT
     source_address: tuple[str, int] | None
     local_hostname: str
+    _capabilities: tuple[bytes | None, Capabilities] | None = None
 
     # ------------------------------------------------------------------ context and repr
 
@@ -241,6 +243,18 @@ class _Commands(_Connection):
         self.esmtp_features = {}
         self.putcmd(self.ehlo_msg, name or self.local_hostname)
         return self.getreply()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the last successful EHLO (LHLO) offered, as the shared capabilities model
+        (keywords, SIZE with RFC 1870 semantics, AUTH mechanisms, ``diff()`` across
+        STARTTLS), for faces and tools.  Empty after HELO, STARTTLS, QUIT or a failed EHLO.
+        Read-only; ``esmtp_features`` stays smtplib's dict."""
+        resp = self.ehlo_resp if self.does_esmtp and self.esmtp_features else None
+        cached = self._capabilities
+        if cached is None or cached[0] is not resp:
+            cached = self._capabilities = (resp, parse_capabilities(resp))
+        return cached[1]
 
     def has_extn(self, opt: str) -> bool:
         return opt.lower() in self.esmtp_features

@@ -17,6 +17,7 @@ from smtpshell.errors import (
 )
 from smtpshell.protocol import encode_message, envelope_address, format_command
 from smtpshell.protocol import message as rules
+from smtpshell.protocol.capabilities import SizeLimit
 from smtpshell.protocol.session import DATA_END
 from smtpshell.transcript import Event, EventKind
 
@@ -62,12 +63,14 @@ class _Transaction(_TLS):
     """One whole transaction, with every local check before the first byte."""
 
     def _check_size(self, payload: bytes, from_addr: str) -> None:
-        limit_text = self.esmtp_features.get("size", "")
-        if limit_text.isascii() and limit_text.isdigit() and 0 < int(limit_text) < len(payload):
+        """Refuse locally what the server's SIZE limit refuses (RFC 1870 semantics, from the
+        capabilities model: a value that is not ASCII digits announces no limit)."""
+        limit = SizeLimit.from_params(self.esmtp_features.get("size")).max_bytes
+        if limit is not None and limit < len(payload):
             raise SMTPMessageTooLarge(
                 552,
                 f"not sent: the message is {len(payload)} bytes and the server's SIZE limit "
-                f"is {int(limit_text)} (RFC 1870)".encode(),
+                f"is {limit} (RFC 1870)".encode(),
                 from_addr,
             )
 

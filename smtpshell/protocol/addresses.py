@@ -61,7 +61,11 @@ def _envelope_path(addrstring: str) -> str:
     quoted = quoteaddr(addrstring)
     inner = quoted[1:-1] if quoted.startswith("<") and quoted.endswith(">") else None
     given = addrstring.strip()
-    if inner is not None and "<" not in inner and ">" not in inner:
+    # Python before 3.11.10 (Debian 12's 3.11.2) parses "a@x, b@y" as no address at all,
+    # and quoteaddr() then wraps the whole list in one pair of brackets: count the
+    # addresses ourselves rather than trust the running version's parseaddr().
+    single = len(email.utils.getaddresses([given])) <= 1
+    if single and inner is not None and "<" not in inner and ">" not in inner:
         if given in (inner, quoted):
             return quoted
         if (
