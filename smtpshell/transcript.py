@@ -103,7 +103,7 @@ class BodySummary(NamedTuple):
 class DroppedFacts(NamedTuple):
     """The marker where the transcript's bounds dropped events: how many, from which."""
 
-    count: int
+    total: int
     first: int  # the stream index (0-based) of the first dropped event
 
 

@@ -131,7 +131,7 @@ def test_bounds_keep_the_head_and_mark_the_gap():
     assert events[:6] == head
     marker = events[6]
     assert marker.kind is EventKind.DROPPED
-    assert marker.facts.count == transcript.dropped == 906 and marker.facts.first == 6
+    assert marker.facts.total == transcript.dropped == 906 and marker.facts.first == 6
     assert events[7].data == b"RCPT TO:<r906@y>\r\n" and events[-1].data == b"RCPT TO:<r999@y>\r\n"
     assert len(transcript) == 100 == len(events) - 1
     text = transcript.to_text()
@@ -139,7 +139,7 @@ def test_bounds_keep_the_head_and_mark_the_gap():
     assert "* 906 events dropped here by the transcript's bounds (events 7 to 912)\n" in text
     records = [json.loads(line) for line in transcript.to_jsonl().splitlines()]
     assert records[6]["kind"] == "dropped"
-    assert records[6]["dropped"] == {"count": 906, "first": 6}
+    assert records[6]["dropped"] == {"total": 906, "first": 6}
 
 
 def test_byte_bound_keeps_the_head_too():

@@ -120,7 +120,9 @@ class _Auth(_Commands):
     def _authobject(self, mechanism: str) -> Callable[..., str | bytes | None]:
         if mechanism.startswith("SCRAM-"):
             return self.scram_authobject(mechanism)
-        return getattr(self, "auth_" + mechanism.lower().replace("-", "_"))
+        method: Callable[..., str | bytes | None]
+        method = getattr(self, "auth_" + mechanism.lower().replace("-", "_"))
+        return method
 
     def login(
         self,
@@ -129,7 +131,7 @@ class _Auth(_Commands):
         *,
         initial_response_ok: bool = True,
         mechanisms: Sequence[str] | None = None,
-    ):
+    ) -> tuple[int, bytes]:
         """Authenticate with the best mechanism the server offers.
 
         smtplib's preference (CRAM-MD5, PLAIN, LOGIN) unless ``mechanisms`` names others, in

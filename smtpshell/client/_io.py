@@ -45,7 +45,8 @@ from smtpshell.transcript import (
     body_summary,
 )
 
-_GLOBAL_DEFAULT_TIMEOUT: object = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+#: socket's "no timeout given" sentinel (typed Any: it stands in a ``float | None`` slot).
+_GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 16
 #: How much of the start of a message body a summary keeps to pick its first lines from.
 _BODY_PREVIEW = 4096
@@ -85,6 +86,11 @@ class _Connection:
     limits: Limits
     user: str
     password: str
+    pipelining: bool
+    chunking: bool
+    _core: SessionState
+    _last_reply: tuple[int | None, float | None]
+    _built: tuple[SessionState, tuple[int | None, float | None], SessionState] | None
 
     def _init_connection(self, transcript: Transcript | None, limits: Limits) -> None:
         self.esmtp_features = {}
@@ -159,8 +165,8 @@ class _Connection:
     def _state(self, state: SessionState) -> None:
         self._core = state
         #: (code, latency) of the last reply: set on every reply, so kept out of ``_core``.
-        self._last_reply: tuple[int | None, float | None] = (state.last_code, state.last_latency)
-        self._built: tuple[object, object, SessionState] | None = None
+        self._last_reply = (state.last_code, state.last_latency)
+        self._built = None
 
     def _update(self, **changes: Any) -> None:
         self._core = self._core._replace(**changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Iterable, Sequence
+from typing import Self
 
 from smtpshell import auth as sasl
 from smtpshell.client._io import _Connection
@@ -46,10 +47,10 @@ class _Commands(_Connection):
 
     # ------------------------------------------------------------------ context and repr
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *args):
+    def __exit__(self, *args: object) -> None:
         try:
             code, message = self.docmd("QUIT")
             if code != 221:

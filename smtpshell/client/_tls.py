@@ -40,7 +40,7 @@ def _verified_chain(tls_sock: ssl.SSLSocket) -> list[bytes] | None:
         return None
     try:
         return [
-            bytes(cert) if isinstance(cert, bytes) else cert.public_bytes(ssl.ENCODING_DER)
+            bytes(cert) if isinstance(cert, bytes) else cert.public_bytes(ssl.ENCODING_DER)  # type: ignore[attr-defined]
             for cert in get_chain()
         ]
     except (ssl.SSLError, ValueError, AttributeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from smtpshell.client._tls import _TLS
@@ -26,7 +26,7 @@ from smtpshell.transcript import Event, EventKind
 BDAT_CHUNK_SIZE = 1 << 20
 
 
-def _bdat_chunks(payload: bytes) -> Iterable[tuple[str, bytes]]:
+def _bdat_chunks(payload: bytes) -> Iterator[tuple[str, bytes]]:
     """``("BDAT n [LAST]", chunk)`` pairs; an empty message is a single ``BDAT 0 LAST``."""
     chunk_size: int = sys.modules["smtpshell.client"].BDAT_CHUNK_SIZE
     view = memoryview(payload)
