@@ -43,6 +43,8 @@ from smtpshell.transcript import (
     TLSFacts,
     Transcript,
     body_summary,
+    received_event,
+    sent_event,
 )
 
 #: socket's "no timeout given" sentinel (typed Any: it stands in a ``float | None`` slot).
@@ -310,7 +312,7 @@ class _Connection:
             raise SMTPServerDisconnected("Server not connected") from exc
         self._sent_at = time.monotonic()
         if emit and record:
-            self.transcript.emit(Event(EventKind.SENT, data, redacted=redacted))
+            self.transcript.emit(sent_event(data, redacted))
 
     def send(self, s: str | bytes) -> None:
         """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
@@ -472,13 +474,11 @@ class _Connection:
                 self.close()
                 raise
             if reply is None:
-                self.transcript.emit(Event(EventKind.RECEIVED, line))
+                self.transcript.emit(received_event(line))
                 continue
             latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
             verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
-            self.transcript.emit(
-                Event(EventKind.RECEIVED, line, code=reply.code, latency=latency, command=command)
-            )
+            self.transcript.emit(received_event(line, reply.code, latency, command))
             self._after_reply(reply, latency, verb, command)
             return reply
 
