@@ -91,15 +91,17 @@ class AuthFacts(NamedTuple):
 
 
 class BodySummary(NamedTuple):
-    """A message body recorded as a summary: its size, its lines, how many are shown."""
+    """A message body recorded as a summary: its size and lines, and how much of it (bytes,
+    whole lines) the event's data holds."""
 
     size: int
     lines: int
     shown: int
+    recorded: int
 
     @property
     def truncated(self) -> bool:
-        return self.shown < self.lines
+        return self.recorded < self.size
 
 
 class DroppedFacts(NamedTuple):
@@ -316,18 +318,15 @@ def body_summary(
         preview, shown = sent[:size], lines
     else:
         window = sent[:max_bytes]
-        end, shown = -1, 0
-        while shown < max_lines:
-            nxt = window.find(b"\n", end + 1)
-            if nxt < 0:
-                break
-            end, shown = nxt, shown + 1
-        preview = window[: end + 1]
+        parts = window.split(b"\n", max_lines)  # the last part: what follows line max_lines
+        shown = len(parts) - 1
+        preview = window[: len(window) - len(parts[-1])]
     what = f"message body: {size} bytes, {lines} lines"
-    if shown < lines:
-        what += f" (first {shown} recorded)"
-    return Event(
-        EventKind.SENT, preview, flags=SUMMARY, text=what, facts=BodySummary(size, lines, shown)
+    if len(preview) < size:
+        what += f" (first {shown} recorded)" if shown else " (not recorded)"
+    facts = BodySummary(size, lines, shown, len(preview))
+    return _new_tuple(  # one per message: as cheap as the other hot-path events
+        Event, (_SENT, preview, _time(), _monotonic(), None, None, None, None, SUMMARY, what, facts)
     )
 
 

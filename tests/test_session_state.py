@@ -125,3 +125,11 @@ def test_recording_a_recipient_does_not_copy_the_earlier_ones() -> None:
 def test_state_is_immutable() -> None:
     with pytest.raises(AttributeError):
         READY.host = "elsewhere"  # type: ignore[misc]
+
+
+def test_the_field_positions_the_effects_use() -> None:
+    from smtpshell.protocol import session
+
+    fields = SessionState._fields
+    for name in ("mail_from", "recipients", "in_data", "greeted", "esmtp", "authenticated_as"):
+        assert fields.index(name) == getattr(session, "_" + name.upper())

@@ -13,6 +13,7 @@ from smtpshell.transcript import (
     Event,
     EventKind,
     Transcript,
+    body_summary,
     escape_bytes,
     events_to_jsonl,
 )
@@ -172,7 +173,8 @@ def test_a_big_body_is_one_bounded_summary_event():
     assert len(summaries) == 1
     (summary,) = summaries
     stuffed = len(body.encode()) + 3  # + ".\r\n"
-    assert summary.summary == (stuffed, 60_003, 20)
+    assert summary.summary[:3] == (stuffed, 60_003, 20)
+    assert summary.summary.recorded == len(summary.data) < 4096
     assert summary.summary.truncated
     assert summary.data.startswith(b"Subject: big\r\n\r\nline 0\r\n")
     assert summary.data.count(b"\n") == 20
@@ -183,7 +185,12 @@ def test_a_big_body_is_one_bounded_summary_event():
     record = next(
         json.loads(line) for line in transcript.to_jsonl().splitlines() if '"summary"' in line
     )
-    assert record["body"] == {"size": stuffed, "lines": 60_003, "shown": 20}
+    assert record["body"] == {
+        "size": stuffed,
+        "lines": 60_003,
+        "shown": 20,
+        "recorded": len(summary.data),
+    }
 
 
 def test_a_small_body_is_recorded_whole_and_bodies_can_be_asked_for():
@@ -217,3 +224,14 @@ def test_typed_fields_and_jsonl_schema():
     assert record["connect"] == {"host": "h", "port": 25, "peer": ["1.2.3.4", 25]}
     assert record["text"] == "connected"
     assert "UNSOLICITED" in repr(flagged) or "unsolicited" in repr(flagged)
+
+
+def test_body_summary_bounds_bytes_as_well_as_lines():
+    binary = b"\x00" * 10_000  # a BDAT chunk need not have lines at all
+    event = body_summary(binary, len(binary), 0)
+    assert event.data == b"" and event.summary.truncated and event.summary.recorded == 0
+    assert event.text == "message body: 10000 bytes, 0 lines (not recorded)"
+    long_lines = b"x" * 3000 + b"\r\n" + b"y" * 3000 + b"\r\n"
+    event = body_summary(long_lines, len(long_lines), 2)
+    assert event.data == b"x" * 3000 + b"\r\n" and event.summary.shown == 1
+    assert event.summary.truncated

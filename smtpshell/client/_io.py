@@ -31,7 +31,13 @@ from smtpshell.protocol import (
     parse_ehlo,
 )
 from smtpshell.protocol.replies import parse_final_line
-from smtpshell.protocol.session import AUTH_RESPONSE, DATA_END, SessionState, advance
+from smtpshell.protocol.session import (
+    AUTH_RESPONSE,
+    DATA_END,
+    TRANSITIONS,
+    SessionState,
+    advance,
+)
 from smtpshell.transcript import (
     INCOMPLETE,
     MALFORMED,
@@ -178,6 +184,13 @@ class _Connection:
         code = reply.code
         self._auth_pending = code == 334 and (verb == "AUTH" or verb == AUTH_RESPONSE)
         self._last_reply = (code, latency)
+        if verb in TRANSITIONS:  # NOOP, VRFY, HELP...: nothing to track (the common case)
+            self._track(reply, verb, command)
+        if code == 421:
+            self._server_closing()
+
+    def _track(self, reply: Reply, verb: str, command: str) -> None:
+        code = reply.code
         if verb in _GREETINGS:
             self._after_greeting(reply, verb)
         core = self._core
@@ -187,8 +200,6 @@ class _Connection:
         if code == 235:
             user = self._auth_user or getattr(self, "user", None) or "(unknown)"
         self._core = advance(core, verb, command, code, user=user)
-        if code == 421:
-            self._server_closing()
 
     def _after_greeting(self, reply: Reply, verb: str) -> None:
         """EHLO/LHLO/HELO typed by hand through docmd() or sent by ehlo(): the features

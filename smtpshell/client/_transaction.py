@@ -62,10 +62,17 @@ def _binary_payload(msg: str | bytes) -> bytes:
 class _Transaction(_TLS):
     """One whole transaction, with every local check before the first byte."""
 
+    #: (SIZE parameter text, the limit it announces): parsed once per EHLO answer.
+    _size_limit: tuple[str | None, int | None] | None = None
+
     def _check_size(self, payload: bytes, from_addr: str) -> None:
         """Refuse locally what the server's SIZE limit refuses (RFC 1870 semantics, from the
         capabilities model: a value that is not ASCII digits announces no limit)."""
-        limit = SizeLimit.from_params(self.esmtp_features.get("size")).max_bytes
+        text = self.esmtp_features.get("size")
+        cached = self._size_limit
+        if cached is None or cached[0] != text:
+            cached = self._size_limit = (text, SizeLimit.from_params(text).max_bytes)
+        limit = cached[1]
         if limit is not None and limit < len(payload):
             raise SMTPMessageTooLarge(
                 552,

@@ -9,7 +9,7 @@ and tested row by row.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, overload
+from typing import Any, NamedTuple, overload
 
 __all__ = [
     "AUTH_RESPONSE",
@@ -135,45 +135,68 @@ def path_argument(line: str) -> str:
 
 
 # ------------------------------------------------------------------ the effects
+# Each builds the new state by position: NamedTuple._replace(**changes) costs ~1.5 us, and
+# a message's transaction runs four of these.
+
+_new_state = tuple.__new__
+_MAIL_FROM, _RECIPIENTS, _IN_DATA = 8, 9, 10
+_GREETED, _ESMTP, _AUTHENTICATED_AS = 3, 4, 7
+
+
+def _reset(values: list[Any]) -> None:
+    values[_MAIL_FROM], values[_RECIPIENTS], values[_IN_DATA] = None, NO_RECIPIENTS, False
 
 
 def _end_transaction(state: SessionState, command: str, user: str) -> SessionState:
     """RSET, a new greeting, or the end of the data: the transaction is over (RFC 5321 4.1.1)."""
     if state.mail_from is None and not state.recipients and not state.in_data:
         return state
-    return state._replace(mail_from=None, recipients=NO_RECIPIENTS, in_data=False)
+    values = list(state)
+    _reset(values)
+    return _new_state(SessionState, values)
 
 
 def _greeted_esmtp(state: SessionState, command: str, user: str) -> SessionState:
-    return state._replace(
-        mail_from=None, recipients=NO_RECIPIENTS, in_data=False, greeted=True, esmtp=True
-    )
+    values = list(state)
+    _reset(values)
+    values[_GREETED], values[_ESMTP] = True, True
+    return _new_state(SessionState, values)
 
 
 def _greeted_plain(state: SessionState, command: str, user: str) -> SessionState:
     # RFC 5321 4.1.4: after HELO the session is plain SMTP.
-    return state._replace(
-        mail_from=None, recipients=NO_RECIPIENTS, in_data=False, greeted=True, esmtp=False
-    )
+    values = list(state)
+    _reset(values)
+    values[_GREETED], values[_ESMTP] = True, False
+    return _new_state(SessionState, values)
 
 
 def _authenticated(state: SessionState, command: str, user: str) -> SessionState:
-    return state._replace(authenticated_as=user)
+    values = list(state)
+    values[_AUTHENTICATED_AS] = user
+    return _new_state(SessionState, values)
 
 
 def _mail_accepted(state: SessionState, command: str, user: str) -> SessionState:
-    return state._replace(mail_from=path_argument(command), recipients=NO_RECIPIENTS, in_data=False)
+    values = list(state)
+    _reset(values)
+    values[_MAIL_FROM] = path_argument(command)
+    return _new_state(SessionState, values)
 
 
 def _rcpt_accepted(state: SessionState, command: str, user: str) -> SessionState:
     recipients = state.recipients
     if not isinstance(recipients, Recipients):
         recipients = Recipients(recipients)
-    return state._replace(recipients=recipients.plus(path_argument(command)))
+    values = list(state)
+    values[_RECIPIENTS] = recipients.plus(path_argument(command))
+    return _new_state(SessionState, values)
 
 
 def _data_started(state: SessionState, command: str, user: str) -> SessionState:
-    return state._replace(in_data=True)
+    values = list(state)
+    values[_IN_DATA] = True
+    return _new_state(SessionState, values)
 
 
 def _bdat_reply(state: SessionState, command: str, user: str) -> SessionState:
