@@ -18,12 +18,34 @@ layers, each a base class of the next (h11's layout):
 - ``_client``: the public SMTP and SMTP_SSL; ``_lmtp``: LMTP.
 """
 
+import socket  # noqa: F401  (smtplib.socket: the layers look it up here, see _io.net)
+
 from smtpshell.client._client import SMTP, SMTP_SSL, SMTP_SSL_PORT
 from smtpshell.client._lmtp import LMTP, LMTP_PORT
 from smtpshell.client._smtp import SMTP_PORT
 from smtpshell.client._tls import default_context, unverified_context
 from smtpshell.client._transaction import BDAT_CHUNK_SIZE
+from smtpshell.errors import (  # noqa: F401  (smtplib's names, read from this module too)
+    SMTPAuthenticationError,
+    SMTPConnectError,
+    SMTPDataError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPNotSupportedError,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+)
+from smtpshell.protocol import CRLF, DEFAULT_LIMITS, quoteaddr, quotedata
 from smtpshell.protocol.session import SessionState
+
+# smtplib's other module-level names (issue 14): code ported from smtplib, and CPython's own
+# test_smtplib, read them from the module that stands in for smtplib.  Our bounds live in
+# Limits; these mirror the defaults (smtplib's _MAXLINE is 8192, _MAXCHALLENGE 5).
+_MAXLINE = DEFAULT_LIMITS.max_line
+_MAXCHALLENGE = DEFAULT_LIMITS.max_auth_rounds
+bCRLF = CRLF.encode("ascii")
 
 for _cls in (SMTP, SMTP_SSL, LMTP):
     _cls.__module__ = __name__  # where users import them from (reprs, pickles, docs)
@@ -39,5 +61,7 @@ __all__ = [
     "SMTP_SSL_PORT",
     "SessionState",
     "default_context",
+    "quoteaddr",
+    "quotedata",
     "unverified_context",
 ]

@@ -8,6 +8,7 @@ from smtpshell import auth as sasl
 from smtpshell.client._smtp import _Commands
 from smtpshell.errors import (
     SMTPAuthenticationError,
+    SMTPAuthLoopError,
     SMTPException,
     SMTPNotSupportedError,
     SMTPServerDisconnected,
@@ -66,9 +67,7 @@ class _Auth(_Commands):
             self._auth_challenge_count += 1
             if self._auth_challenge_count > self.limits.max_auth_rounds:
                 self._cancel_auth()
-                raise SMTPAuthenticationError(
-                    code, b"too many AUTH challenges; exchange cancelled. Last: " + resp[:100]
-                )
+                raise SMTPAuthLoopError(code, resp[:100])  # str() is smtplib's loop-guard text
             try:
                 challenge = sasl.decode_challenge(resp)
             except ValueError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 
-from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT
+from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.client._tls import default_context
 from smtpshell.client._transaction import _Transaction
 from smtpshell.errors import SMTPConnectError
@@ -55,13 +55,13 @@ class SMTP(_Transaction):
             self.local_hostname = local_hostname
         else:
             # RFC 5321 §4.1.4: the FQDN, else an address literal (smtplib's algorithm).
-            fqdn = socket.getfqdn()
+            fqdn = net().getfqdn()
             if "." in fqdn:
                 self.local_hostname = fqdn
             else:
                 addr = "127.0.0.1"
                 try:
-                    addr = socket.gethostbyname(socket.gethostname())
+                    addr = net().gethostbyname(net().gethostname())
                 except OSError:
                     pass
                 self.local_hostname = f"[{addr}]"

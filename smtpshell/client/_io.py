@@ -73,6 +73,16 @@ def _poller(sock: socket.socket) -> Callable[[int], list[tuple[int, int]]]:
     return poller.poll
 
 
+def net() -> Any:
+    """The ``socket`` module, looked up as ``smtpshell.client.socket`` at each use.
+
+    smtplib is one module, and code written for it replaces ``smtplib.socket`` to fake the
+    network (CPython's own test_smtplib does): so every call into ``socket`` goes through
+    the package's attribute, as it did when the client was one module.
+    """
+    return sys.modules["smtpshell.client"].socket
+
+
 def _no_poll(timeout: int) -> list[tuple[int, int]]:
     return []
 
@@ -513,7 +523,7 @@ class _Connection:
         if sock is not None:
             self._aborted = True
             try:
-                sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(net().SHUT_RDWR)
             except OSError:
                 pass
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-
 from smtpshell.client._client import SMTP
-from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT
+from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.errors import connect_error
 from smtpshell.protocol import DEFAULT_LIMITS, Limits
 from smtpshell.transcript import Transcript
@@ -58,12 +56,12 @@ class LMTP(SMTP):
         if self.sock is not None:
             self.close()
         self._reset_session()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = net().socket(net().AF_UNIX, net().SOCK_STREAM)
         try:
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 sock.settimeout(self.timeout)
             else:
-                sock.settimeout(socket.getdefaulttimeout())
+                sock.settimeout(net().getdefaulttimeout())
             sock.connect(host)
         except OSError as exc:
             if self.debuglevel > 0:
