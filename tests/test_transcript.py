@@ -235,3 +235,14 @@ def test_body_summary_bounds_bytes_as_well_as_lines():
     event = body_summary(long_lines, len(long_lines), 2)
     assert event.data == b"x" * 3000 + b"\r\n" and event.summary.shown == 1
     assert event.summary.truncated
+
+
+def test_faces_show_what_a_body_summary_left_out():
+    from smtpshell.shell.display import event_lines
+
+    body = b"".join(b"line %d\r\n" % i for i in range(50))
+    lines = event_lines(body_summary(body, len(body), 50))
+    assert [line.direction for line in lines] == ["C"] * 20 + ["*"]
+    assert lines[-1].text == f"... message body: {len(body)} bytes, 50 lines (first 20 recorded)"
+    whole = event_lines(body_summary(b"hi\r\n", 4, 1))
+    assert [(line.direction, line.text) for line in whole] == [("C", "hi")]

@@ -107,10 +107,14 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
     """The display lines of one transcript event."""
     if event.kind is EventKind.SENT:
         secret = event.secret and not reveal
-        return [
+        sent = [
             WireLine("C", escape_bytes(line), event.kind, secret=secret, ending=ending)
             for line, ending in _split_wire(event.shown(reveal))
         ]
+        summary = event.summary
+        if summary is not None and summary.truncated:  # a message body recorded in part
+            sent.append(WireLine("*", escape_bytes(f"... {event.text}".encode()), EventKind.INFO))
+        return sent
     if event.kind is EventKind.RECEIVED:
         lines = _split_wire(event.data)
         final = event.final
