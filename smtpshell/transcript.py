@@ -134,6 +134,8 @@ _time = time.time
 _monotonic = time.monotonic
 _SENT = EventKind.SENT
 _RECEIVED = EventKind.RECEIVED
+_CONNECT = EventKind.CONNECT
+_DROPPED = EventKind.DROPPED
 
 
 class Event(tuple):  # type: ignore[type-arg]
@@ -337,10 +339,12 @@ class Transcript:
     """A bounded, thread-safe record of events with live subscribers.
 
     ``max_events`` and ``max_bytes`` bound what is kept; subscribers still see every event.
-    The head of the session (the first ``head_events`` events, at most ``max_events // 2``
-    and ``max_bytes // 4`` bytes: connect, greeting, EHLO, the first envelope) is never
-    dropped: the bounds drop the oldest events after it, and :meth:`events` puts one
-    DROPPED marker event where they were, saying how many.
+    The head of each session (its first ``head_events`` events, at most ``max_events // 2``
+    and ``max_bytes // 4`` bytes: connect, greeting, EHLO, the first envelope) is kept
+    while the session lasts.  A session starts with a CONNECT event.  The bounds drop the
+    oldest events that are not the current session's head: earlier sessions first, then
+    the current session's events after its head.  :meth:`events` puts a DROPPED marker
+    event where events were dropped, saying how many and which.
 
     ``bodies``: record message bodies whole (one event per chunk written).  Off by default:
     a body is one SENT summary event (size, line count, first ``body_lines`` lines), so a
@@ -366,15 +370,28 @@ class Transcript:
         self.body_lines = body_lines
         self._head_max = head_events if max_events is None else min(head_events, max_events // 2)
         self._head_max_bytes = None if max_bytes is None else max_bytes // 4
+        #: Replaced, never mutated, so emit() can call a snapshot without copying it.
+        self._subscribers: tuple[Subscriber, ...] = ()
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        #: Earlier sessions' events (and the markers of their gaps), oldest first.
+        self._old: deque[Event] = deque()
+        self._old_bytes = 0
+        self._old_markers = 0
+        #: How many events are gone from the very start (earlier sessions, oldest first).
+        self._front_dropped = 0
+        #: The current session: its pinned head, then the rest.
         self._head: list[Event] = []
         self._head_bytes = 0
         self._head_open = self._head_max > 0
         self._events: deque[Event] = deque()
         self._bytes = 0
+        self._tail_dropped = 0
+        self._session_start = 0  # the stream index of the session's first event
+        self._seen = 0
         self._dropped = 0
-        #: Replaced, never mutated, so emit() can call a snapshot without copying it.
-        self._subscribers: tuple[Subscriber, ...] = ()
-        self._lock = threading.Lock()
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every future event; returns the unsubscribe function."""
@@ -392,19 +409,20 @@ class Transcript:
 
     def emit(self, event: Event) -> None:
         with self._lock:
+            if event[0] is _CONNECT and (self._head or self._events):
+                self._new_session()
+            self._seen += 1
             if self._head_open:
                 self._keep_in_head(event)
             else:
                 events = self._events
                 events.append(event)
                 self._bytes += len(event[1])
-                if self.max_events is not None and len(events) + len(self._head) > self.max_events:
-                    # The steady state of a full transcript: one in, one out, no loop.
-                    dropped = events.popleft()
-                    self._bytes -= len(dropped[1])
-                    self._dropped += 1
-                if self.max_bytes is not None and self._bytes + self._head_bytes > self.max_bytes:
-                    self._trim()
+                most, size = self.max_events, self.max_bytes
+                if (most is not None and len(events) + len(self._head) + len(self._old) > most) or (
+                    size is not None and self._bytes + self._head_bytes + self._old_bytes > size
+                ):
+                    self._trim()  # full: in the steady state, one out per one in
             subscribers = self._subscribers
         for callback in subscribers:
             try:
@@ -413,27 +431,74 @@ class Transcript:
                 _report_failure(callback)
 
     def _keep_in_head(self, event: Event) -> None:
-        """The head fills first and closes for good at its first event that does not fit."""
+        """The head fills first and closes at its first event that does not fit."""
         size = len(event[1])
         limit = self._head_max_bytes
         if len(self._head) < self._head_max and (limit is None or self._head_bytes + size <= limit):
             self._head.append(event)
             self._head_bytes += size
+            if self._old and self._over():
+                self._trim()
             return
         self._head_open = False
         self._events.append(event)
         self._bytes += size
         self._trim()
 
+    def _over(self) -> bool:
+        kept = len(self._old) + len(self._head) + len(self._events)
+        size = self._old_bytes + self._head_bytes + self._bytes
+        return (self.max_events is not None and kept > self.max_events) or (
+            self.max_bytes is not None and size > self.max_bytes
+        )
+
     def _trim(self) -> None:
-        events = self._events
-        while events and (
-            (self.max_events is not None and len(events) + len(self._head) > self.max_events)
-            or (self.max_bytes is not None and self._bytes + self._head_bytes > self.max_bytes)
-        ):
-            dropped = events.popleft()
-            self._bytes -= len(dropped[1])
+        """Drop the oldest droppable events until the bounds hold (never the current head)."""
+        while self._over():
+            if self._old:
+                dropped = self._old.popleft()
+                if dropped[0] is _DROPPED:
+                    self._old_markers -= 1
+                    self._front_dropped += dropped[10].total
+                    continue
+                self._old_bytes -= len(dropped[1])
+                self._front_dropped += 1
+            elif self._events:
+                dropped = self._events.popleft()
+                self._bytes -= len(dropped[1])
+                self._tail_dropped += 1
+            else:
+                return
             self._dropped += 1
+
+    def _new_session(self) -> None:
+        """A CONNECT after events: the session so far becomes droppable history."""
+        old = self._old
+        old.extend(self._head)
+        if self._tail_dropped:
+            first = self._events[0] if self._events else None
+            old.append(
+                self._marker(self._tail_dropped, self._session_start + len(self._head), first)
+            )
+            self._old_markers += 1
+        old.extend(self._events)
+        self._old_bytes += self._head_bytes + self._bytes
+        self._head, self._head_bytes, self._head_open = [], 0, self._head_max > 0
+        self._events, self._bytes, self._tail_dropped = deque(), 0, 0
+        self._session_start = self._seen
+
+    @staticmethod
+    def _marker(total: int, first: int, at: Event | None) -> Event:
+        return Event(
+            EventKind.DROPPED,
+            wall_time=at.wall_time if at is not None else None,
+            monotonic=at.monotonic if at is not None else None,
+            text=(
+                f"{total} events dropped here by the transcript's bounds "
+                f"(events {first + 1} to {first + total})"
+            ),
+            facts=DroppedFacts(total, first),
+        )
 
     def note(self, text: str, facts: Facts | None = None) -> None:
         """Record a human-readable note (not wire data)."""
@@ -445,39 +510,32 @@ class Transcript:
         return self._dropped
 
     def events(self) -> list[Event]:
-        """The events kept, oldest first, with a DROPPED marker where the bounds cut."""
+        """The events kept, oldest first, with a DROPPED marker wherever the bounds cut."""
         with self._lock:
-            if not self._dropped:
-                return [*self._head, *self._events]
-            count, first = self._dropped, len(self._head)
-            at = self._events[0] if self._events else None
-            marker = Event(
-                EventKind.DROPPED,
-                wall_time=at.wall_time if at is not None else None,
-                monotonic=at.monotonic if at is not None else None,
-                text=(
-                    f"{count} events dropped here by the transcript's bounds "
-                    f"(events {first + 1} to {first + count})"
-                ),
-                facts=DroppedFacts(count, first),
-            )
-            return [*self._head, marker, *self._events]
+            out: list[Event] = []
+            at: Event | None
+            if self._front_dropped:
+                at = self._old[0] if self._old else self._head[0] if self._head else None
+                out.append(self._marker(self._front_dropped, 0, at))
+            out += self._old
+            out += self._head
+            if self._tail_dropped:
+                at = self._events[0] if self._events else None
+                first = self._session_start + len(self._head)
+                out.append(self._marker(self._tail_dropped, first, at))
+            out += self._events
+            return out
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())
 
     def __len__(self) -> int:
-        """How many events are kept (the DROPPED marker is not one of them)."""
-        return len(self._head) + len(self._events)
+        """How many events are kept (DROPPED markers are not events)."""
+        return len(self._old) - self._old_markers + len(self._head) + len(self._events)
 
     def clear(self) -> None:
         with self._lock:
-            self._head.clear()
-            self._head_bytes = 0
-            self._head_open = self._head_max > 0
-            self._events.clear()
-            self._bytes = 0
-            self._dropped = 0
+            self._reset()
 
     def to_text(self, reveal: bool = False) -> str:
         return events_to_text(self.events(), reveal=reveal)

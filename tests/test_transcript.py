@@ -10,6 +10,7 @@ from smtpshell.transcript import (
     INJECTED,
     UNSOLICITED,
     ConnectFacts,
+    DroppedFacts,
     Event,
     EventKind,
     Transcript,
@@ -246,3 +247,56 @@ def test_faces_show_what_a_body_summary_left_out():
     assert lines[-1].text == f"... message body: {len(body)} bytes, 50 lines (first 20 recorded)"
     whole = event_lines(body_summary(b"hi\r\n", 4, 1))
     assert [(line.direction, line.text) for line in whole] == [("C", "hi")]
+
+
+def test_every_session_keeps_its_head_while_it_lasts():
+    """A transcript shared across reconnects (the shell's): the bounds drop earlier
+    sessions first, and each session's head stays while that session lasts."""
+    transcript = Transcript(max_events=50, max_bytes=None, head_events=4)
+
+    def session(name: str, commands: int) -> list[Event]:
+        head = [
+            Event(EventKind.CONNECT, text=f"connected to {name}"),
+            Event(EventKind.RECEIVED, f"220 {name}\r\n".encode(), code=220),
+            Event(EventKind.SENT, b"EHLO me\r\n"),
+            Event(EventKind.RECEIVED, b"250 ok\r\n", code=250),
+        ]
+        for event in head:
+            transcript.emit(event)
+        for i in range(commands):
+            transcript.emit(Event(EventKind.SENT, f"NOOP {name} {i}\r\n".encode()))
+        return head
+
+    first = session("one", 30)
+    assert transcript.events()[:4] == first and transcript.dropped == 0
+    second = session("two", 100)
+    events = transcript.events()
+    assert len(transcript) == 50 and transcript.dropped == 134 + 4 - 50
+    kinds = [e.kind for e in events]
+    # all of session one is gone (one marker for it), session two's head is kept whole
+    assert kinds[0] is EventKind.DROPPED and events[0].facts == DroppedFacts(34, 0)
+    assert events[1:5] == second
+    assert events[5].kind is EventKind.DROPPED
+    assert events[5].facts == DroppedFacts(54, 38)  # events 39 to 92: NOOP two 0..53
+    assert events[6].data == b"NOOP two 54\r\n" and events[-1].data == b"NOOP two 99\r\n"
+    text = transcript.to_text()
+    assert text.startswith("* 34 events dropped here by the transcript's bounds (events 1 to 34)\n")
+    assert "* connected to two\nS: 220 two\n" in text
+
+
+def test_an_earlier_sessions_gap_stays_marked():
+    transcript = Transcript(max_events=20, max_bytes=None, head_events=2)
+    for name in ("one", "two"):
+        transcript.emit(Event(EventKind.CONNECT, text=f"connected to {name}"))
+        transcript.emit(Event(EventKind.RECEIVED, b"220 hi\r\n", code=220))
+        for i in range(25):
+            transcript.emit(Event(EventKind.SENT, f"NOOP {name} {i}\r\n".encode()))
+        if name == "one":
+            markers = [e.facts for e in transcript.events() if e.kind is EventKind.DROPPED]
+            assert markers == [DroppedFacts(7, 2)]
+    events = transcript.events()
+    markers = [e.facts for e in events if e.kind is EventKind.DROPPED]
+    assert markers == [DroppedFacts(27, 0), DroppedFacts(7, 29)]  # session one, NOOP two 0..6
+    assert sum(m.total for m in markers) == transcript.dropped == 34
+    assert events[1].text == "connected to two" and events[4].data == b"NOOP two 7\r\n"
+    assert len(transcript) == 20
