@@ -108,7 +108,9 @@ class DroppedFacts(NamedTuple):
     """The marker where the transcript's bounds dropped events: how many, from which."""
 
     total: int
-    first: int  # the stream index (0-based) of the first dropped event
+    #: The stream index (0-based) of the first dropped event; None where it is not known
+    #: (a face's own queue marks what it dropped the same way).
+    first: int | None = None
 
 
 Facts = ConnectFacts | TLSFacts | AuthFacts | BodySummary | DroppedFacts

@@ -127,6 +127,8 @@ class _Connection:
         #: Commands sent whose replies are still to be read: (verb, line shown).
         self._awaiting: deque[tuple[str, str]] = deque()
         self._auth_pending = False
+        #: The unfinished last line of earlier send_raw() calls (its start, bounded).
+        self._raw_partial = b""
         self._sent_at: float | None = None
         #: The socket ``_poll`` watches (replaced by connect and STARTTLS).
         self._polled: socket.socket | None = None
@@ -154,6 +156,17 @@ class _Connection:
     def expecting_auth_response(self) -> bool:
         """True while the server waits for an answer to a 334 challenge (a secret line)."""
         return self._auth_pending
+
+    @property
+    def raw_line_open_secret(self) -> bool:
+        """True when an earlier send_raw() left an AUTH line, or an answer to a 334,
+        unfinished: the next raw bytes continue a secret."""
+        partial = self._raw_partial
+        if not partial:
+            return False
+        if self._auth_pending:
+            return partial.strip() != b"*"
+        return partial.lstrip()[:5].upper() == b"AUTH "
 
     @property
     def session(self) -> SessionState:
@@ -242,6 +255,7 @@ class _Connection:
         self._rbuf = bytearray()
         self._eof = False
         self._auth_pending = False
+        self._raw_partial = b""
         self._auth_user = None
         self._aborted = False
         self._connect_announced = False

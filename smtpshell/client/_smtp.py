@@ -172,8 +172,17 @@ class _Commands(_Connection):
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
-        line = format_command(cmd, args)
-        data = encode_line(line + CRLF, self.command_encoding)
+        try:
+            line = format_command(cmd, args)
+            data = encode_line(line + CRLF, self.command_encoding)
+        except ValueError:
+            if self._auth_pending or cmd.lstrip()[:4].upper() == "AUTH":
+                # The usual message quotes the line: never an AUTH payload.
+                raise ValueError(
+                    "AUTH data contains a CR, LF or NUL character, or one the connection "
+                    "cannot encode (not shown: it is secret)"
+                ) from None
+            raise
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
         auth = self._auth_pending or line.lstrip()[:4].upper() == "AUTH"
@@ -208,6 +217,7 @@ class _Commands(_Connection):
         data = bytes(data)
         lines = data.splitlines(keepends=True)
         secret = [self._redaction_for(line.decode("latin-1").rstrip("\r\n")) for line in lines]
+        self._judge_raw_continuation(lines, secret)
         redacted = None
         if any(r is not None for r in secret):
             redacted = b"".join(
@@ -226,6 +236,22 @@ class _Commands(_Connection):
             verb = AUTH_RESPONSE if self._auth_pending else text.split(" ", 1)[0].upper()
             self._awaiting.append((verb, verb if was_secret is not None else text))
             self._note_auth_identity(verb, text)
+
+    def _judge_raw_continuation(self, lines: list[bytes], secret: list[bytes | None]) -> None:
+        """An AUTH line split over several raw writes is judged whole, and stays secret."""
+        if lines and self._raw_partial and not self._state.in_data:
+            # The first line finishes one an earlier write began ("AUTH PLAIN " then the
+            # payload): judged whole, and when it is secret, this part of it is all secret.
+            whole = (self._raw_partial + lines[0]).decode("latin-1").rstrip("\r\n")
+            if self.raw_line_open_secret or self._redaction_for(whole) is not None:
+                body = lines[0].rstrip(b"\r\n")
+                secret[0] = REDACTED + lines[0][len(body) :]
+        last = lines[-1] if lines else b""
+        if self._state.in_data or not lines or last.endswith(b"\n"):
+            self._raw_partial = b""
+        else:
+            start = self._raw_partial if len(lines) == 1 else b""
+            self._raw_partial = (start + last)[:512]
 
     def _put_batch(self, lines: Sequence[str], tail: bytes = b"") -> None:
         """Several commands (and the data of a final BDAT) in one write: RFC 2920 pipelining.
