@@ -13,6 +13,7 @@ import binascii
 from dataclasses import dataclass
 
 from smtpshell.knowledge import explain
+from smtpshell.protocol.display import SafeText, display
 from smtpshell.shell.results import Item, Level, Note, Table, Text
 from smtpshell.transcript import (
     INCOMPLETE,
@@ -53,7 +54,7 @@ class WireLine:
     """
 
     direction: str
-    text: str
+    text: SafeText  # display-safe: built only by protocol.display
     kind: EventKind
     code: int | None = None
     final: bool = False
@@ -113,7 +114,7 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
         ]
         summary = event.summary
         if summary is not None and summary.truncated:  # a message body recorded in part
-            sent.append(WireLine("*", escape_bytes(f"... {event.text}".encode()), EventKind.INFO))
+            sent.append(WireLine("*", display(f"... {event.text}"), EventKind.INFO))
         return sent
     if event.kind is EventKind.RECEIVED:
         lines = _split_wire(event.data)
@@ -142,7 +143,7 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
             )
         return out
     text = event.text or event.kind.value
-    return [WireLine("*", escape_bytes(text.encode("utf-8", "replace")), event.kind)]
+    return [WireLine("*", display(text), event.kind)]
 
 
 def format_latency(seconds: float | None) -> str:
