@@ -102,7 +102,7 @@ class DomainPolicy:
 
 
 def _txt_strings(found: Lookup) -> list[str]:
-    return [b"".join(r.strings).decode("utf-8", "backslashreplace") for r in found.records]
+    return [mtasts.txt_text(rdata) for rdata in found.records]
 
 
 def domain_policy(domain: str, resolver: Any, options: Any) -> DomainPolicy:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from smtpshell.protocol.display import SafeText, display
+
 __all__ = [
     "MAX_POLICY_BYTES",
     "FetchResult",
@@ -60,8 +62,13 @@ class StsRecord:
     error: str | None = None
 
 
-def _txt(rdata) -> str:
-    return b"".join(rdata.strings).decode("utf-8", "backslashreplace")
+def txt_text(rdata) -> SafeText:
+    """A TXT record's strings joined (RFC 7208 §3.3 style), as display-safe text.
+
+    Parsing works on the escaped text: every valid record is printable ASCII, which
+    ``display`` leaves as it is, and a control character turns into a visible escape that
+    no field's grammar accepts."""
+    return display(b"".join(rdata.strings))
 
 
 def parse_sts_record(text: str) -> StsRecord:
@@ -87,7 +94,7 @@ def parse_sts_record(text: str) -> StsRecord:
 
 def sts_records(txt_rdatas: Sequence) -> list[str]:
     """The TXT strings that are MTA-STS records (start with ``v=STSv1``), in order."""
-    texts = [_txt(rdata) for rdata in txt_rdatas]
+    texts = [txt_text(rdata) for rdata in txt_rdatas]
     return [text for text in texts if text.replace(" ", "").startswith("v=STSv1")]
 
 
@@ -267,7 +274,10 @@ def fetch_policy(
                 result.error = f"the policy is larger than {max_bytes} bytes"
                 return result
             chunks.append(chunk)
-        result.body = b"".join(chunks).decode("utf-8", "replace")
+        # Lines split on the raw bytes, each made display-safe: the parsed values (mode,
+        # patterns) are then safe to show, and a control character cannot hide in them.
+        lines = b"".join(chunks).split(b"\n")
+        result.body = "\n".join(display(line.removesuffix(b"\r")) for line in lines)
     except ssl.SSLCertVerificationError as exc:
         result.kind = "tls"
         result.error = f"certificate verification failed: {exc.verify_message or exc}"

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["TlsRptRecord", "parse_tlsrpt", "tlsrpt_name"]
 
-#: Visible ASCII only (RFC 3986 §2): a control character or a space is never part of a URI.
-_URI = re.compile(r"^(mailto:[!-?A-~]+@[!-?A-~]+|https://[!-~]+)$", re.IGNORECASE)
+#: Visible ASCII without a backslash (RFC 3986 §2): records arrive display-escaped, so a
+#: control character shows as ``\xNN`` and is rejected with the backslash.
+_URI = re.compile(r"^(mailto:[!-?A-\[\]-~]+@[!-?A-\[\]-~]+|https://[!-\[\]-~]+)$", re.IGNORECASE)
 
 
 def tlsrpt_name(domain: str) -> str:
