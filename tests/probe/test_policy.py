@@ -654,3 +654,22 @@ def test_dane_ee_needs_no_public_ca(pool, tmp_path):
         assert reports[address]["policy"]["authenticated_by"] == "dane"
         assert reports[address]["ok"] is True
     assert reports["127.0.0.4"]["ok"] is False and status == 1
+
+
+def test_shared_lookups_ask_each_question_once():
+    """Eight threads asking one silent name: one query is sent, all get its timeout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from smtpshell.probe.policy.dnsquery import SharedLookups
+
+    zone = Zone(silent=["_25._tcp.slow.test"])
+    dns_server = FakeDNS(zone)
+    try:
+        ask = SharedLookups(make_resolver(f"127.0.0.1:{dns_server.port}"), timeout=0.5)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: ask("_25._tcp.slow.test", "TLSA"), range(8)))
+    finally:
+        dns_server.stop()
+    assert {answer.dnssec for answer in answers} == {"indeterminate"}
+    assert len(set(map(id, answers))) == 1
+    assert dns_server.queries.count(("_25._tcp.slow.test", "TLSA")) <= 3  # dnspython retries

@@ -19,7 +19,7 @@ from typing import Any
 from smtpshell.probe.findings import Finding, PortRole, make_finding, port_role, sort_findings
 from smtpshell.probe.policy import dane as dane_mod
 from smtpshell.probe.policy import mtasts, tlsrpt
-from smtpshell.probe.policy.dnsquery import Lookup, lookup
+from smtpshell.probe.policy.dnsquery import Lookup, SharedLookups, lookup
 
 __all__ = ["DomainPolicy", "PolicyReport", "assess_policies", "expand_addresses"]
 
@@ -105,13 +105,13 @@ def _txt_strings(found: Lookup) -> list[str]:
     return [mtasts.txt_text(rdata) for rdata in found.records]
 
 
-def domain_policy(domain: str, resolver: Any, options: Any) -> DomainPolicy:
+def domain_policy(domain: str, ask: Callable[[str, str], Lookup], options: Any) -> DomainPolicy:
     """The MTA-STS and TLS-RPT checks for ``domain`` (RFC 8461 §3, RFC 8460 §3)."""
     from smtpshell.probe.core import tls_context
 
     result = DomainPolicy(domain)
     timeout = options.timeout
-    found = lookup(resolver, f"_mta-sts.{domain}", "TXT", timeout=timeout)
+    found = ask(f"_mta-sts.{domain}", "TXT")
     result.sts_dnssec = found.dnssec
     if found.error:
         result.lookup_errors.append(f"_mta-sts.{domain} TXT: {found.error}")
@@ -144,7 +144,7 @@ def domain_policy(domain: str, resolver: Any, options: Any) -> DomainPolicy:
                 result.findings.append(("mtasts.mode.none", "mode: none"))
             if policy.max_age is not None and policy.max_age < mtasts.MAX_AGE_ADVISED:
                 result.findings.append(("mtasts.max_age.short", f"max_age: {policy.max_age}"))
-    rpt = lookup(resolver, tlsrpt.tlsrpt_name(domain), "TXT", timeout=timeout)
+    rpt = ask(tlsrpt.tlsrpt_name(domain), "TXT")
     if rpt.error:
         result.lookup_errors.append(f"{tlsrpt.tlsrpt_name(domain)} TXT: {rpt.error}")
     result.tlsrpt_records = tlsrpt.tlsrpt_records(_txt_strings(rpt))
@@ -210,20 +210,20 @@ class PolicyReport:
         }
 
 
-def _dane_for(report, resolver: Any, timeout: float) -> dane_mod.DaneResult:
+def _dane_for(report, ask: Callable[[str, str], Lookup]) -> dane_mod.DaneResult:
     host = report.host
     names = [dane_mod.tlsa_name(host, report.port)]
     # RFC 7672 §2.2.3: for an alias with a secure answer, the expanded name comes first.
-    address = lookup(resolver, host, "A", timeout=timeout)
+    address = ask(host, "A")
     if address.secure and address.canonical and address.canonical.lower() != host.lower():
         names.insert(0, dane_mod.tlsa_name(address.canonical, report.port))
-    lookups = [lookup(resolver, name, "TLSA", timeout=timeout) for name in names]
+    lookups = [ask(name, "TLSA") for name in names]
     tls_done = report.tls is not None and report.tls.version is not None
     chain = report.peer_chain if tls_done else None
     return dane_mod.evaluate(host, report.port, lookups, chain)
 
 
-def _identity(report, resolver: Any, timeout: float, patterns: Sequence[str]) -> dict:
+def _identity(report, ask: Callable[[str, str], Lookup], patterns: Sequence[str]) -> dict:
     import dns.reversename
 
     from smtpshell.probe.certificate import hostname_matches
@@ -235,14 +235,11 @@ def _identity(report, resolver: Any, timeout: float, patterns: Sequence[str]) ->
     confirmed = None
     if address and _is_ip(address):
         reverse = dns.reversename.from_address(address).to_text()
-        ptr_names = [
-            r.target.to_text().rstrip(".")
-            for r in lookup(resolver, reverse, "PTR", timeout=timeout).records
-        ]
+        ptr_names = [r.target.to_text().rstrip(".") for r in ask(reverse, "PTR").records]
         confirmed = False
         rdtype = "AAAA" if ":" in address else "A"
         for name in ptr_names:
-            forward = lookup(resolver, name, rdtype, timeout=timeout)
+            forward = ask(name, rdtype)
             if any(
                 ipaddress.ip_address(r.address) == ipaddress.ip_address(address)
                 for r in forward.records
@@ -343,11 +340,12 @@ def assess_policies(
     """
     if resolver is None:
         return
+    ask = SharedLookups(resolver, options.timeout)
     domains = sorted({r.mx.domain for r in reports if r.mx is not None})
     if progress:
         progress(f"checking the policies of {len(domains)} domain(s), {len(reports)} target(s)...")
     policies = dict(
-        zip(domains, mapper(lambda d: domain_policy(d, resolver, options), domains), strict=True)
+        zip(domains, mapper(lambda d: domain_policy(d, ask, options), domains), strict=True)
     )
     consistency = _consistency(reports)
 
@@ -372,7 +370,7 @@ def assess_policies(
                 )
             )
 
-        policy.dane = _dane_for(report, resolver, options.timeout)
+        policy.dane = _dane_for(report, ask)
         _dane_findings(policy.dane, add)
         patterns: list[str] = []
         if domain_result is not None:
@@ -382,7 +380,7 @@ def assess_policies(
             if enforced is not None and enforced.mode in ("enforce", "testing"):
                 patterns = enforced.mx
                 _mta_sts_for(policy, report, enforced, add)
-        policy.identity = _identity(report, resolver, options.timeout, patterns)
+        policy.identity = _identity(report, ask, patterns)
         if policy.identity.get("fcrdns") is False:
             add("mx.rdns.not_confirmed", f"{report.address}: PTR {policy.identity['ptr'] or '-'}")
         policy.consistency = consistency.get(index, [])

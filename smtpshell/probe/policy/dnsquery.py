@@ -23,6 +23,7 @@ from typing import Any, Literal
 __all__ = [
     "NAMESERVER_ENV",
     "Lookup",
+    "SharedLookups",
     "lookup",
     "make_resolver",
     "parse_nameserver",
@@ -167,3 +168,38 @@ def lookup(resolver: Any, name: str, rdtype: str, *, timeout: float = 10.0) -> L
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+class SharedLookups:
+    """``ask(name, rdtype)``: each question goes to the resolver once per run.
+
+    Many targets share names (every address of one MX host has the same TLSA name, the
+    PTR's forward lookup is often the MX host's own A query).  Threads asking a question
+    already in flight wait for that answer instead of sending it again, so a name that
+    never answers costs one timeout, not one per target.
+    """
+
+    def __init__(self, resolver: Any, timeout: float):
+        import threading
+
+        self.resolver = resolver
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, name: str, rdtype: str) -> Lookup:
+        from concurrent.futures import Future
+
+        key = (name.rstrip(".").lower(), rdtype.upper())
+        with self._lock:
+            future = self._answers.get(key)
+            owner = future is None
+            if owner:
+                future = self._answers[key] = Future()
+        if owner:
+            try:
+                future.set_result(lookup(self.resolver, name, rdtype, timeout=self.timeout))
+            except BaseException as exc:  # lookup() does not raise; a bug must not hang others
+                future.set_exception(exc)
+                raise
+        return future.result()
