@@ -91,9 +91,9 @@ class Reply:
 
 @dataclass(slots=True)
 class Greeting:
-    """The EHLO (or, after EHLO was refused, HELO) the session got going with."""
+    """The EHLO (or, after EHLO was refused, HELO; LHLO over LMTP) the session got going with."""
 
-    command: Literal["EHLO", "HELO"]
+    command: Literal["EHLO", "HELO", "LHLO"]
     reply: Reply
     ehlo_refused: Reply | None = None
 

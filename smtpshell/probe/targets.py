@@ -43,6 +43,7 @@ __all__ = [
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
+LMTP_PORT = 2003
 _SCHEMES = {"smtp": False, "smtps": True}
 #: Letters, digits, hyphens, underscores (seen in real MX names) and dots; no empty labels.
 _HOSTNAME = re.compile(
@@ -179,7 +180,8 @@ def resolve_spec(
 ) -> list[Target]:
     """The targets ``spec`` stands for.  Never raises: DNS failures become failed Targets."""
     implicit = spec.implicit_tls or options.implicit_tls
-    port = spec.port or options.port or (SMTPS_PORT if implicit else SMTP_PORT)
+    default = LMTP_PORT if options.lmtp else SMTPS_PORT if implicit else SMTP_PORT
+    port = spec.port or options.port or default
 
     def target(host: str, mx: MXOrigin | None = None, **extra: Any) -> Target:
         return Target(spec.text, host, port, implicit or port == SMTPS_PORT, mx, **extra)
@@ -233,6 +235,6 @@ def resolve_targets(
 
 def needs_dns(spec: TargetSpec, options: ProbeOptions) -> bool:
     """Whether resolving ``spec`` will query DNS (so a resolver must be set up)."""
-    if spec.names_one_server:
+    if spec.names_one_server or options.lmtp:  # LMTP servers are never found through MX
         return False
     return options.mx or (options.port is None and "." in spec.host.strip("."))
