@@ -35,7 +35,7 @@ from urllib.parse import parse_qs
 
 import trustme
 
-from smtpshell.server import PracticeServer
+from smtpshell.server import Faults, PracticeServer
 
 DOMAIN = "interop.test"
 HOSTNAME = f"dovecot.{DOMAIN}"
@@ -43,7 +43,7 @@ USER = f"alice@{DOMAIN}"
 PASSWORD = "correct horse"
 #: Accepted at RCPT, then refused after the data: its quota is 1 KiB.
 FULL = f"full@{DOMAIN}"
-#: Refused at RCPT by LMTP: not in the users file.
+#: Refused at RCPT: by LMTP (not in the users file) and, through submission, by the sink.
 UNKNOWN = f"nobody@{DOMAIN}"
 MAILBOXES = ("alice", "bob", "carol", "full")
 TOKEN = "tok-" + "a1b2c3d4e5f6"
@@ -72,6 +72,7 @@ mail_plugins = quota
 auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 oauthbearer xoauth2
 auth_username_format = %Lu
 disable_plaintext_auth = no
+auth_failure_delay = 0
 ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
@@ -122,6 +123,13 @@ service submission-login {{
 service auth {{
   unix_listener auth-userdb {{
     mode = 0600
+  }}
+}}
+# No auth penalty (anvil's growing delay after a failed login from an IP): the tests fail
+# logins on purpose, from 127.0.0.1, many times a run.  Mode 0 keeps auth from using it.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
   }}
 }}
 service stats {{
@@ -298,7 +306,11 @@ def private_dovecot(binary: str) -> Iterator[Dovecot]:
     for name in ("users", "userdb"):
         (root / name).chmod(0o644)
 
-    sink = PracticeServer(hostname=f"sink.{DOMAIN}", size_limit=SINK_SIZE)
+    sink = PracticeServer(
+        hostname=f"sink.{DOMAIN}",
+        size_limit=SINK_SIZE,
+        faults=Faults(reject_rcpt=f"^{UNKNOWN}$", reject_code=550),
+    )
     tokens = TokenEndpoint({TOKEN: USER})
     lmtp_port, submission_port = free_port(), free_port()
     config = root / "dovecot.conf"
