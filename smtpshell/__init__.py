@@ -18,6 +18,8 @@ from smtpshell.client import (
 )
 from smtpshell.errors import (
     SMTPAuthenticationError,
+    SMTPAuthLoopError,
+    SMTPBadGreeting,
     SMTPCertificateError,
     SMTPConnectError,
     SMTPConnectionRefused,
@@ -26,6 +28,7 @@ from smtpshell.errors import (
     SMTPException,
     SMTPHeloError,
     SMTPHostNotFound,
+    SMTPInvalidPort,
     SMTPMessageTooLarge,
     SMTPNotSupportedError,
     SMTPProtocolError,
@@ -35,6 +38,7 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTimeoutError,
     SMTPTLSError,
+    SMTPUTF8RequiredError,
 )
 from smtpshell.protocol import CRLF, bCRLF, dsn_mail_options, dsn_rcpt_options, quoteaddr, quotedata
 from smtpshell.transcript import Event, EventKind, Transcript
@@ -51,7 +55,9 @@ __all__ = [
     "SMTP_SSL_PORT",
     "Event",
     "EventKind",
+    "SMTPAuthLoopError",
     "SMTPAuthenticationError",
+    "SMTPBadGreeting",
     "SMTPCertificateError",
     "SMTPConnectError",
     "SMTPConnectTimeout",
@@ -60,6 +66,7 @@ __all__ = [
     "SMTPException",
     "SMTPHeloError",
     "SMTPHostNotFound",
+    "SMTPInvalidPort",
     "SMTPMessageTooLarge",
     "SMTPNotSupportedError",
     "SMTPProtocolError",
@@ -69,6 +76,7 @@ __all__ = [
     "SMTPServerDisconnected",
     "SMTPTLSError",
     "SMTPTimeoutError",
+    "SMTPUTF8RequiredError",
     "SessionState",
     "Transcript",
     "bCRLF",

@@ -26,11 +26,14 @@ from collections.abc import Callable, Iterable, Sequence
 from smtpshell import auth as sasl
 from smtpshell.errors import (
     SMTPAuthenticationError,
+    SMTPAuthLoopError,
+    SMTPBadGreeting,
     SMTPCertificateError,
     SMTPConnectError,
     SMTPDataError,
     SMTPException,
     SMTPHeloError,
+    SMTPInvalidPort,
     SMTPMessageTooLarge,
     SMTPNotSupportedError,
     SMTPProtocolError,
@@ -40,6 +43,7 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTimeoutError,
     SMTPTLSError,
+    SMTPUTF8RequiredError,
     connect_error,
 )
 from smtpshell.protocol import (
@@ -56,6 +60,8 @@ from smtpshell.protocol import (
     envelope_address,
     format_command,
     parse_ehlo,
+    quoteaddr,
+    quotedata,
 )
 from smtpshell.protocol.data import CHUNK_SIZE
 from smtpshell.protocol.replies import parse_final_line
@@ -74,12 +80,24 @@ __all__ = [
     "SMTP_SSL_PORT",
     "SessionState",
     "default_context",
+    "quoteaddr",
+    "quotedata",
     "unverified_context",
 ]
 
 SMTP_PORT = 25
 SMTP_SSL_PORT = 465
 LMTP_PORT = 2003
+
+# smtplib's other module-level names (issue 14): code ported from smtplib, and CPython's own
+# test_smtplib, read them from the module that stands in for smtplib.  Our bounds live in
+# Limits; these mirror the defaults (smtplib's _MAXLINE is 8192, _MAXCHALLENGE 5).
+_MAXLINE = DEFAULT_LIMITS.max_line
+_MAXCHALLENGE = DEFAULT_LIMITS.max_auth_rounds
+bCRLF = CRLF.encode("ascii")
+# MAIL/RCPT argument prefixes as the running interpreter's smtplib sends them: 3.13 sends
+# "mail from:" / "rcpt to:", earlier versions "mail FROM:" / "rcpt TO:" (issue 14).
+_MAIL_FROM, _RCPT_TO = ("from:", "to:") if sys.version_info >= (3, 13) else ("FROM:", "TO:")
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 16
@@ -221,6 +239,23 @@ def _poll_readable(sock: socket.socket) -> bool:
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
+
+
+def _set_nodelay(sock: socket.socket) -> None:
+    """Turn Nagle's algorithm off on a TCP socket (no-op for Unix sockets and the like).
+
+    SMTP writes a command or a DATA piece and then waits for a reply.  With Nagle on, a
+    write that leaves a partial segment behind an unacknowledged one (the second 64 KiB
+    DATA piece, a message of 64 KiB to ~130 KB) waits for the peer's ACK, and a peer
+    using delayed ACKs holds that ACK for up to 40 ms (Linux) or 200 ms: each such message
+    took ~44 ms instead of ~1 ms.  Our writes are already whole commands or big pieces,
+    so there is nothing for Nagle to coalesce.  Failure is harmless (odd socket types).
+    """
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
 
 def _path_argument(line: str) -> str:
@@ -420,6 +455,7 @@ class SMTP:
         if self.debuglevel > 0:
             self._print_debug("connect: to", (host, port), self.source_address)
         sock = socket.create_connection((host, port), timeout, self.source_address)
+        _set_nodelay(sock)  # before any TLS handshake (SMTP_SSL); STARTTLS keeps it
         self._announce_connect(sock, host, port)
         return sock
 
@@ -448,7 +484,8 @@ class SMTP:
                 try:
                     port = int(port_text)
                 except ValueError:
-                    raise ValueError(f"nonnumeric port: {port_text!r}") from None
+                    # smtplib raises OSError here; SMTPInvalidPort is an OSError and a ValueError.
+                    raise SMTPInvalidPort(f"nonnumeric port: {port_text!r}") from None
         return host, port
 
     def connect(
@@ -478,10 +515,14 @@ class SMTP:
         self._io_timeout = self._sock_timeout = sock.gettimeout()
         self._update(host=host, port=port, connected=True, tls=self._tls_info is not None)
         if not self._connect_announced:  # a subclass's own _get_socket()
+            _set_nodelay(sock)
             self._announce_connect(sock, host, port)
         if self._tls_info is not None:
             self._emit_tls_event()
-        (code, msg) = self.getreply()
+        try:
+            (code, msg) = self.getreply()
+        except SMTPProtocolError as exc:  # smtplib: any greeting but 220 is SMTPConnectError
+            raise SMTPBadGreeting(exc.smtp_code, exc.smtp_error) from None
         if self.debuglevel > 0:
             self._print_debug("connect:", repr(msg))
         return (code, msg)
@@ -933,24 +974,27 @@ class SMTP:
     @staticmethod
     def _check_options(options: Iterable[str], what: str) -> list[str]:
         options = [options] if isinstance(options, str) else list(options)
-        for option in options:
-            check_no_control(option, what)
+        # Checked joined, as smtplib shows them: the error text names every injected option.
+        check_no_control(" ".join(options), what)
         return options
 
     def _check_address_encoding(self, address: str, utf8_requested: bool) -> None:
         """Refuse a non-ASCII address the server cannot take, before MAIL is sent."""
         if address.isascii() or utf8_requested or self.command_encoding == "utf-8":
             return
+        # smtplib raises UnicodeEncodeError here (when the line is encoded); so do we, early.
         if not self.has_extn("smtputf8"):
-            raise SMTPNotSupportedError(
-                f"address {address!r} is not ASCII and the server does not advertise SMTPUTF8"
+            raise SMTPUTF8RequiredError.for_text(
+                address,
+                f"address {address!r} is not ASCII and the server does not advertise SMTPUTF8",
             )
-        raise ValueError(
-            f"address {address!r} is not ASCII: pass the SMTPUTF8 mail option (RFC 6531)"
+        raise SMTPUTF8RequiredError.for_text(
+            address, f"address {address!r} is not ASCII: pass the SMTPUTF8 mail option (RFC 6531)"
         )
 
     def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
-        """MAIL FROM.  SMTPNotSupportedError if SMTPUTF8 is needed but not offered."""
+        """MAIL FROM.  SMTPNotSupportedError if the SMTPUTF8 option is given but not offered;
+        SMTPUTF8RequiredError (a UnicodeEncodeError) for a non-ASCII address without it."""
         self.putcmd("mail", self._mail_args(sender, options))
         return self.getreply()
 
@@ -967,7 +1011,7 @@ class SMTP:
                     raise SMTPNotSupportedError("SMTPUTF8 not supported by server")
             optionlist = " " + " ".join(options)
         self._check_address_encoding(sender, wants_utf8 and self.does_esmtp)
-        return f"FROM:{path}{optionlist}"
+        return f"{_MAIL_FROM}{path}{optionlist}"
 
     def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
         """RCPT TO for one recipient."""
@@ -981,7 +1025,7 @@ class SMTP:
         optionlist = ""
         if options and self.does_esmtp:
             optionlist = " " + " ".join(options)
-        return f"TO:{path}{optionlist}"
+        return f"{_RCPT_TO}{path}{optionlist}"
 
     def data(self, msg: str | bytes) -> tuple[int, bytes]:
         """DATA and the message.  Line endings are normalised and leading dots doubled for
@@ -1105,9 +1149,7 @@ class SMTP:
             self._auth_challenge_count += 1
             if self._auth_challenge_count > self.limits.max_auth_rounds:
                 self._cancel_auth()
-                raise SMTPAuthenticationError(
-                    code, b"too many AUTH challenges; exchange cancelled. Last: " + resp[:100]
-                )
+                raise SMTPAuthLoopError(code, resp[:100])  # str() is smtplib's loop-guard text
             try:
                 challenge = sasl.decode_challenge(resp)
             except ValueError as exc:

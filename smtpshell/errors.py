@@ -25,7 +25,9 @@ from smtplib import (
 )
 
 __all__ = [
+    "SMTPAuthLoopError",
     "SMTPAuthenticationError",
+    "SMTPBadGreeting",
     "SMTPCertificateError",
     "SMTPConnectError",
     "SMTPConnectTimeout",
@@ -34,6 +36,7 @@ __all__ = [
     "SMTPException",
     "SMTPHeloError",
     "SMTPHostNotFound",
+    "SMTPInvalidPort",
     "SMTPMessageTooLarge",
     "SMTPNotSupportedError",
     "SMTPProtocolError",
@@ -43,6 +46,7 @@ __all__ = [
     "SMTPServerDisconnected",
     "SMTPTLSError",
     "SMTPTimeoutError",
+    "SMTPUTF8RequiredError",
     "connect_error",
 ]
 
@@ -97,3 +101,53 @@ def connect_error(exc: OSError, target: str) -> SMTPConnectError:
     if isinstance(exc, socket.gaierror):
         return SMTPHostNotFound(-1, text)
     return SMTPConnectError(-1, text)
+
+
+# -- Where smtpshell is stricter than smtplib, its error is still an instance of the one
+# -- smtplib raises in that place, so no ``except`` clause written for smtplib changes meaning
+# -- (issue 14; CPython's own test_smtplib checks each of these).
+
+
+class SMTPBadGreeting(SMTPProtocolError, SMTPConnectError):
+    """The greeting was malformed (``199 hello`` is not a reply code): smtplib raises
+    SMTPConnectError for any greeting but 220, so this is one too; the connection is closed."""
+
+
+class SMTPInvalidPort(SMTPException, ValueError):
+    """``host:port`` with a port that is not a number.  smtplib raises
+    ``OSError("nonnumeric port")``; smtpshell's callers caught ValueError: this is both."""
+
+
+class SMTPAuthLoopError(SMTPAuthenticationError):
+    """The server kept sending 334 challenges past ``Limits.max_auth_rounds``; the exchange
+    was cancelled with ``*``.  The text is smtplib's, whose guard raises SMTPException."""
+
+    def __str__(self) -> str:
+        last = (self.smtp_code, self.smtp_error)
+        return (
+            f"Server AUTH mechanism infinite loop. Last response: {last!r}; "
+            "too many AUTH challenges, exchange cancelled"
+        )
+
+
+class SMTPUTF8RequiredError(UnicodeEncodeError):
+    """A non-ASCII address or command the session cannot carry without SMTPUTF8 (RFC 6531).
+
+    smtplib raises UnicodeEncodeError here, halfway through the transaction, when the command
+    is encoded; smtpshell raises this one before anything is written.  It takes
+    UnicodeEncodeError's five arguments (encoding, object, start, end, reason) so it pickles
+    and formats like one; :meth:`for_text` builds them.  It cannot also be an
+    SMTPNotSupportedError: that is an OSError, and CPython cannot make one class of both
+    builtins (their instance layouts conflict).  Being a UnicodeError, it is a ValueError.
+    """
+
+    @classmethod
+    def for_text(cls, text: str, reason: str, encoding: str = "ascii") -> SMTPUTF8RequiredError:
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError as exc:
+            return cls(encoding, text, exc.start, exc.end, reason)
+        return cls(encoding, text, 0, len(text), reason)  # pragma: no cover - caller checked
+
+    def __str__(self) -> str:
+        return self.reason

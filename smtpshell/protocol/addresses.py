@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import re
 
 __all__ = ["addr_only", "check_no_control", "envelope_address", "quoteaddr"]
 
 _CONTROL = ("\r", "\n", "\0")
+# A comma or blank outside a quoted local part means a list, not one path.  Since 3.13 (and
+# the 2024 security releases before it) parseaddr no longer truncates "a@x, b@y" to "a@x"
+# but gives up, and quoteaddr then wraps the whole list in one pair of brackets.
+_QUOTED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_LIST_SEPARATOR = re.compile(r"[\s,]")
 
 
 def check_no_control(value: str, what: str) -> None:
-    """Refuse CR, LF and NUL: each could end a command early and inject another."""
+    """Refuse CR, LF and NUL: each could end a command early and inject another.
+
+    The text for CR and LF is smtplib's ("prohibited newline characters: ..." with them
+    escaped), so code matching smtplib's message keeps matching.
+    """
     for char in _CONTROL:
         if char in value:
-            raise ValueError(f"{what} contains a forbidden {char!r} character: {value!r}")
+            shown = value.replace("\n", "\\n").replace("\r", "\\r").replace("\0", "\\0")
+            kind = "NUL characters" if char == "\0" else "newline characters"
+            raise ValueError(f"{what} contains prohibited {kind}: {shown}")
 
 
 def quoteaddr(addrstring: str) -> str:
@@ -61,7 +73,12 @@ def _envelope_path(addrstring: str) -> str:
     quoted = quoteaddr(addrstring)
     inner = quoted[1:-1] if quoted.startswith("<") and quoted.endswith(">") else None
     given = addrstring.strip()
-    if inner is not None and "<" not in inner and ">" not in inner:
+    if (
+        inner is not None
+        and "<" not in inner
+        and ">" not in inner
+        and not _LIST_SEPARATOR.search(_QUOTED_STRING.sub("", inner))
+    ):
         if given in (inner, quoted):
             return quoted
         if (

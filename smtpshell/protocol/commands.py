@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from smtpshell.errors import SMTPUTF8RequiredError
 from smtpshell.protocol.addresses import check_no_control
 
 __all__ = ["encode_line", "format_command"]
@@ -19,7 +20,12 @@ def encode_line(line: str, encoding: str) -> bytes:
     try:
         return line.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise ValueError(
+        # Still a UnicodeEncodeError (smtplib lets that one escape here), with our reason.
+        raise SMTPUTF8RequiredError(
+            exc.encoding,
+            exc.object,
+            exc.start,
+            exc.end,
             f"command contains {line[exc.start]!r}, which is not {encoding}; "
-            "non-ASCII addresses need the SMTPUTF8 mail option"
+            "non-ASCII addresses need the SMTPUTF8 mail option",
         ) from None

@@ -185,7 +185,7 @@ def test_malformed_ehlo_reply(options):
 def test_malformed_banner(options):
     with ScriptedServer(smtp_script(banner="hello there")) as server:
         report = probe_target(target(server.host, server.port), options)
-    assert (report.error.stage, report.error.type) == ("banner", "SMTPProtocolError")
+    assert (report.error.stage, report.error.type) == ("banner", "SMTPBadGreeting")
     assert "connect" in report.timings_ms and "banner" in report.timings_ms
 
 
