@@ -273,7 +273,7 @@ def test_probe_json(exim: Exim) -> None:
     assert report["size"]["limit"] == 40 * 1024 * 1024
 
 
-def test_probe_json_keeps_what_ehlo_said_when_the_handshake_fails(exim: Exim) -> None:
+def test_probe_json_when_the_certificate_does_not_verify(exim: Exim) -> None:
     """No --ca-file: verification fails, and the probe retries without it (a finding)."""
     report = probe_json(f"{exim.host}:{exim.port}")
     assert report["_exit"] == 1 and not report["ok"]
