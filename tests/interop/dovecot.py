@@ -19,13 +19,13 @@ import grp
 import json
 import os
 import pwd
+import select
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -267,15 +267,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_listening(port: int, deadline: float) -> bool:
-    """True once something accepts on 127.0.0.1:port (Dovecot forks its listeners)."""
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            threading.Event().wait(0.05)  # a bounded start-up poll, not a test sync
-    return False
+def listening(port: int) -> bool:
+    """Whether 127.0.0.1:port accepts: ``dovecot -c`` binds its listeners before it returns."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            return True
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -343,10 +341,7 @@ def private_dovecot(binary: str) -> Iterator[Dovecot]:
             )
             out.seek(0)
             why = out.read().strip()
-        deadline = time.monotonic() + 20
-        if result.returncode != 0 or not (
-            wait_listening(lmtp_port, deadline) and wait_listening(submission_port, deadline)
-        ):
+        if result.returncode != 0 or not (listening(lmtp_port) and listening(submission_port)):
             log = (
                 (root / "dovecot.log").read_text(errors="replace")
                 if (root / "dovecot.log").exists()
@@ -365,20 +360,26 @@ def private_dovecot(binary: str) -> Iterator[Dovecot]:
         )
     finally:
         if started:
-            subprocess.run(
-                [binary, "-c", str(config), "stop"],
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
-            _wait_gone(root / "run" / "master.pid")
+            _stop(binary, config, root / "run" / "master.pid")
         tokens.stop()
         sink.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait_gone(pid_file: Path, timeout: float = 10.0) -> None:
-    """Let ``dovecot stop`` finish before the directory it runs from is removed."""
-    deadline = time.monotonic() + timeout
-    while pid_file.exists() and time.monotonic() < deadline:
-        threading.Event().wait(0.05)
+def _stop(binary: str, config: Path, pid_file: Path, timeout: float = 15.0) -> None:
+    """``dovecot stop``, then wait for the master to exit: the command may return first.
+
+    The wait is on a pidfd (Linux 5.3+): it becomes readable when the process ends, so there
+    is no polling.  Without a pid file (the start failed early) there is nothing to wait for.
+    """
+    pidfd = None
+    try:
+        pidfd = os.pidfd_open(int(pid_file.read_text().split()[0]))
+    except (OSError, ValueError, AttributeError):
+        pass
+    subprocess.run([binary, "-c", str(config), "stop"], capture_output=True, timeout=30)
+    if pidfd is not None:
+        try:
+            select.select([pidfd], [], [], timeout)
+        finally:
+            os.close(pidfd)

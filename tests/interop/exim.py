@@ -3,8 +3,10 @@
 Exim conflicts with Postfix as a Debian package, so CI unpacks exim4-daemon-heavy into a
 directory instead of installing it (``.ci/install-mail-servers``); this module runs that
 binary (or one on PATH) with a config in a tmpdir: spool, logs, aliases and a trustme
-certificate all live there.  It listens on 127.0.0.1 on a free port, in the foreground
-(``-bdf``), so the test owns the process and ends it by its pid.
+certificate all live there.  The test binds the listening socket on 127.0.0.1 itself and
+hands it to Exim as its standard input (``-bw``, inetd wait mode): the port accepts
+connections before Exim has even started, so there is nothing to wait for, and the test
+owns the process and ends it by its pid.
 
 Mail for ``interop.test`` is relayed over SMTP to an in-process practice server (the
 "sink"), so tests see exactly what Exim passed on.  ``nobody@`` is refused at RCPT with
@@ -17,10 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +31,6 @@ from pathlib import Path
 import trustme
 
 from smtpshell.server import PracticeServer
-
-from .dovecot import free_port, wait_listening
 
 DOMAIN = "interop.test"
 HOSTNAME = f"exim.{DOMAIN}"
@@ -56,8 +56,6 @@ qualify_domain = @DOMAIN@
 spool_directory = @ROOT@/spool
 log_file_path = @ROOT@/log/%slog
 pid_file_path = @ROOT@/exim.pid
-daemon_smtp_ports = @PORT@
-local_interfaces = <; 127.0.0.1
 keep_environment =
 host_lookup =
 rfc1413_hosts =
@@ -191,7 +189,8 @@ def find_exim() -> str | None:
 
 @contextmanager
 def private_exim(binary: str) -> Iterator[Exim]:
-    """Run Exim in the foreground from a config in a tmpdir; end it and remove every trace."""
+    """Run Exim (``-bw``, in the foreground, on a socket bound here) from a config in a
+    tmpdir; end it by its pid and remove every trace."""
     root = Path(tempfile.mkdtemp(prefix="smtpsh-exim-"))
     root.chmod(0o755)
     for sub in ("spool", "log"):
@@ -216,19 +215,21 @@ def private_exim(binary: str) -> Iterator[Exim]:
     except (KeyError, OSError):
         pass
     sink = PracticeServer(hostname=f"sink.{DOMAIN}", size_limit=SINK_SIZE)
-    port = free_port()
     config = root / "exim.conf"
     process: subprocess.Popen[bytes] | None = None
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sink.start()
     try:
-        config.write_text(
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        config.write_text(  # written after the chown: Exim wants its config owned by root
             _fill(
                 EXIM_CONF,
                 ROOT=root,
                 BINARY=binary,
                 HOSTNAME=HOSTNAME,
                 DOMAIN=DOMAIN,
-                PORT=port,
                 REJECTED=REJECTED,
                 SINK_PORT=sink.port,
                 USER=USER,
@@ -241,21 +242,18 @@ def private_exim(binary: str) -> Iterator[Exim]:
         if checked.returncode != 0:
             raise RuntimeError(f"exim rejected its config: {checked.stdout}{checked.stderr}")
         version = checked.stdout.splitlines()[0] if checked.stdout else "exim"
-        out = open(root / "daemon.out", "wb")  # noqa: SIM115 (closed below)
-        process = subprocess.Popen(
-            [binary, "-C", str(config), "-bdf", "-odi"],
-            stdout=out,
-            stderr=out,
-            stdin=subprocess.DEVNULL,
-        )
-        out.close()
-        if not wait_listening(port, time.monotonic() + 20):
-            raise RuntimeError(
-                f"exim did not listen on {port}: "
-                + (root / "daemon.out").read_text(errors="replace")[-800:]
+        with open(root / "daemon.out", "wb") as out:
+            process = subprocess.Popen(
+                [binary, "-C", str(config), "-bw"], stdin=listener, stdout=out, stderr=out
             )
+        listener.close()  # Exim holds it now
+        banner = _banner(port)
+        if not banner.startswith(b"220 "):
+            out = (root / "daemon.out").read_text(errors="replace")
+            raise RuntimeError(f"exim -bw did not greet ({banner!r}): {out[-800:]}")
         yield Exim("127.0.0.1", port, ca, sink, root, version)
     finally:
+        listener.close()
         if process is not None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -265,6 +263,17 @@ def private_exim(binary: str) -> Iterator[Exim]:
                 process.wait(timeout=10)
         sink.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _banner(port: int) -> bytes:
+    """The first line Exim sends on a new connection (empty if it closes or times out)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as probe:
+            line = probe.makefile("rb").readline()
+            probe.sendall(b"QUIT\r\n")
+            return line
+    except OSError:
+        return b""
 
 
 def _exim_ids(binary: str) -> tuple[int, int]:
