@@ -261,10 +261,16 @@ def missing_parts() -> list[str]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports (all bound at once, so none is handed out twice)."""
+    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def listening(port: int) -> bool:
@@ -310,7 +316,7 @@ def private_dovecot(binary: str) -> Iterator[Dovecot]:
         faults=Faults(reject_rcpt=f"^{UNKNOWN}$", reject_code=550),
     )
     tokens = TokenEndpoint({TOKEN: USER})
-    lmtp_port, submission_port = free_port(), free_port()
+    lmtp_port, submission_port = free_ports(2)
     config = root / "dovecot.conf"
     started = False
     sink.start()
