@@ -53,7 +53,10 @@ Verification = Literal["verified", "failed", "skipped"]
 
 
 def format_address(host: str, port: int) -> str:
-    """``host:port``, with IPv6 literals in brackets so the result parses back."""
+    """``host:port``, with IPv6 literals in brackets so the result parses back; a Unix
+    socket path as it is."""
+    if host.startswith("/"):
+        return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 

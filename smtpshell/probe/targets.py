@@ -69,6 +69,11 @@ class TargetSpec:
         return self.scheme == "smtps"
 
     @property
+    def is_socket(self) -> bool:
+        """A Unix socket path (only an LMTP server is found there, as with ``--lmtp``)."""
+        return self.scheme == "unix"
+
+    @property
     def is_ip(self) -> bool:
         try:
             ipaddress.ip_address(self.host)
@@ -113,8 +118,13 @@ def _check_host(host: str, spec: str) -> str:
 
 
 def parse_target(text: str) -> TargetSpec:
-    """Parse ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address or an smtp(s) URL."""
+    """Parse ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address, an smtp(s) URL,
+    or an absolute path (a Unix socket, for ``--lmtp``)."""
     rest = text.strip()
+    if rest.startswith("/"):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in rest):
+            raise TargetSyntaxError(f"{text!r}: control characters in a socket path")
+        return TargetSpec(text, rest, None, "unix")
     scheme = None
     if "://" in rest:
         scheme, _, rest = rest.partition("://")
@@ -181,7 +191,7 @@ def resolve_spec(
     """The targets ``spec`` stands for.  Never raises: DNS failures become failed Targets."""
     implicit = spec.implicit_tls or options.implicit_tls
     default = LMTP_PORT if options.lmtp else SMTPS_PORT if implicit else SMTP_PORT
-    port = spec.port or options.port or default
+    port = 0 if spec.is_socket else spec.port or options.port or default
 
     def target(host: str, mx: MXOrigin | None = None, **extra: Any) -> Target:
         return Target(spec.text, host, port, implicit or port == SMTPS_PORT, mx, **extra)

@@ -305,6 +305,16 @@ def test_probe_lmtp_json(dovecot: Dovecot) -> None:
     assert report["size"] is None  # Dovecot's LMTP does not advertise SIZE
 
 
+def test_probe_lmtp_unix_socket(dovecot: Dovecot) -> None:
+    """Dovecot's usual LMTP listener is a Unix socket (here in the instance's base_dir)."""
+    path = str(dovecot.root / "run" / "lmtp")
+    report = probe_json("--lmtp", "--no-starttls", path)
+    assert report["_exit"] == 0 and report["ok"], report["error"]
+    assert (report["target"], report["port"]) == (path, 0)
+    assert report["greeting"]["command"] == "LHLO"
+    assert {k.upper() for k in LMTP_FEATURES} <= keywords(report["capabilities_before_tls"])
+
+
 def test_probe_lmtp_text(dovecot: Dovecot) -> None:
     result = cli("probe", "--lmtp", "--no-starttls", f"127.0.0.1:{dovecot.lmtp_port}")
     assert result.returncode == 0, result.stderr
