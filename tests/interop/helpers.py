@@ -89,10 +89,17 @@ def cli(
 
 
 def probe_json(*args: str) -> dict[str, Any]:
-    """``smtpshell probe --json ARGS``: the one report, parsed."""
+    """``smtpshell probe --json ARGS``: the one report, parsed, after the whole document
+    was checked against the schema the package ships (real servers, real output)."""
+    from importlib.resources import files
+
+    from tests.probe import minischema
+
     result = cli("probe", "--json", *args)
     assert result.stdout, result.stderr
     document = json.loads(result.stdout)
+    schema = json.loads(files("smtpshell.probe").joinpath("schema.json").read_text())
+    assert minischema.errors(document, schema) == []
     (report,) = document["reports"]
     report["_exit"] = result.returncode
     return report
