@@ -106,4 +106,5 @@ def probe_json(*args: str) -> dict[str, Any]:
 
 
 def keywords(capabilities: list[dict[str, Any]] | None) -> set[str]:
-    return {cap["keyword"] for cap in capabilities or []}
+    """The advertised keywords, upper-cased (the report keeps the server's spelling)."""
+    return {cap["keyword"].upper() for cap in capabilities or []}
