@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from smtpshell import __version__
+
 #: name -> (module, one-line help).  The module is imported lazily.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("smtpshell.server.command", "run the practice SMTP server in the foreground"),
@@ -39,6 +41,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
         prog="smtpshell",
         description="Step through SMTP sessions, see every byte, learn every reply.",
     )
+    parser.add_argument("--version", action="version", version=f"smtpshell {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     parsers = {}
     for name, (module_name, help_text) in SUBCOMMANDS.items():
@@ -50,7 +53,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv[:0] = default_subcommand()
     parser, parsers = _build_parser()
     if argv[0] in parsers:

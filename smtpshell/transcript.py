@@ -17,6 +17,8 @@ from collections import deque, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 
+from smtpshell.protocol.display import escape_bytes
+
 TYPE_CHECKING = False  # typing costs import time, and annotations here are only strings
 if TYPE_CHECKING:
     from typing import Any
@@ -103,29 +105,6 @@ class Event(namedtuple("Event", ("kind", "data", "wall_time", "monotonic", "reda
     def text(self) -> str:
         """A one-line human description for non-data events."""
         return str(self.detail.get("text", ""))
-
-
-def escape_bytes(data: bytes) -> str:
-    """Bytes as printable text: UTF-8 where valid, every control or invalid byte escaped.
-
-    Server bytes must never reach a terminal raw (an ESC from a hostile banner would drive
-    the user's terminal), so this is the only way faces turn wire bytes into text.
-    """
-    text = data.decode("utf-8", "backslashreplace")
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\t" or (32 <= code < 127) or (code >= 160 and ch.isprintable()):
-            out.append(ch)
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\n":
-            out.append("\\n")
-        elif code < 256:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    return "".join(out)
 
 
 Subscriber = Callable[[Event], None]

@@ -107,7 +107,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="targets probed at the same time (default %(default)s)",
     )
     checks.add_argument(
-        "--json", action="store_true", help="print one JSON document (docs/probe-schema.json)"
+        "--json", action="store_true", help="print one JSON document (smtpshell/probe/schema.json)"
     )
 
 

@@ -26,13 +26,6 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTLSError,
 )
-from smtpshell.probe.capabilities import (
-    Capability,
-    auth_mechanisms,
-    diff_capabilities,
-    parse_capabilities,
-    size_limit,
-)
 from smtpshell.probe.report import (
     Greeting,
     ProbeIssue,
@@ -43,6 +36,13 @@ from smtpshell.probe.report import (
     VrfyResult,
 )
 from smtpshell.probe.targets import Target
+from smtpshell.protocol.capabilities import (
+    Capability,
+    auth_mechanisms,
+    diff_capabilities,
+    parse_capabilities,
+    size_limit,
+)
 from smtpshell.transcript import EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
@@ -240,7 +240,7 @@ class _Probe:
                 self._set_capabilities_after_tls(capabilities)
             else:
                 self.report.capabilities_before_tls = capabilities
-                self.report.auth_before_tls = auth_mechanisms(capabilities)
+                self.report.auth_before_tls = list(auth_mechanisms(capabilities))
                 self._starttls(capabilities)
             self._size()
             self._vrfy()
@@ -296,7 +296,7 @@ class _Probe:
         if code == 250:
             text = _text(message)
             self.report.greeting = Greeting("EHLO", Reply(code, text.split("\n", 1)[0]))
-            return parse_capabilities(message)
+            return list(parse_capabilities(message))
         refused = Reply(code, _text(message))
         if code == 421 or client.sock is None:
             self._fail(ProbeIssue("ehlo", "SMTPHeloError", refused.text, code))
@@ -308,7 +308,7 @@ class _Probe:
         return []
 
     def _starttls(self, capabilities: list[Capability]) -> None:
-        offered = any(cap.keyword == "STARTTLS" for cap in capabilities)
+        offered = any(cap.name == "STARTTLS" for cap in capabilities)
         self.report.starttls_offered = offered
         if not offered or not self.options.starttls:
             return
@@ -332,7 +332,7 @@ class _Probe:
             code, message = self.client.ehlo()
         if code != 250:
             self._fail(ProbeIssue("ehlo-after-tls", "SMTPHeloError", _text(message), code))
-        self._set_capabilities_after_tls(parse_capabilities(message))
+        self._set_capabilities_after_tls(list(parse_capabilities(message)))
 
     def _retry_starttls_unverified(self) -> None:
         """Connect again and upgrade without verification, to show what the server presents."""
@@ -406,7 +406,7 @@ class _Probe:
     def _set_capabilities_after_tls(self, capabilities: list[Capability]) -> None:
         report = self.report
         report.capabilities_after_tls = capabilities
-        report.auth_after_tls = auth_mechanisms(capabilities)
+        report.auth_after_tls = list(auth_mechanisms(capabilities))
         if report.capabilities_before_tls is not None:
             report.capability_diff = diff_capabilities(report.capabilities_before_tls, capabilities)
 
@@ -414,8 +414,9 @@ class _Probe:
         from smtpshell.knowledge import human_size
 
         capabilities = self.report.capabilities or []
-        advertised, limit = size_limit(capabilities)
-        if advertised:
+        size = size_limit(capabilities)
+        if size.advertised:
+            limit = size.max_bytes
             human = human_size(limit) if limit else "no fixed limit"
             self.report.size = SizeInfo(limit, human)
 

@@ -1,7 +1,7 @@
 """Reports as text for people and as JSON for programs.  Pure functions of the reports.
 
 Every string a server controls (banner, reply texts, certificate names) goes through
-``escape_bytes`` before it reaches a terminal: a hostile banner must not drive it.
+``protocol.display`` before it reaches a terminal: a hostile banner must not drive it.
 Colour is only added when asked for (the command asks when stdout is a terminal).
 """
 
@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from smtpshell.probe.capabilities import Capability, CapabilityDiff
 from smtpshell.probe.report import SCHEMA_VERSION, ProbeReport, TLSReport
-from smtpshell.transcript import escape_bytes
+from smtpshell.protocol.capabilities import Capability, CapabilityDiff
+from smtpshell.protocol.display import SafeText, display
 
 __all__ = [
     "CapabilityRow",
@@ -33,9 +33,9 @@ EXPIRY_WARNING_DAYS = 14
 LABEL_WIDTH = 15
 
 
-def _clean(text: str) -> str:
-    """Server-controlled text made safe for a terminal (control characters escaped)."""
-    return escape_bytes(text.encode("utf-8", "backslashreplace"))
+def _clean(text: str) -> SafeText:
+    """Server-controlled text made safe for a terminal (the one escaping path)."""
+    return display(text)
 
 
 class _Style:
@@ -65,22 +65,21 @@ def capability_rows(
     """The capabilities table: keywords in the order first seen (before TLS, then the
     ones added after), each with its parameters on both sides ("" = offered, no params)."""
 
-    def params(caps: Sequence[Capability] | None, keyword: str) -> str | None:
-        found = next((cap for cap in caps or () if cap.keyword == keyword), None)
+    def params(caps: Sequence[Capability] | None, name: str) -> str | None:
+        found = next((cap for cap in caps or () if cap.name == name), None)
         return found.params if found is not None else None
 
-    keywords: list[str] = []
+    spelled: dict[str, str] = {}  # by name: the keyword as the server first spelled it
     for cap in [*(before or ()), *(after or ())]:
-        if cap.keyword not in keywords:
-            keywords.append(cap.keyword)
+        spelled.setdefault(cap.name, cap.keyword)
     changes: dict[str, str] = {}
     if diff is not None:
-        changes.update({cap.keyword: "added" for cap in diff.added})
-        changes.update({cap.keyword: "removed" for cap in diff.removed})
-        changes.update({change.keyword: "changed" for change in diff.changed})
+        changes.update({cap.name: "added" for cap in diff.added})
+        changes.update({cap.name: "removed" for cap in diff.removed})
+        changes.update({change.name: "changed" for change in diff.changed})
     return [
-        CapabilityRow(kw, params(before, kw), params(after, kw), changes.get(kw, ""))
-        for kw in keywords
+        CapabilityRow(kw, params(before, name), params(after, name), changes.get(name, ""))
+        for name, kw in spelled.items()
     ]
 
 
@@ -348,7 +347,7 @@ def document(
     *,
     generated_at: datetime.datetime | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document as a dict (``docs/probe-schema.json``)."""
+    """The ``--json`` document as a dict (``smtpshell/probe/schema.json``)."""
     from smtpshell import __version__
 
     when = generated_at or datetime.datetime.now(datetime.UTC)

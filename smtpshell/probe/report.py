@@ -2,7 +2,7 @@
 
 A report is filled in stage by stage and is never thrown away: a probe that fails at EHLO
 still reports the connect time and the banner.  ``to_dict()`` is the JSON shape documented
-in ``docs/probe-schema.json`` (bump ``SCHEMA_VERSION`` when it changes incompatibly).
+in ``smtpshell/probe/schema.json`` (bump ``SCHEMA_VERSION`` when it changes incompatibly).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from smtpshell.probe.capabilities import Capability, CapabilityDiff
 from smtpshell.probe.certificate import CertificateSummary
+from smtpshell.protocol.capabilities import Capability, CapabilityDiff
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -189,14 +189,18 @@ class ProbeReport:
         return self.error is None and not self.tls_verification_failed
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``docs/probe-schema.json``)."""
+        """The JSON form (``smtpshell/probe/schema.json``)."""
         data = {
             "target": self.target,
             "ok": self.ok,
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
         }
         for name, value in data.items():
-            if dataclasses.is_dataclass(value):
+            if isinstance(value, (Capability, CapabilityDiff)):
+                data[name] = value._asdict()
+            elif isinstance(value, list) and value and isinstance(value[0], Capability):
+                data[name] = [item._asdict() for item in value]
+            elif dataclasses.is_dataclass(value):
                 data[name] = dataclasses.asdict(value)
             elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
                 data[name] = [dataclasses.asdict(item) for item in value]

@@ -5,6 +5,16 @@ functions and the socket.
 """
 
 from smtpshell.protocol.addresses import addr_only, check_no_control, envelope_address, quoteaddr
+from smtpshell.protocol.capabilities import (
+    Capabilities,
+    Capability,
+    CapabilityChange,
+    CapabilityDiff,
+    SizeKind,
+    SizeLimit,
+    diff_capabilities,
+    parse_capabilities,
+)
 from smtpshell.protocol.commands import encode_line, format_command
 from smtpshell.protocol.data import (
     CRLF,
@@ -16,6 +26,7 @@ from smtpshell.protocol.data import (
     quote_periods,
     quotedata,
 )
+from smtpshell.protocol.display import SafeText, display
 from smtpshell.protocol.dsn import dsn_mail_options, dsn_rcpt_options, xtext
 from smtpshell.protocol.ehlo import parse_ehlo
 from smtpshell.protocol.replies import DEFAULT_LIMITS, Limits, Reply, ReplyAssembler, parse_reply
@@ -23,12 +34,21 @@ from smtpshell.protocol.replies import DEFAULT_LIMITS, Limits, Reply, ReplyAssem
 __all__ = [
     "CRLF",
     "DEFAULT_LIMITS",
+    "Capabilities",
+    "Capability",
+    "CapabilityChange",
+    "CapabilityDiff",
     "Limits",
     "Reply",
     "ReplyAssembler",
+    "SafeText",
+    "SizeKind",
+    "SizeLimit",
     "addr_only",
     "bCRLF",
     "check_no_control",
+    "diff_capabilities",
+    "display",
     "dot_stuffed_chunks",
     "dsn_mail_options",
     "dsn_rcpt_options",
@@ -38,6 +58,7 @@ __all__ = [
     "fix_eols",
     "format_command",
     "normalize_eols",
+    "parse_capabilities",
     "parse_ehlo",
     "parse_reply",
     "quote_periods",

@@ -1,4 +1,4 @@
-"""A tiny JSON Schema checker for the subset docs/probe-schema.json uses.
+"""A tiny JSON Schema checker for the subset smtpshell/probe/schema.json uses.
 
 The venv has no ``jsonschema``; this keeps the schema test meaningful without it (the real
 validator runs too when it can be found, see test_schema.py).  Supported keywords: type,

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from smtpshell.probe.capabilities import Capability as C
-from smtpshell.probe.capabilities import diff_capabilities
 from smtpshell.probe.render import (
     CapabilityRow,
     _abbreviated,
@@ -26,6 +24,8 @@ from smtpshell.probe.report import (
     SizeInfo,
     TLSReport,
 )
+from smtpshell.protocol.capabilities import Capability as C
+from smtpshell.protocol.capabilities import diff_capabilities
 
 BEFORE = [C("SIZE", "1000"), C("STARTTLS"), C("8BITMIME")]
 AFTER = [C("SIZE", "2000"), C("8BITMIME"), C("AUTH", "PLAIN LOGIN")]

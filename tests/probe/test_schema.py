@@ -1,4 +1,4 @@
-"""Real ``--json`` output validates against docs/probe-schema.json.
+"""Real ``--json`` output validates against smtpshell/probe/schema.json.
 
 The documents come from real probes (practice server, broken scripted servers, a closed
 port, a failed MX lookup), so the schema describes what the code prints, not what we
@@ -26,7 +26,7 @@ from tests.probe import minischema
 from tests.probe.conftest import smtp_script
 from tests.support.scripted import ScriptedServer
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "probe-schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "smtpshell" / "probe" / "schema.json"
 
 
 @pytest.fixture(scope="module")
