@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
     "tui": ("smtpshell.tui.command", "the full-screen interface (the default in a terminal)"),
-    "learn": ("smtpshell.learn.command", "guided SMTP lessons against the practice server"),
+    "learn": ("smtpshell.learn_command", "guided SMTP lessons against the practice server"),
 }
 
 

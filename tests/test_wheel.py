@@ -42,13 +42,19 @@ def _run(argv: list[str], *, cwd: pathlib.Path, env: dict[str, str] | None = Non
 def installed(tmp_path_factory):
     """(wheel path, venv bin dir, a working directory outside the checkout, clean env)."""
     work = tmp_path_factory.mktemp("wheel")
-    # Without PYTHONPATH: a checkout on it (as when testing a worktree) carries the
-    # smtpshell.egg-info that building writes, and pip would then skip installing the wheel.
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    home = work / "home"
+    home.mkdir()
+    # Nothing of the checkout may leak in: with PYTHONPATH pointing at it, pip would think
+    # smtpshell installed already and skip the wheel.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    }
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), NO_COLOR="1")
     built = _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(ROOT)],
         cwd=work,
-        env=clean,
     )
     if built.returncode != 0 and "No matching distribution" in built.stderr + built.stdout:
         pytest.skip("the package index is out of reach, so the wheel cannot be built")
@@ -58,17 +64,9 @@ def installed(tmp_path_factory):
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     install = _run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work, env=clean
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work, env=env
     )
     assert install.returncode == 0, install.stdout + install.stderr
-    home = work / "home"
-    home.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
-    }
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), NO_COLOR="1")
     return wheel, bin_dir, work, env
 
 

@@ -13,6 +13,7 @@ from smtpshell.knowledge.enhanced import (
     EnhancedCode,
     EnhancedStatus,
     lookup_enhanced,
+    pairing_note,
     parse_enhanced,
 )
 from smtpshell.knowledge.explanation import Explanation, explain
@@ -59,6 +60,7 @@ __all__ = [
     "lookup_enhanced",
     "mail_parameters",
     "mechanism",
+    "pairing_note",
     "parse_enhanced",
     "rcpt_parameters",
     "reply_class",

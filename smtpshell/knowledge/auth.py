@@ -41,7 +41,7 @@ class Mechanism(NamedTuple):
 _MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism(
         "PLAIN",
-        "RFC 4616",
+        "RFC 4616 §2",
         "Username and password in one message.",
         "One base64 line: authzid NUL authcid NUL password, usually as the initial response "
         "('AUTH PLAIN <base64>').",
@@ -61,14 +61,15 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "CRAM-MD5",
-        "RFC 2195",
+        "RFC 2195 §2",
         "Challenge-response with HMAC-MD5.",
         "Server sends a base64 challenge; the client answers base64('user ' + hex "
         "HMAC-MD5(password, challenge)).",
         False,
         "supported",
         "The password never travels, but a recorded exchange allows an offline dictionary "
-        "attack and the server must store a password equivalent.  IANA lists it as LIMITED.",
+        "attack and the server must store a password equivalent (RFC 2195 §2).  The IANA SASL "
+        "Mechanisms registry lists it as LIMITED.",
     ),
     Mechanism(
         "XOAUTH2",
@@ -82,7 +83,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "OAUTHBEARER",
-        "RFC 7628",
+        "RFC 7628 §3",
         "OAuth 2.0 bearer token, standard format.",
         "One base64 line: GS2 header 'n,a=user,' ^A 'auth=Bearer ' token ^A ^A.",
         False,
@@ -91,7 +92,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "SCRAM-SHA-1",
-        "RFC 5802",
+        "RFC 5802 §5",
         "Salted challenge-response, mutual authentication.",
         "client-first (user, nonce), server-first (salt, iterations), client-final (proof), "
         "server-final (server signature), each base64.",
@@ -101,7 +102,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "SCRAM-SHA-256",
-        "RFC 7677",
+        "RFC 7677 §3",
         "SCRAM with SHA-256.",
         "Same four-message exchange as SCRAM-SHA-1, with SHA-256.",
         False,
@@ -119,7 +120,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "GSSAPI",
-        "RFC 4752",
+        "RFC 4752 §3",
         "Kerberos V5 through GSS-API.",
         "GSS-API tokens in base64, several round trips.",
         False,
@@ -127,7 +128,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "DIGEST-MD5",
-        "RFC 2831 (moved to Historic by RFC 6331)",
+        "RFC 2831 §2 (moved to Historic by RFC 6331)",
         "Historic digest challenge-response.",
         "Server sends a digest challenge with realm and nonce; the client returns a response hash.",
         False,
@@ -144,7 +145,7 @@ _MECHANISMS: tuple[Mechanism, ...] = (
     ),
     Mechanism(
         "ANONYMOUS",
-        "RFC 4505",
+        "RFC 4505 §2",
         "No credentials, optional trace string.",
         "One base64 line carrying an optional trace (often an e-mail address).",
         False,

@@ -107,12 +107,18 @@ def render_enhanced() -> str:
             ),
         )
     )
-    out.append("\n## Codes\n\n")
+    out.append(
+        "\n## Codes\n\n"
+        '"Basic codes (IANA)" is the registry\'s "Associated basic status code" column: '
+        "the reply codes a code is normally sent with.  `/explain` says when a reply pairs "
+        "them otherwise (`250 5.1.1`), or when the class does not match the reply's first "
+        "digit (RFC 2034 §4).\n\n"
+    )
     rows = []
     for s in ENHANCED_STATUS_CODES.values():
         title = f"{s.title} (deprecated)" if s.deprecated else s.title
-        rows.append((s.code, title, s.description, s.rfc))
-    out.append(_table(("Code", "Title", "Meaning", "Source"), rows))
+        rows.append((s.code, title, s.description, s.basic, s.rfc))
+    out.append(_table(("Code", "Title", "Meaning", "Basic codes (IANA)", "Source"), rows))
     return "".join(out)
 
 

@@ -14,6 +14,7 @@ from smtpshell.knowledge.enhanced import (
     ENHANCED_CLASSES,
     ENHANCED_SUBJECTS,
     lookup_enhanced,
+    pairing_note,
     parse_enhanced,
 )
 from smtpshell.knowledge.replies import (
@@ -121,13 +122,9 @@ def explain(code: int, text: str | bytes = "") -> Explanation:
             title = f"{klass.title} (unregistered subject {parsed.subject})"
             description = klass.description
             erfc = klass.rfc
-        if code // 100 in (2, 4, 5) and 200 <= code <= 599 and parsed.klass != code // 100:
-            notes.append(
-                f"Enhanced class {parsed.klass} disagrees with reply {code}; RFC 2034 §4 "
-                "requires them to match, so trust the basic code."
-            )
-        if 300 <= code <= 399:
-            notes.append("RFC 2034 §4 puts no enhanced code on 3xx replies.")
+        pairing = pairing_note(code, parsed)
+        if pairing is not None:
+            notes.append(pairing)
     return Explanation(
         code=code,
         short=short,

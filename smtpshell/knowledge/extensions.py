@@ -96,9 +96,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Maximum message size the server accepts.",
         "The server announces the largest message it will take, and the client may declare its "
         "message size in MAIL FROM so a too-big message is refused before any data is sent "
-        "(552 instead of a wasted upload).",
-        "Optional decimal number of bytes: the fixed maximum.  0 or no number means no fixed "
-        "limit is announced.",
+        "(552 instead of a wasted upload) (RFC 1870 §4).",
+        "Optional decimal number of bytes: the fixed maximum.  0 means no fixed maximum is in "
+        "force; no number at all conveys no information about a maximum (RFC 1870 §3).",
         (
             _p(
                 "SIZE",
@@ -106,7 +106,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
                 "SIZE",
                 "SIZE=<bytes>",
                 "Estimated size of the message in bytes, including headers and CRLFs.",
-                "RFC 1870",
+                "RFC 1870 §3",
             ),
         ),
     ),
@@ -115,9 +115,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "8-bit MIME transport",
         "RFC 6152",
         "Accepts 8-bit text bodies.",
-        "Without it, SMTP carries 7-bit ASCII only.  With it, the client may send bodies with "
-        "octets above 127 (still line-oriented, no NUL, lines under 1000 octets) by declaring "
-        "BODY=8BITMIME in MAIL FROM.",
+        "Without it, message content is US-ASCII only (RFC 5321 §2.3.1).  With it, the client may "
+        "send bodies with octets above 127 by declaring BODY=8BITMIME in MAIL FROM (RFC 6152 "
+        "§2).  The body is still line-oriented text with no NUL, and a line may be at most "
+        "1000 octets including its CRLF (RFC 5321 §4.5.3.1.6).",
         "None.",
         (
             _p(
@@ -137,8 +138,8 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 3030",
         "Accepts binary bodies (with CHUNKING).",
         "Allows arbitrary octets in the body, including NUL and bare CR/LF, with no line "
-        "length limit.  Such a body cannot be dot-terminated, so it must be sent with BDAT "
-        "(CHUNKING), never DATA.",
+        "length limit (RFC 3030 §3).  Such a body cannot be dot-terminated, so it must be sent "
+        "with BDAT (CHUNKING), never DATA (RFC 3030 §3).",
         "None.",
         (
             _p(
@@ -158,8 +159,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 3030",
         "Adds BDAT: send the message in sized chunks.",
         "BDAT <size> [LAST] sends exactly <size> octets with no dot-stuffing and no end "
-        "marker; the last chunk carries LAST.  Required for BINARYMIME and faster for large "
-        "messages.",
+        "marker; the last chunk carries LAST (RFC 3030 §2).  Required for BINARYMIME (RFC "
+        "3030 §3), and for large messages it avoids scanning and stuffing the data (RFC 3030 "
+        "§1).",
         "None.",
         commands=("BDAT",),
     ),
@@ -168,10 +170,15 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Command pipelining",
         "RFC 2920",
         "Client may batch commands without waiting.",
-        "The client may send MAIL, RCPT and DATA (and RSET) without waiting for each reply, "
-        "then read the replies in order.  This saves round trips; the client must still check "
-        "every reply.  Commands that change the session state (EHLO, STARTTLS, AUTH, DATA's "
-        "content) end a batch.",
+        "The client may send a group of commands (RSET, MAIL, RCPT ...) without waiting for "
+        "each reply, then read the replies in order (RFC 2920 §3.1).  This saves round trips; "
+        "the client must still check every reply (RFC 2920 §3.1).  EHLO, DATA, VRFY, EXPN, "
+        "TURN, QUIT and NOOP may only be the last command of a group, because their result "
+        "changes what comes next (RFC 2920 §3.1); STARTTLS and AUTH are last too, under their "
+        "own RFCs (RFC 3207 §4, RFC 4954 §4), except an AUTH whose initial response completes "
+        "a one-round-trip mechanism such as PLAIN (RFC 4954 §4).  The message content may be "
+        "the first 'command' "
+        "of a group, so the final '.' and the next MAIL can go in one write (RFC 2920 §3.1).",
         "None.",
     ),
     Extension(
@@ -181,7 +188,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Control over bounce and delivery reports.",
         "Lets the client say when it wants a delivery status notification (success, failure, "
         "delay), how much of the message a bounce returns, and envelope identifiers that come "
-        "back in the report.",
+        "back in the report (RFC 3461 §4).",
         "None.",
         (
             _p(
@@ -228,8 +235,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 2034",
         "Replies carry class.subject.detail codes.",
         "Every 2xx, 4xx and 5xx reply (except the greeting and the EHLO/HELO reply) starts its "
-        "text with an enhanced status code such as 5.1.1, which says far more precisely than "
-        "the three digits what happened (RFC 3463).",
+        "text with an enhanced status code such as 5.1.1 (RFC 2034 §3), which says far more "
+        "precisely than the three digits what happened (RFC 3463 §2).  Its class must agree "
+        "with the reply's first digit, and 3xx replies carry none (RFC 2034 §4).",
         "None.",
     ),
     Extension(
@@ -237,9 +245,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "TLS upgrade",
         "RFC 3207",
         "Upgrade the connection to TLS.",
-        "The client sends STARTTLS, waits for 220, then does the TLS handshake.  Afterwards "
-        "everything learned before is forgotten: the client must send EHLO again, and the "
-        "extension list (notably AUTH) may change.",
+        "The client sends STARTTLS, waits for 220, then does the TLS handshake (RFC 3207 §4).  "
+        "Afterwards the session is reset: the client MUST discard what it learned from the "
+        "server before, and SHOULD send EHLO as its first command (RFC 3207 §4.2).  The new "
+        "extension list may differ, notably in AUTH (RFC 3207 §4.2).",
         "None.",
         commands=("STARTTLS",),
     ),
@@ -248,10 +257,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "SMTP authentication (SASL)",
         "RFC 4954",
         "Log in with one of the listed SASL mechanisms.",
-        "The parameters list the SASL mechanisms the server accepts now; the list often "
-        "grows after STARTTLS because plaintext mechanisms are hidden on unencrypted "
-        "connections.  The MAIL parameter AUTH= passes on the identity that submitted a "
-        "message between trusted servers.",
+        "The parameters list the SASL mechanisms the server accepts now (RFC 4954 §3); the "
+        "list often grows after STARTTLS because plaintext mechanisms are hidden on "
+        "unencrypted connections (RFC 4954 §4).  The MAIL parameter AUTH= passes on the "
+        "identity that submitted a message between trusted servers (RFC 4954 §5).",
         "Space-separated SASL mechanism names (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 ...).  "
         "Old servers also send 'AUTH=PLAIN LOGIN'.",
         (
@@ -272,10 +281,12 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Internationalized email",
         "RFC 6531",
         "UTF-8 addresses and headers allowed.",
-        "Lets the envelope addresses and the message header fields contain UTF-8.  The client "
-        "asks for it per transaction with the SMTPUTF8 MAIL parameter; a server without it "
-        "cannot receive such a message.  VRFY and EXPN accept the same word to allow UTF-8 "
-        "in their replies.  Usually paired with 8BITMIME.",
+        "Lets the envelope addresses and the message header fields contain UTF-8 (RFC 6531 "
+        "§3.1).  The client asks for it per transaction with the SMTPUTF8 MAIL parameter "
+        "(RFC 6531 §3.4), and MUST NOT send an internationalized address to a server that "
+        "does not offer it (RFC 6531 §3.2).  VRFY and EXPN accept the same word to allow "
+        "UTF-8 in their replies (RFC 6531 §3.7.4.2).  A server that offers SMTPUTF8 MUST also "
+        "support and announce 8BITMIME (RFC 6531 §3.1).",
         "None.",
         (
             _p(
@@ -284,7 +295,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
                 "SMTPUTF8",
                 "SMTPUTF8",
                 "This transaction may use UTF-8 in addresses and header fields.",
-                "RFC 6531",
+                "RFC 6531 §3.4",
                 takes_value=False,
             ),
         ),
@@ -315,7 +326,7 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "RFC 1985",
         "Ask the server to flush its queue for a domain.",
         "A client that is sometimes offline asks the server to start delivering the mail "
-        "queued for a domain, over a new connection the server opens to it.",
+        "queued for a domain, over a new connection the server opens to it (RFC 1985 §5).",
         "None.",
         commands=("ETRN",),
     ),
@@ -344,8 +355,9 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Verify address",
         "RFC 5321 §4.1.1.6",
         "Server answers VRFY.",
-        "VRFY asks whether an address is valid.  Support is required by RFC 5321, so clients "
-        "need not check for the keyword; many servers answer 252 (cannot verify) anyway.",
+        "VRFY asks whether an address is valid (RFC 5321 §4.1.1.6).  Every server must "
+        "implement it (RFC 5321 §4.5.1), so clients need not check for the keyword; many "
+        "servers answer 252 (cannot verify) anyway (RFC 5321 §3.5.3).",
         "None.",
         commands=("VRFY",),
     ),
@@ -531,9 +543,10 @@ _EXTENSIONS: tuple[Extension, ...] = (
         "Turn (role reversal)",
         "RFC 821",
         "Obsolete unauthenticated role swap.",
-        "Asked the server to swap roles with the client and deliver queued mail.  It had no "
-        "authentication, so anybody could collect a domain's mail; RFC 2821 removed it.  "
-        "ATRN is the authenticated replacement.",
+        "Asked the server to swap roles with the client and deliver queued mail (RFC 821 "
+        "§3.8).  It had no authentication, so anybody could collect a domain's mail; RFC 5321 "
+        "deprecates it (RFC 5321 Appendix F.1).  ATRN is the authenticated replacement (RFC "
+        "2645).",
         "None.",
         commands=("TURN",),
         obsolete=True,

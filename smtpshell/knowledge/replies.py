@@ -66,7 +66,8 @@ CATEGORY_MEANINGS: MappingProxyType[int, tuple[str, str]] = MappingProxyType(
     {
         0: (
             "Syntax",
-            "syntax errors, syntactically correct but unimplemented or superfluous commands",
+            "syntax errors, syntactically correct commands that do not fit any functional "
+            "category, and unimplemented or superfluous commands",
         ),
         1: ("Information", "replies to requests for information, such as status or help"),
         2: ("Connections", "replies about the transmission channel"),
@@ -129,7 +130,7 @@ _CODES: tuple[ReplyCode, ...] = (
         "in the text.  Delivery goes on; the client may want to update its address book.  "
         "(In reply to ETRN, 251 means 'OK, no messages waiting'.)",
         "RFC 5321 §3.4",
-        ("RFC 1985",),
+        ("RFC 1985 §5",),
     ),
     ReplyCode(
         252,
@@ -138,14 +139,14 @@ _CODES: tuple[ReplyCode, ...] = (
         "stop address harvesting) but will accept mail for it.  It is not an error.  (In reply "
         "to ETRN, 252 means 'OK, pending messages for the node started'.)",
         "RFC 5321 §3.5.3",
-        ("RFC 1985",),
+        ("RFC 1985 §5",),
     ),
     ReplyCode(
         253,
         "ETRN: queue run started",
         "ETRN reply: the server started delivering the given number of pending messages for "
         "the requested node.  They arrive over a new connection from the server.",
-        "RFC 1985",
+        "RFC 1985 §5",
     ),
     ReplyCode(
         334,
@@ -223,14 +224,14 @@ _CODES: tuple[ReplyCode, ...] = (
         458,
         "ETRN: unable to queue",
         "ETRN reply: the server cannot start a queue run for the node now.  Retry later.",
-        "RFC 1985",
+        "RFC 1985 §5",
     ),
     ReplyCode(
         459,
         "ETRN: node not allowed",
         "ETRN reply: the requested node may not have its queue run (not permitted, or not "
         "known to the server).  Retrying will not help without a configuration change.",
-        "RFC 1985",
+        "RFC 1985 §5",
     ),
     ReplyCode(
         500,
@@ -272,9 +273,11 @@ _CODES: tuple[ReplyCode, ...] = (
     ReplyCode(
         521,
         "Host does not accept mail",
-        "The server never accepts mail (a null-MX host or a dedicated no-mail host).  It is a "
-        "permanent answer, usually sent as the greeting: do not retry at this host.",
-        "RFC 7504",
+        "This host does not accept mail at all, typically a dummy server that answers 521 "
+        "instead of the 220 greeting.  It is permanent: do not retry at this host.  (A "
+        "domain that accepts no mail publishes a null MX instead, reported with 556.)",
+        "RFC 7504 §3",
+        ("RFC 7504 §4",),
     ),
     ReplyCode(
         530,
@@ -353,8 +356,8 @@ _CODES: tuple[ReplyCode, ...] = (
         "Domain does not accept mail",
         "The recipient's domain accepts no mail at all (it publishes a null MX).  It is "
         "permanent: the address cannot receive mail.",
-        "RFC 7504",
-        ("RFC 7505",),
+        "RFC 7504 §4",
+        ("RFC 7505 §3",),
     ),
 )
 

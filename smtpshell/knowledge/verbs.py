@@ -32,8 +32,9 @@ _COMMANDS: tuple[CommandInfo, ...] = (
         "EHLO",
         "EHLO <domain>|<address-literal>",
         "RFC 5321 §4.1.1.1",
-        "Open the session as an extended client and receive the list of extensions.  Must be "
-        "sent again after STARTTLS.",
+        "Open the session as an extended client and receive the list of extensions.  After "
+        "STARTTLS the client must forget that list and should send EHLO again (RFC 3207 "
+        "§4.2).",
         replies=(250, 504, 550, 502),
     ),
     CommandInfo(
@@ -137,8 +138,8 @@ _COMMANDS: tuple[CommandInfo, ...] = (
         "STARTTLS",
         "STARTTLS",
         "RFC 3207 §4",
-        "Upgrade the connection to TLS; after 220 the client starts the handshake, then "
-        "sends EHLO again.",
+        "Upgrade the connection to TLS; after 220 the client starts the handshake.  Then it "
+        "must discard what it knew of the server and should send EHLO first (RFC 3207 §4.2).",
         extension="STARTTLS",
         replies=(220, 501, 454),
     ),
@@ -154,7 +155,7 @@ _COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "ETRN",
         "ETRN [@|#]<node>",
-        "RFC 1985",
+        "RFC 1985 §5",
         "Ask the server to start delivering mail queued for a node (domain); '@' includes "
         "subdomains, '#' names a queue.",
         extension="ETRN",
@@ -172,8 +173,9 @@ _COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "TURN",
         "TURN",
-        "RFC 821",
-        "Obsolete: swap roles without authentication.  Removed by RFC 2821; servers answer 502.",
+        "RFC 821 §4.1.1",
+        "Obsolete: swap roles without authentication.  Deprecated (RFC 5321 Appendix F.1); "
+        "servers answer 502.",
         extension="TURN",
         replies=(250, 502),
         obsolete=True,

@@ -3,8 +3,10 @@
 UI-free: :func:`parse_lesson` reads the lesson format, :class:`LessonRunner` runs one over
 the shared command engine and judges each line the student types, :func:`check_solution`
 types a lesson's own solution (what CI does for every shipped lesson).  Faces render
-:class:`StepFeedback` and its :class:`Block` items; the REPL face is
-:mod:`smtpshell.learn.repl`.
+:class:`StepFeedback` and its :class:`Block` items (laid out by :mod:`smtpshell.learn.layout`);
+the faces are :mod:`smtpshell.repl.lesson` and :mod:`smtpshell.tui.lesson`, chosen by
+:mod:`smtpshell.learn_command`.  Nothing here imports a face or the server: the practice
+server is started through the engine's injected factory.
 """
 
 from smtpshell.learn.catalog import LessonRef, find_lesson, shipped_lessons

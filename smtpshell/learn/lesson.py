@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import enum
 import re
-import shlex
 from dataclasses import dataclass, field
 
+from smtpshell.practice import PracticeOptions, parse_option_text
 from smtpshell.shell.expect import Expectation, StateExpectation, parse_check
 from smtpshell.shell.registry import UsageError
 from smtpshell.shell.results import ReplyRecord
@@ -81,151 +81,18 @@ class SolutionLine:
     check: Expectation | StateExpectation | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSetup:
-    """How the practice server is configured for a lesson (``server:`` header lines).
-
-    The option names are those of ``smtpshell serve``, so a teacher can try a setup there.
-    """
-
-    users: tuple[tuple[str, str], ...] = ()
-    auth_require_tls: bool = False
-    lmtp: bool = False
-    pipelining: bool = True
-    chunking: bool = True
-    dsn: bool = True
-    size: int | None = None
-    delay: tuple[tuple[str, float], ...] = ()
-    reject_rcpt: str | None = None
-    reject_code: int = 550
-    reply_421_on: str | None = None
-    drop_on: str | None = None
-    slow_greeting: float = 0.0
-
-    def describe(self) -> list[str]:
-        """One line per setting that differs from a plain practice server."""
-        out = []
-        if self.users:
-            out.append("accounts: " + ", ".join(name for name, _ in self.users))
-        if self.auth_require_tls:
-            out.append("AUTH only after STARTTLS")
-        if self.lmtp:
-            out.append("LMTP on a Unix socket")
-        for name in ("pipelining", "chunking", "dsn"):
-            if not getattr(self, name):
-                out.append(f"no {name.upper()}")
-        if self.size is not None:
-            out.append(f"SIZE {self.size}")
-        out += [f"delay {seconds:g}s on {point}" for point, seconds in self.delay]
-        if self.reject_rcpt:
-            out.append(f"recipients matching /{self.reject_rcpt}/ get {self.reject_code}")
-        if self.reply_421_on:
-            out.append(f"421 and hang up on {self.reply_421_on}")
-        if self.drop_on:
-            out.append(f"drop the connection on {self.drop_on}")
-        if self.slow_greeting:
-            out.append(f"greeting after {self.slow_greeting:g}s")
-        return out
-
-
-_FLAGS = {
-    "--auth-require-tls": ("auth_require_tls", True),
-    "--lmtp": ("lmtp", True),
-    "--no-pipelining": ("pipelining", False),
-    "--no-chunking": ("chunking", False),
-    "--no-dsn": ("dsn", False),
-}
-_VALUED = (
-    "--user",
-    "--size",
-    "--delay",
-    "--reject-rcpt",
-    "--reject-code",
-    "--reply-421-on",
-    "--drop-on",
-    "--slow-greeting",
-)
+#: How the practice server is configured for a lesson (``server:`` header lines): the
+#: practice options table's values, so a teacher can try a setup with ``smtpshell serve``.
+ServerSetup = PracticeOptions
 
 
 def parse_server_options(text: str, setup: ServerSetup | None = None) -> ServerSetup:
-    """``smtpshell serve`` options -> a ServerSetup (added to ``setup``); ValueError if bad."""
-    from smtpshell.server.faults import Faults  # validates commands and codes as serve does
+    """``smtpshell serve`` options -> a ServerSetup (added to ``setup``); ValueError if bad.
 
-    values = _setup_fields(setup or ServerSetup())
-    lexer = shlex.shlex(text, posix=True)
-    lexer.whitespace_split = True
-    lexer.escape = ""  # a backslash belongs to the value: --reject-rcpt @busy\.example$
-    try:
-        words = list(lexer)
-    except ValueError as error:
-        raise ValueError(f"cannot split the options: {error}") from None
-    index = 0
-    while index < len(words):
-        word = words[index]
-        name, sep, inline = word.partition("=")
-        if word in _FLAGS:
-            key, value = _FLAGS[word]
-            values[key] = value
-            index += 1
-            continue
-        if name not in _VALUED:
-            known = ", ".join([*_FLAGS, *_VALUED])
-            raise ValueError(f"unknown server option {word!r}; known: {known}")
-        if sep:
-            argument, index = inline, index + 1
-        elif index + 1 < len(words):
-            argument, index = words[index + 1], index + 2
-        else:
-            raise ValueError(f"{name} needs a value")
-        _apply_option(values, name, argument)
-    result = ServerSetup(**values)
-    Faults(
-        delay=dict(result.delay),
-        reject_rcpt=result.reject_rcpt,
-        reject_code=result.reject_code,
-        reply_421_on=result.reply_421_on,
-        drop_on=result.drop_on,
-        slow_greeting=result.slow_greeting,
-    )
-    return result
-
-
-def _setup_fields(setup: ServerSetup) -> dict[str, object]:
-    return {name: getattr(setup, name) for name in ServerSetup.__slots__}
-
-
-def _number(name: str, text: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        return kind(text)
-    except ValueError:
-        raise ValueError(f"{name} wants a number, not {text!r}") from None
-
-
-def _apply_option(values: dict[str, object], name: str, argument: str) -> None:
-    if name == "--user":
-        user, sep, password = argument.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("--user wants NAME:PASSWORD")
-        values["users"] = (*values["users"], (user, password))  # type: ignore[misc]
-    elif name == "--size":
-        values["size"] = int(_number(name, argument, int))
-    elif name == "--delay":
-        point, sep, seconds = argument.partition("=")
-        if not sep:
-            raise ValueError(f"--delay wants CMD=SECONDS, not {argument!r}")
-        values["delay"] = (*values["delay"], (point, float(_number(name, seconds, float))))  # type: ignore[misc]
-    elif name == "--reject-rcpt":
-        try:
-            re.compile(argument)
-        except re.error as error:
-            raise ValueError(f"--reject-rcpt: {error}") from None
-        values["reject_rcpt"] = argument
-    elif name == "--reject-code":
-        values["reject_code"] = int(_number(name, argument, int))
-    elif name == "--slow-greeting":
-        values["slow_greeting"] = float(_number(name, argument, float))
-    else:
-        values[name[2:].replace("-", "_")] = argument
+    The options, their values and their errors are those of the practice options table
+    (:mod:`smtpshell.practice`), the same that ``serve``'s argparse is built from.
+    """
+    return parse_option_text(text, setup)
 
 
 @dataclass(frozen=True, slots=True)

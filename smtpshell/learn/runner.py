@@ -33,6 +33,7 @@ from smtpshell.learn.teach import (
 )
 from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.expect import Expectation
+from smtpshell.shell.registry import Registry
 from smtpshell.shell.results import Outcome, ReplyRecord, Result
 from smtpshell.transcript import Event, EventKind
 
@@ -125,16 +126,14 @@ def line_action(line: str, mode: Mode, engine: Engine) -> str | None:
     return words[0].upper()
 
 
-def _solution_action(item: SolutionLine | None) -> str | None:
+def _solution_action(item: SolutionLine | None, registry: Registry) -> str | None:
     if item is None:
         return None
     if item.kind is LineKind.MESSAGE:
         return "EOM" if item.text == "." else None
     words = item.text.split()
     if words and words[0].startswith("/"):
-        from smtpshell.shell.commands import REGISTRY
-
-        spec = REGISTRY.get(words[0])
+        spec = registry.get(words[0])
         return _SHELL_ACTIONS.get(spec.name) if spec is not None else None
     return words[0].upper() if words else None
 
@@ -204,7 +203,7 @@ class LessonRunner:
         starts with connecting), and resume where ``progress`` says, replaying the steps
         before it so the session is where the student left it.  Faces show
         ``lesson_block()`` first, so the introduction comes before the greeting."""
-        self.engine.practice = self.server.start()
+        self.server.start(self.engine)
         self._unsubscribe = self.engine.subscribe(self._capture)
         feedback = StepFeedback("", Verdict.CONTROL)
         if self.lesson.connect:
@@ -339,7 +338,7 @@ class LessonRunner:
         if reply_checks and not replies:
             return feedback  # e.g. /send opening the composer: nothing to judge yet
         failures = [f for f in (self._check(c) for c in step.checks) if f is not None]
-        want = _solution_action(step.last_action)
+        want = _solution_action(step.last_action, self.engine.registry)
         if not failures and not _same_action(want, action):
             what = "the end of the message (a line with only '.')" if want == "EOM" else want
             failures.append(f"that worked, but this step is about {what}, not {action}")
@@ -547,12 +546,12 @@ class SolutionReport:
 def check_solution(
     lesson: Lesson,
     *,
-    engine: Engine | None = None,
+    engine: Engine,
     on_feedback: Callable[[StepFeedback], None] | None = None,
 ) -> SolutionReport:
     """Type every step's solution into a fresh runner: the lesson works when each step is
-    judged done by its own last line.  What CI runs for every shipped lesson."""
-    engine = engine if engine is not None else Engine(scripted=True, timeout=15)
+    judged done by its own last line.  What CI runs for every shipped lesson.  ``engine``
+    comes with its commands and practice factory (``smtpshell.wiring.new_engine``)."""
     runner = LessonRunner(lesson, engine)
     report = on_feedback or (lambda feedback: None)
     try:

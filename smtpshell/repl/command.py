@@ -62,9 +62,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpshell.shell.engine import Engine
     from smtpshell.shell.history import HistoryFile
     from smtpshell.shell.registry import UsageError
+    from smtpshell.wiring import new_engine
 
     try:
         target = build_target(args)
@@ -74,5 +74,5 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.repl.app import Repl
 
     history = None if args.no_history else HistoryFile()
-    engine = Engine(timeout=args.timeout, helo_name=args.helo, history=history)
+    engine = new_engine(timeout=args.timeout, helo_name=args.helo, history=history)
     return Repl(engine, history=history).run(target)

@@ -57,10 +57,10 @@ def _read_lines(path: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from smtpshell.repl.render import item_lines, to_ansi, wire_fragments
     from smtpshell.shell.display import event_lines
-    from smtpshell.shell.engine import Engine
     from smtpshell.shell.exports import format_for_path, render_export
     from smtpshell.shell.registry import UsageError
     from smtpshell.shell.script import EXIT_USAGE, run_script
+    from smtpshell.wiring import new_engine
 
     name = "<stdin>" if args.file == "-" else args.file
     try:
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(out, "reconfigure"):
         out.reconfigure(errors="backslashreplace")  # a C locale must not crash on server text
 
-    engine = Engine(scripted=True, timeout=args.timeout, helo_name=args.helo)
+    engine = new_engine(scripted=True, timeout=args.timeout, helo_name=args.helo)
 
     def show_event(event) -> None:
         for line in event_lines(event, engine.reveal):

@@ -11,40 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-#: The end of the message body (the lone dot after DATA, or BDAT LAST's chunk), answered by
-#: the message's final reply.
-EOM = "EOM"
-#: Moments a fault may be attached to.
-FAULT_POINTS = frozenset(
-    {
-        "HELO",
-        "EHLO",
-        "LHLO",
-        "STARTTLS",
-        "AUTH",
-        "MAIL",
-        "RCPT",
-        "DATA",
-        "BDAT",
-        EOM,
-        "RSET",
-        "NOOP",
-        "VRFY",
-        "EXPN",
-        "HELP",
-        "QUIT",
-    }
-)
+from smtpshell.practice import EOM, FAULT_POINTS, fault_point
 
-
-def fault_point(name: str) -> str:
-    """``name`` normalised to upper case, or ValueError naming the moments that exist."""
-    point = name.strip().upper()
-    if point not in FAULT_POINTS:
-        raise ValueError(
-            f"unknown command {name!r} for a fault; use one of {', '.join(sorted(FAULT_POINTS))}"
-        )
-    return point
+# The moments a fault may strike are part of the options table (smtpshell.practice).
 
 
 @dataclass(frozen=True)
@@ -62,7 +31,7 @@ class Faults:
     """
 
     delay: dict[str, float] = field(default_factory=dict)
-    reject_rcpt: re.Pattern[str] | None = None
+    reject_rcpt: re.Pattern[str] | str | None = None  # a str is compiled
     reject_code: int = 550
     reply_421_on: str | None = None
     drop_on: str | None = None
@@ -90,12 +59,13 @@ class Faults:
 
     def rejects(self, address: str) -> bool:
         """True when the recipient ``address`` should be refused."""
-        return self.reject_rcpt is not None and self.reject_rcpt.search(address) is not None
+        pattern = self.reject_rcpt
+        return isinstance(pattern, re.Pattern) and pattern.search(address) is not None
 
     def describe(self) -> list[str]:
         """One human line per active fault, for the ``serve`` banner."""
         lines = [f"delay {seconds:g}s before replying to {p}" for p, seconds in self.delay.items()]
-        if self.reject_rcpt is not None:
+        if isinstance(self.reject_rcpt, re.Pattern):
             lines.append(
                 f"reject recipients matching /{self.reject_rcpt.pattern}/ with {self.reject_code}"
             )
@@ -109,3 +79,5 @@ class Faults:
 
 
 NO_FAULTS = Faults()
+
+__all__ = ["EOM", "FAULT_POINTS", "NO_FAULTS", "Faults", "fault_point"]

@@ -78,24 +78,53 @@ class ReceivedMessage:
         )
 
 
+class StoreFull(Exception):
+    """The store keeps no more: the sender gets 452 4.3.1 (RFC 3463: mail system full)."""
+
+
 class MessageStore:
-    """Thread-safe list of received messages, optionally mirrored into a Maildir."""
+    """Thread-safe list of received messages, optionally mirrored into a Maildir.
+
+    Bounded: at most ``max_messages`` messages and ``max_bytes`` bytes of message data.  A
+    message past either bound is refused (:class:`StoreFull`), never an older one dropped:
+    the server said 250 for those, so they stay where the student (or a test) looks.
+    """
 
     def __init__(
         self,
         maildir: Path | None = None,
         on_message: Callable[[ReceivedMessage], None] | None = None,
+        *,
+        max_messages: int | None = None,
+        max_bytes: int | None = None,
     ) -> None:
+        self.max_messages = max_messages
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._messages: list[ReceivedMessage] = []
         self._changed = threading.Condition()
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir is not None else None
         self._on_message = on_message
 
-    def add(self, message: ReceivedMessage) -> None:
-        """Keep ``message``; raises OSError when the Maildir cannot be written (caller: 451)."""
-        if self._maildir is not None:
-            self._maildir.add(_maildir_bytes(message))
+    def full(self, incoming: int = 0) -> str | None:
+        """Why a message of ``incoming`` bytes would not be kept now, or None if it would."""
         with self._changed:
+            if self.max_messages is not None and len(self._messages) >= self.max_messages:
+                return f"{self.max_messages} messages kept already"
+            if self.max_bytes is not None and self._bytes + incoming > self.max_bytes:
+                return f"{self.max_bytes} bytes of messages kept already"
+            return None
+
+    def add(self, message: ReceivedMessage) -> None:
+        """Keep ``message``; StoreFull past a bound (caller: 452), OSError when the Maildir
+        cannot be written (caller: 451)."""
+        with self._changed:
+            reason = self.full(message.size)
+            if reason is not None:
+                raise StoreFull(reason)
+            if self._maildir is not None:
+                self._maildir.add(_maildir_bytes(message))
+            self._bytes += message.size
             self._messages.append(message)
             self._changed.notify_all()
         if self._on_message is not None:

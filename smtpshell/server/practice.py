@@ -23,16 +23,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
+from smtpshell.practice import DEFAULT_PASSWORD, DEFAULT_USER, PracticeOptions, parse_user
 from smtpshell.server.certs import CertificatePair, default_certificate
 from smtpshell.server.faults import NO_FAULTS, Faults
 from smtpshell.server.messages import MessageStore, ReceivedMessage
-from smtpshell.server.session import PracticeLMTP, PracticeSMTP, SessionConfig
+from smtpshell.server.session import ConnectionGate, PracticeLMTP, PracticeSMTP, SessionConfig
 
 log = logging.getLogger(__name__)
 
-DEFAULT_USER = "demo"
-DEFAULT_PASSWORD = "demo"
-DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024
+#: The bounds (and SIZE) of a plain server: see the options table and docs/server.md.
+_BOUNDS = PracticeOptions()
+DEFAULT_SIZE_LIMIT = _BOUNDS.size
 #: Seconds ``start()`` and ``stop()`` wait for the loop thread before giving up.
 LIFECYCLE_TIMEOUT = 10.0
 TLS_HANDSHAKE_TIMEOUT = 10.0
@@ -47,16 +48,6 @@ def is_loopback(host: str) -> bool:
     return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
-def parse_user(spec: str) -> tuple[str, str]:
-    """``NAME:PASSWORD`` -> (name, password); the password may itself contain colons."""
-    name, sep, password = spec.partition(":")
-    if not sep or not name or not password:
-        raise ValueError("an account is NAME:PASSWORD, both non-empty")
-    if any(c.isspace() for c in name) or "@" in name:
-        raise ValueError(f"account name {name!r} must not contain spaces or '@'")
-    return name, password
-
-
 class PracticeServer:
     """A throwaway SMTP server (plus optional implicit TLS and LMTP listeners) for practice.
 
@@ -65,6 +56,13 @@ class PracticeServer:
     every message in ``messages`` and, with ``maildir``, on disk too.  ``on_message`` is
     called in the server's thread for each message accepted.  ``pipelining``, ``chunking``
     (BDAT and BINARYMIME) and ``dsn`` can be switched off to play a server without them.
+
+    Bounds (docs/server.md): at most ``max_messages`` messages and ``max_stored_bytes`` of
+    message data are kept (new mail then gets 452 4.3.1; nothing kept is ever dropped), a
+    connection may fail AUTH ``max_auth_failures`` times (each failure after the first waits
+    ``auth_failure_delay`` longer; the last gets 421 and the connection is closed), at most
+    ``max_connections`` clients are served at once, and one silent for ``idle_timeout``
+    seconds is told 421 and closed.  :meth:`from_options` builds one from the options table.
     """
 
     def __init__(
@@ -87,7 +85,17 @@ class PracticeServer:
         pipelining: bool = True,
         chunking: bool = True,
         dsn: bool = True,
+        max_messages: int = _BOUNDS.max_messages,
+        max_stored_bytes: int = _BOUNDS.max_stored_bytes,
+        max_auth_failures: int = _BOUNDS.max_auth_failures,
+        auth_failure_delay: float = _BOUNDS.auth_failure_delay,
+        max_connections: int = _BOUNDS.max_connections,
+        idle_timeout: float = _BOUNDS.idle_timeout,
     ) -> None:
+        if min(max_messages, max_stored_bytes, max_auth_failures, max_connections) < 1:
+            raise ValueError("every bound (messages, bytes, AUTH failures, connections) is >= 1")
+        if auth_failure_delay < 0 or idle_timeout < 0:
+            raise ValueError("auth_failure_delay and idle_timeout must not be negative")
         if (cert is None) != (key is None):
             raise ValueError("cert and key go together: give both or neither")
         if not allow_remote and not is_loopback(host):
@@ -97,6 +105,7 @@ class PracticeServer:
             )
         self.host = host
         self.port = port
+        self.allow_remote = allow_remote
         self.tls_port = tls_port
         self.lmtp_socket: str | None = os.fspath(lmtp_socket) if lmtp_socket else None
         self.users: dict[str, str] = (
@@ -121,6 +130,55 @@ class PracticeServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._connections: weakref.WeakSet[PracticeSMTP] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self.max_messages = max_messages
+        self.max_stored_bytes = max_stored_bytes
+        self.max_auth_failures = max_auth_failures
+        self.auth_failure_delay = auth_failure_delay
+        self.max_connections = max_connections
+        self.idle_timeout = idle_timeout
+        self._gate = ConnectionGate(max_connections)
+
+    @classmethod
+    def from_options(
+        cls,
+        options: PracticeOptions,
+        *,
+        on_message: Callable[[ReceivedMessage], None] | None = None,
+    ) -> PracticeServer:
+        """A server configured from the options table (``serve`` and lesson headers)."""
+        faults = Faults(
+            delay=dict(options.delay),
+            reject_rcpt=options.reject_rcpt,
+            reject_code=options.reject_code,
+            reply_421_on=options.reply_421_on,
+            drop_on=options.drop_on,
+            slow_greeting=options.slow_greeting,
+        )
+        return cls(
+            options.host,
+            options.port,
+            options.accounts,
+            tls_port=options.tls_port,
+            cert=options.cert,
+            key=options.key,
+            auth_require_tls=options.auth_require_tls,
+            lmtp_socket=options.lmtp_socket,
+            size_limit=options.size or None,
+            maildir=options.maildir,
+            faults=faults,
+            on_message=on_message,
+            hostname=options.hostname,
+            allow_remote=options.allow_remote,
+            pipelining=options.pipelining,
+            chunking=options.chunking,
+            dsn=options.dsn,
+            max_messages=options.max_messages,
+            max_stored_bytes=options.max_stored_bytes,
+            max_auth_failures=options.max_auth_failures,
+            auth_failure_delay=options.auth_failure_delay,
+            max_connections=options.max_connections,
+            idle_timeout=options.idle_timeout,
+        )
 
     # --- what callers read ------------------------------------------------------------------
 
@@ -146,6 +204,16 @@ class PracticeServer:
         if self._store is None:
             raise RuntimeError("the server is not started")
         return self._store.wait_until(predicate, timeout)
+
+    @property
+    def open_connections(self) -> int:
+        """Clients connected right now (refused ones never count)."""
+        return self._gate.open
+
+    def wait_for_connections(self, at_most: int = 0, timeout: float = 10.0) -> int:
+        """Block until at most ``at_most`` clients are connected; TimeoutError after
+        ``timeout``.  For tests: a closed connection is let go in the server's thread."""
+        return self._gate.wait_until(lambda count: count <= at_most, timeout)
 
     @property
     def certificate(self) -> CertificatePair:
@@ -201,7 +269,12 @@ class PracticeServer:
             server_tls = self.certificate.server_context()
             sockets = self._bind_all()
             try:
-                self._store = MessageStore(self.maildir, self._on_message)
+                self._store = MessageStore(
+                    self.maildir,
+                    self._on_message,
+                    max_messages=self.max_messages,
+                    max_bytes=self.max_stored_bytes,
+                )
                 loop = asyncio.new_event_loop()
                 loop.set_exception_handler(_log_loop_exception)
                 thread = threading.Thread(
@@ -267,6 +340,10 @@ class PracticeServer:
             pipelining=self.pipelining,
             chunking=self.chunking,
             dsn=self.dsn,
+            max_auth_failures=self.max_auth_failures,
+            auth_failure_delay=self.auth_failure_delay,
+            idle_timeout=self.idle_timeout,
+            gate=self._gate,
         )
 
         def factory(
@@ -381,6 +458,14 @@ def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, obje
     log.error("practice server: %s", context.get("message"), exc_info=error)  # type: ignore[arg-type]
 
 
+def start_practice_server(options: PracticeOptions) -> PracticeServer:
+    """The practice factory the cli wires into the engine: a server as ``options`` ask,
+    started (``smtpshell.practice.PracticeFactory``)."""
+    server = PracticeServer.from_options(options)
+    server.start()
+    return server
+
+
 __all__ = [
     "DEFAULT_PASSWORD",
     "DEFAULT_SIZE_LIMIT",
@@ -388,4 +473,5 @@ __all__ = [
     "PracticeServer",
     "is_loopback",
     "parse_user",
+    "start_practice_server",
 ]

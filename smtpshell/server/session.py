@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import ssl
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, auth_mechanism, syntax
 
+from smtpshell.practice import auth_failure_delay
 from smtpshell.server import sasl
 from smtpshell.server.faults import EOM, Faults
-from smtpshell.server.messages import MessageStore, ReceivedMessage
+from smtpshell.server.messages import MessageStore, ReceivedMessage, StoreFull
 from smtpshell.server.params import take_mail_params, take_rcpt_params
 from smtpshell.server.replies import enhanced_code_for, with_enhanced_code
 
@@ -43,6 +45,8 @@ MECHANISMS = (
 )
 #: Seconds of client silence before the server hangs up (RFC 5321 suggests 5 minutes).
 IDLE_TIMEOUT = 300.0
+#: RFC 3463 X.3.1: mail system full; 452 is the temporary "insufficient storage" reply.
+STORE_FULL = "452 4.3.1 Too much mail kept here ({why}); restart the practice server"
 #: Longest command lines (RFC 5321 §4.5.3.1.4: 512) plus what each extension adds to them:
 #: SIZE 26 (RFC 1870), SMTPUTF8 10 (RFC 6531), BODY 16 (RFC 1652), DSN 100 on MAIL and
 #: 500 on RCPT (RFC 3461 §5).
@@ -52,6 +56,44 @@ RCPT_LINE_LIMIT = 512 + 500
 _BDAT_ARGUMENT = re.compile(r"(?P<size>[0-9]{1,20})(?:[ \t]+(?P<last>LAST))?", re.IGNORECASE)
 #: Bytes read from the socket at a time when a BDAT chunk is discarded rather than kept.
 _DISCARD_BLOCK = 64 * 1024
+
+
+#: How a failed AUTH waits (tests replace it to see the delays without waiting them).
+auth_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+class ConnectionGate:
+    """Counts the connections open at once, against ``limit``.
+
+    Changed in the server's loop thread, read from others (``wait_until``), hence the
+    condition variable.
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.open = 0
+        self._changed = threading.Condition()
+
+    def enter(self) -> bool:
+        """Admit one more connection; False when the limit is reached."""
+        with self._changed:
+            if self.limit is not None and self.open >= self.limit:
+                return False
+            self.open += 1
+            self._changed.notify_all()
+            return True
+
+    def leave(self) -> None:
+        with self._changed:
+            self.open -= 1
+            self._changed.notify_all()
+
+    def wait_until(self, predicate: Callable[[int], bool], timeout: float) -> int:
+        """Block until ``predicate(open connections)``; TimeoutError after ``timeout``."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: predicate(self.open), timeout):
+                raise TimeoutError(f"{self.open} connections open after {timeout}s")
+            return self.open
 
 
 @dataclass(frozen=True)
@@ -70,6 +112,15 @@ class SessionConfig:
     chunking: bool = True
     #: Accept the DSN parameters of RFC 3461, advertised as DSN.
     dsn: bool = True
+    #: Failed AUTH attempts per connection; the last one is answered 421 and the
+    #: connection closed.  None: no cap.
+    max_auth_failures: int | None = None
+    #: Each failed AUTH after the first waits this many seconds longer before its 535.
+    auth_failure_delay: float = 0.0
+    #: Seconds of client silence before the server says 421 and hangs up.
+    idle_timeout: float = IDLE_TIMEOUT
+    #: Connections open at once across the server.
+    gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(None))
 
 
 class PracticeEnvelope(Envelope):
@@ -109,6 +160,8 @@ class PracticeSMTP(SMTP):
         self._verb: str | None = None  # the command being answered, for enhanced codes
         self._greeted = False
         self._silenced = False  # after a deliberate drop or 421: write nothing more
+        self._auth_failures = 0
+        self._admitted: bool | None = None  # None until the first connection_made
         super().__init__(
             _Hooks(config),
             data_size_limit=config.size_limit,
@@ -119,7 +172,7 @@ class PracticeSMTP(SMTP):
             tls_context=tls_context,
             auth_require_tls=auth_require_tls,
             authenticator=self._check_login_password,
-            timeout=IDLE_TIMEOUT,
+            timeout=config.idle_timeout,
             loop=loop,
         )
         if not config.chunking:
@@ -145,7 +198,43 @@ class PracticeSMTP(SMTP):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._admitted is None:  # not again after STARTTLS: same connection
+            self._admitted = self.config.gate.enter()
+            if not self._admitted:
+                self._refuse(transport)
+                return
         super().connection_made(transport)
+
+    def _refuse(self, transport: asyncio.BaseTransport) -> None:
+        """Over ``max_connections``: 421 instead of the greeting (RFC 5321 §3.1), then close."""
+        assert isinstance(transport, asyncio.WriteTransport)
+        self._silenced = True
+        transport.write(
+            f"421 4.3.2 {self.hostname} Too many connections, try again later\r\n".encode()
+        )
+        transport.close()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self._admitted:
+            return  # refused: aiosmtpd never set this connection up
+        self._admitted = False
+        self.config.gate.leave()
+        super().connection_lost(error)
+
+    def eof_received(self) -> bool | None:
+        if not self._admitted:
+            return False
+        return super().eof_received()
+
+    def _timeout_cb(self) -> None:
+        """Idle too long: say so with 421 (RFC 5321 §4.5.3.2 allows the server to close)."""
+        if self.transport is not None and not self._silenced:
+            self._silenced = True
+            assert isinstance(self.transport, asyncio.WriteTransport)
+            self.transport.write(
+                f"421 4.4.2 {self.hostname} Idle for too long, closing\r\n".encode()
+            )
+        super()._timeout_cb()
 
     # --- replies and faults -----------------------------------------------------------------
 
@@ -157,8 +246,26 @@ class PracticeSMTP(SMTP):
             if self.config.faults.slow_greeting:
                 await asyncio.sleep(self.config.faults.slow_greeting)
         elif isinstance(status, str):
+            if self._verb == "AUTH" and status.startswith("535"):
+                await self._auth_failed(status)
+                return
             status = with_enhanced_code(status, self._verb)
         await super().push(status)
+
+    async def _auth_failed(self, status: str) -> None:
+        """A failed AUTH: wait a little longer each time; at the cap, 421 and close."""
+        self._auth_failures += 1
+        cap = self.config.max_auth_failures
+        if cap is not None and self._auth_failures >= cap:
+            await super().push(f"421 4.7.0 {self.hostname} Too many failed AUTH attempts, closing")
+            self._silenced = True
+            if self.transport is not None:
+                self.transport.close()
+            return
+        delay = auth_failure_delay(self.config.auth_failure_delay, self._auth_failures)
+        if delay:
+            await auth_sleep(delay)
+        await super().push(with_enhanced_code(status, "AUTH"))
 
     def _with_faults(
         self, verb: str, method: Callable[[str | None], Awaitable[None]]
@@ -394,6 +501,9 @@ class PracticeSMTP(SMTP):
             await super().smtp_MAIL(arg)  # its own error replies for these cases
             return
         path, params = split
+        if (why := self.config.store.full()) is not None:
+            await self.push(STORE_FULL.format(why=why))
+            return
         taken = take_mail_params(params, dsn=self.config.dsn, binarymime=self.config.chunking)
         if taken.error is not None:
             await self.push(taken.error)
@@ -534,6 +644,8 @@ class PracticeSMTP(SMTP):
         )
         try:
             self.config.store.add(message)
+        except StoreFull as full:
+            return STORE_FULL.format(why=full)
         except OSError as error:
             return f"451 4.3.0 Could not store the message: {error.strerror or error}"
         return f"250 2.0.0 OK: message {secrets.token_hex(5).upper()} accepted and kept here"

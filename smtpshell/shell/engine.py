@@ -25,7 +25,7 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smtpshell.client import LMTP, SMTP, SMTP_SSL, default_context, unverified_context
 from smtpshell.errors import (
@@ -37,6 +37,7 @@ from smtpshell.errors import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
+from smtpshell.practice import PracticeFactory, PracticeHandle, PracticeOptions, with_free_ports
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
 from smtpshell.shell.exports import ContextArg, SecretArg, Step
 from smtpshell.shell.history import HistoryFile, history_entry
@@ -44,9 +45,6 @@ from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
 from smtpshell.transcript import Event, EventKind, Transcript, escape_bytes
-
-if TYPE_CHECKING:
-    from smtpshell.server import PracticeServer
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -167,6 +165,12 @@ class Engine:
     ``transcript`` is shared across reconnects; ``asker`` asks for hidden values (None in
     scripts: a missing password is then a usage error); ``scripted`` accepts bare
     ``expect`` lines; ``history`` receives each line, filtered so no secret is stored.
+
+    Injected, so the engine knows neither its commands nor the server: ``registry`` holds
+    the commands it dispatches (``smtpshell.shell.commands.REGISTRY`` for the built-in
+    ones), and ``practice_factory`` starts a practice server when one is asked for (the
+    cli wires ``smtpshell.server.start_practice_server``; without one, ``/connect
+    practice`` says there is none).  ``smtpshell.wiring.new_engine`` does both.
     """
 
     def __init__(
@@ -179,13 +183,11 @@ class Engine:
         helo_name: str | None = None,
         history: HistoryFile | None = None,
         environ: Mapping[str, str] | None = None,
-        registry: Registry | None = None,
+        registry: Registry,
+        practice_factory: PracticeFactory | None = None,
     ) -> None:
-        if registry is None:
-            from smtpshell.shell.commands import REGISTRY
-
-            registry = REGISTRY
         self.registry = registry
+        self.practice_factory = practice_factory
         self.transcript = transcript if transcript is not None else Transcript()
         self.asker = asker
         self.scripted = scripted
@@ -197,7 +199,7 @@ class Engine:
         self.history: list[str] = []
         self.client: SMTP | None = None
         self.target: Target | None = None
-        self.practice: PracticeServer | None = None
+        self.practice: PracticeHandle | None = None
         self.reveal = False
         self.raw_mode = False
         self.debuglevel = 0
@@ -429,13 +431,13 @@ class Engine:
 
     # ------------------------------------------------------------------ connecting
 
-    def start_practice(self) -> PracticeServer:
+    def start_practice(self, options: PracticeOptions | None = None) -> PracticeHandle:
+        """This engine's practice server, started through the factory (on free ports, with
+        implicit TLS beside) the first time; ``options`` configure it then."""
         if self.practice is None:
-            from smtpshell.server import PracticeServer
-
-            server = PracticeServer(tls_port=0)
-            server.start()
-            self.practice = server
+            if self.practice_factory is None:
+                raise UsageError("no practice server in this session: connect to a server")
+            self.practice = self.practice_factory(with_free_ports(options or PracticeOptions()))
         return self.practice
 
     def connect(self, target: Target | str | None = None) -> Result:

@@ -48,6 +48,7 @@ from smtpshell.tui.widgets import (
 )
 from smtpshell.tui.widgets.command_pane import BUTTONS
 from smtpshell.tui.widgets.log_pane import DEFAULT_MAX_ROWS
+from smtpshell.wiring import new_engine
 
 __all__ = ["SmtpShellApp"]
 
@@ -99,7 +100,7 @@ class SmtpShellApp(App[int]):
     ) -> None:
         super().__init__()
         if engine is None:
-            engine = Engine(asker=self._ask, history=history_file)
+            engine = new_engine(asker=self._ask, history=history_file)
         elif engine.asker is None:
             engine.asker = self._ask
         self.engine = engine

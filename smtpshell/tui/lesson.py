@@ -5,7 +5,7 @@ hidden passwords, Esc cancelling): lines typed at the prompt go to
 :meth:`LessonRunner.submit` instead of straight to the engine, on the same thread worker,
 so the runner judges each line and the transcript still reaches the log.  The feedback's
 blocks go to :class:`~smtpshell.tui.widgets.lesson_panel.LessonPanel`.  No lesson logic lives here;
-:mod:`smtpshell.learn.repl` is the same face over the REPL.
+:mod:`smtpshell.repl.lesson` is the same face over the REPL.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from smtpshell.server import Faults, PracticeServer
-from smtpshell.shell import Engine
 from smtpshell.tui.app import SmtpShellApp
+from smtpshell.wiring import new_engine
 
 __all__ = ["SCENES", "main", "render"]
 
@@ -149,7 +149,7 @@ def _lesson_app(spec: str) -> SmtpShellApp:
 
     ref = find_lesson(spec)
     progress = ProgressStore(Path(tempfile.mkdtemp(prefix="smtpshell-shots-")) / "progress.json")
-    runner = LessonRunner(ref.load(), Engine(timeout=10), key=ref.key, progress=progress)
+    runner = LessonRunner(ref.load(), new_engine(timeout=10), key=ref.key, progress=progress)
     return LessonApp(runner, show_time=False)
 
 
@@ -160,7 +160,7 @@ async def render(scene: Scene, out: Path) -> Path:
     else:
         server = PracticeServer(tls_port=0, faults=scene.faults)
         server.start()
-        engine = Engine()
+        engine = new_engine()
         engine.practice = server  # /connect without a target uses it (and its certificate)
         app = SmtpShellApp(engine=engine, connect=False)
     try:

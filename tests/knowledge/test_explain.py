@@ -33,7 +33,7 @@ def test_no_text_means_no_enhanced():
 def test_auth_and_other_rfc_codes():
     assert explain(334).rfc == "RFC 4954 §4"
     assert explain(235).short == "Authentication succeeded"
-    assert explain(521).rfc == explain(556).rfc == "RFC 7504"
+    assert explain(521).rfc == "RFC 7504 §3" and explain(556).rfc == "RFC 7504 §4"
     assert "STARTTLS" in explain(530).long
 
 

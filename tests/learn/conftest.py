@@ -9,7 +9,7 @@ import pytest
 from smtpshell.learn.lesson import parse_lesson
 from smtpshell.learn.progress import ProgressStore
 from smtpshell.learn.runner import LessonRunner
-from smtpshell.shell.engine import Engine
+from smtpshell.wiring import new_engine
 
 SMALL = """\
 title: Small
@@ -57,7 +57,7 @@ def make_runner(tmp_path) -> Iterator[Callable[..., LessonRunner]]:
     def make(text: str = SMALL, *, start: bool = True, **kwargs) -> LessonRunner:
         kwargs.setdefault("progress", ProgressStore(tmp_path / "progress.json"))
         kwargs.setdefault("key", "small")
-        runner = LessonRunner(parse_lesson(text, "small.lesson"), Engine(timeout=10), **kwargs)
+        runner = LessonRunner(parse_lesson(text, "small.lesson"), new_engine(timeout=10), **kwargs)
         runners.append(runner)
         if start:
             runner.start()

@@ -7,7 +7,7 @@ import pytest
 
 from smtpshell.learn.catalog import find_lesson, shipped_lessons
 from smtpshell.learn.runner import Verdict, check_solution
-from smtpshell.shell.engine import Engine
+from smtpshell.wiring import new_engine
 
 SHIPPED = shipped_lessons()
 
@@ -33,7 +33,7 @@ def test_shipped_lesson_solution_runs_end_to_end(ref):
     lesson = ref.load()
     verdicts = []
     report = check_solution(
-        lesson, engine=Engine(timeout=15), on_feedback=lambda f: verdicts.append(f.verdict)
+        lesson, engine=new_engine(timeout=15), on_feedback=lambda f: verdicts.append(f.verdict)
     )
     assert report.ok, report.reason
     assert report.steps_done == len(lesson.steps)
@@ -76,5 +76,5 @@ def test_the_example_in_docs_teaching_md_works():
     start = section.index("```text\n") + len("```text\n")
     example = section[start : section.index("\n```", start)]
     lesson = parse_lesson(example, "teaching.md")
-    report = check_solution(lesson, engine=Engine(timeout=15))
+    report = check_solution(lesson, engine=new_engine(timeout=15))
     assert report.ok, report.reason

@@ -7,7 +7,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from smtpshell.learn.repl import LessonCompleter, LessonRepl
+from smtpshell.repl.lesson import LessonCompleter, LessonRepl
 
 ENTER, CTRL_D = "\r", "\x04"
 

@@ -9,8 +9,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from smtpshell.repl.app import Repl
-from smtpshell.shell.engine import Engine
 from smtpshell.shell.history import HistoryFile
+from smtpshell.wiring import new_engine
 from tests.shell.conftest import scripted  # noqa: F401  (a fixture)
 
 
@@ -41,7 +41,7 @@ def run_repl(tmp_path) -> Iterator[Callable[..., Session]]:
         history = HistoryFile(tmp_path / "history")
         with create_pipe_input() as pipe:
             pipe.send_text(keys)
-            engine = Engine(timeout=10, helo_name="client.test", history=history, **engine_args)  # type: ignore[arg-type]
+            engine = new_engine(timeout=10, helo_name="client.test", history=history, **engine_args)  # type: ignore[arg-type]
             repl = Repl(
                 engine, history=history, input=pipe, output=DummyOutput(), printer=printed.append
             )

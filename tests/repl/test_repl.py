@@ -11,9 +11,9 @@ from smtpshell.repl.completer import ShellCompleter
 from smtpshell.repl.lexer import lex_line
 from smtpshell.repl.render import to_ansi, wire_fragments
 from smtpshell.shell.display import WireLine
-from smtpshell.shell.engine import Engine
 from smtpshell.shell.target import Target
 from smtpshell.transcript import EventKind
+from smtpshell.wiring import new_engine
 from tests.support.scripted import Peer, ScriptedServer
 
 ENTER, CTRL_C, CTRL_D = "\r", "\x03", "\x04"
@@ -107,7 +107,7 @@ def test_prompt_shows_the_session_state(scripted):
     from smtpshell.repl.app import Repl
 
     server = scripted(auth=("PLAIN",), users={"alice": "wonderland"})
-    with Engine(timeout=10) as engine:
+    with new_engine(timeout=10) as engine:
         repl = Repl(engine, output=DummyOutput(), printer=lambda f: None)
         assert "not connected" in "".join(t for _, t in repl.prompt_fragments())
         engine.connect(target_of(server))
@@ -124,7 +124,7 @@ def test_prompt_shows_the_session_state(scripted):
 
 
 def test_completer_wraps_the_engine_completion(scripted):
-    with Engine(timeout=10) as engine:
+    with new_engine(timeout=10) as engine:
         engine.connect(target_of(scripted(auth=("PLAIN", "CRAM-MD5"))))
         engine.run_line("EHLO me")
         completer = ShellCompleter(engine)
@@ -140,7 +140,7 @@ def test_completer_wraps_the_engine_completion(scripted):
 
 
 def test_lexer_and_ansi_rendering():
-    with Engine() as engine:
+    with new_engine() as engine:
         styles = dict((t, s) for s, t in lex_line("/login alice $PW", engine))
         assert styles["/login"] == "class:input.command" and styles["$PW"] == "class:input.variable"
         assert dict((t, s) for s, t in lex_line("/nope", engine))["/nope"] == "class:input.unknown"

@@ -8,6 +8,7 @@ import pytest
 
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.target import Target
+from smtpshell.wiring import new_engine
 from tests.support.scripted import ScriptedServer
 from tests.support.smtp_script import SmtpBehaviour, smtp_script
 
@@ -31,7 +32,7 @@ def scripted() -> Iterator[Callable[..., ScriptedServer]]:
 @pytest.fixture
 def engine(scripted: Callable[..., ScriptedServer]) -> Iterator[Engine]:
     """An engine, closed before the scripted servers stop (so they never wait for it)."""
-    with Engine(timeout=10, helo_name="client.test") as eng:
+    with new_engine(timeout=10, helo_name="client.test") as eng:
         yield eng
 
 
@@ -43,7 +44,7 @@ def connect(engine: Engine, server: ScriptedServer) -> None:
 @pytest.fixture
 def practice_engine() -> Iterator[Engine]:
     """An engine connected to its own embedded practice server."""
-    with Engine(timeout=10, helo_name="client.test") as eng:
+    with new_engine(timeout=10, helo_name="client.test") as eng:
         result = eng.connect(None)
         assert result.ok, result.items
         yield eng

@@ -7,11 +7,12 @@ import threading
 
 import pytest
 
-from smtpshell.shell.engine import Engine, Mode, decode_raw, describe_error
+from smtpshell.shell.engine import Mode, decode_raw, describe_error
 from smtpshell.shell.exports import ContextArg
 from smtpshell.shell.results import Level, Note, Outcome, Table, Text
 from smtpshell.shell.target import Target
 from smtpshell.transcript import EventKind
+from smtpshell.wiring import new_engine
 from tests.shell.conftest import connect
 from tests.support.scripted import Peer, ScriptedServer
 
@@ -153,7 +154,7 @@ def test_expect(engine, scripted):
 
 
 def test_bare_expect_only_in_scripts(scripted):
-    with Engine(scripted=True, timeout=10) as engine:
+    with new_engine(scripted=True, timeout=10) as engine:
         connect(engine, scripted())
         assert engine.run_line("expect 220").ok
 
@@ -167,7 +168,7 @@ def test_cancel_breaks_a_blocked_command_promptly():
         waiting.set()
         peer.read_to_eof()  # never answers
 
-    with ScriptedServer(silent) as server, Engine(timeout=30) as engine:
+    with ScriptedServer(silent) as server, new_engine(timeout=30) as engine:
         connect(engine, server)
         box = []
         worker = threading.Thread(target=lambda: box.append(engine.run_line("NOOP")))
@@ -196,7 +197,7 @@ def test_manual_auth_answers_are_secret(engine, scripted):
 
 
 def test_login_in_scripts_needs_the_password_inline_or_from_the_environment(scripted):
-    with Engine(timeout=10, environ={"PW": "wonderland"}) as engine:
+    with new_engine(timeout=10, environ={"PW": "wonderland"}) as engine:
         connect(engine, scripted(auth=("PLAIN",), users={"alice": "wonderland"}))
         missing = engine.run_line("/login alice")
         assert missing.outcome is Outcome.USAGE
@@ -219,14 +220,14 @@ def test_login_asks_through_the_asker(scripted):
         asked.append((prompt, secret))
         return "wonderland"
 
-    with Engine(timeout=10, asker=asker) as engine:
+    with new_engine(timeout=10, asker=asker) as engine:
         connect(engine, scripted(auth=("CRAM-MD5",), users={"alice": "wonderland"}))
         assert engine.run_line("/login alice").ok
         assert asked == [("password for alice: ", True)]
 
 
 def test_auth_with_a_chosen_mechanism(scripted):
-    with Engine(timeout=10) as engine:
+    with new_engine(timeout=10) as engine:
         connect(engine, scripted(auth=("PLAIN", "LOGIN"), users={"alice": "wonderland"}))
         result = engine.run_line("/auth LOGIN alice wonderland --no-initial-response")
         assert result.ok, result.items
@@ -274,7 +275,7 @@ def test_explain_and_help(engine):
 
 
 def test_practice_server_session_with_starttls_and_exports(tmp_path):
-    with Engine(timeout=10, helo_name="client.test") as engine:
+    with new_engine(timeout=10, helo_name="client.test") as engine:
         first = engine.connect(None)
         assert first.ok
         assert any("user 'demo' password 'demo'" in n for n in notes(first, Level.HINT))
@@ -302,7 +303,7 @@ def test_practice_server_session_with_starttls_and_exports(tmp_path):
 
 
 def test_implicit_tls_to_the_practice_server():
-    with Engine(timeout=10) as engine:
+    with new_engine(timeout=10) as engine:
         assert engine.run_line("/connect practice --tls").ok
         assert engine.status().tls_verified
         assert engine.status().target.startswith("smtps://")
@@ -314,7 +315,7 @@ def test_connection_refused_is_one_line():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with Engine(timeout=5) as engine:
+    with new_engine(timeout=5) as engine:
         result = engine.connect(Target(host="127.0.0.1", port=port))
         assert result.outcome is Outcome.CONNECTION
         assert len(result.items) == 1 and "cannot connect" in result.items[0].text
@@ -332,7 +333,7 @@ def test_exit_says_goodbye(engine, scripted):
 
 @pytest.mark.parametrize("line", ["STARTTLS"])
 def test_typed_starttls_performs_the_handshake(line, scripted, server_tls, client_tls):
-    with Engine(timeout=10) as engine:
+    with new_engine(timeout=10) as engine:
         connect(engine, scripted(tls_context=server_tls))
         engine.run_line("EHLO client.test")
         engine.tls_context = lambda verify=None: (client_tls, ContextArg())  # the test CA
@@ -342,7 +343,7 @@ def test_typed_starttls_performs_the_handshake(line, scripted, server_tls, clien
 
 
 def test_pipelining_chunking_and_dsn_are_reachable_from_the_shell(tmp_path):
-    with Engine(timeout=10, helo_name="client.test") as engine:
+    with new_engine(timeout=10, helo_name="client.test") as engine:
         assert engine.run_line("/connect practice --pipelining --chunking").ok
         assert engine.run_line("EHLO client.test").ok
         result = engine.run_line(

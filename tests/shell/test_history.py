@@ -7,8 +7,8 @@ import stat
 import pytest
 
 from smtpshell.shell.commands import REGISTRY
-from smtpshell.shell.engine import Engine
 from smtpshell.shell.history import HistoryFile, history_entry
+from smtpshell.wiring import new_engine
 from tests.shell.conftest import connect
 
 
@@ -61,7 +61,7 @@ def test_history_file_is_0600_and_bounded(tmp_path):
 def test_a_whole_session_leaves_no_secret_in_the_history_file(tmp_path, scripted):
     history = HistoryFile(tmp_path / "history")
     server = scripted(auth=("PLAIN", "LOGIN"), users={"alice": "wonderland"})
-    with Engine(timeout=10, history=history, environ={"PW": "wonderland"}) as engine:
+    with new_engine(timeout=10, history=history, environ={"PW": "wonderland"}) as engine:
         connect(engine, server)
         for line in (
             "EHLO me",

@@ -10,8 +10,8 @@ import textwrap
 import pytest
 
 from smtpshell.cli import main
-from smtpshell.shell.engine import Engine
 from smtpshell.shell.script import run_script
+from smtpshell.wiring import new_engine
 from tests.shell.conftest import connect
 
 SESSION = textwrap.dedent(
@@ -130,7 +130,7 @@ def test_python_transcript_export(tmp_path, capsys):
 
 def test_run_script_on_a_connected_engine_reports_each_line(scripted):
     server = scripted(reject_rcpt=("bad@y.test",))
-    with Engine(scripted=True, timeout=10) as engine:
+    with new_engine(scripted=True, timeout=10) as engine:
         connect(engine, server)
         seen = []
         lines = ["# reject", "RCPT TO:<bad@y.test>", "", "expect 550 5.1.1", "expect 250"]

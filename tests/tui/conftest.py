@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from smtpshell.server import Faults, PracticeServer
 from smtpshell.shell import Engine
 from smtpshell.tui.app import SmtpShellApp
+from smtpshell.wiring import new_engine
 
 AppFactory = Callable[..., SmtpShellApp]
 
@@ -69,7 +70,7 @@ def make_app() -> Iterator[AppFactory]:
     def factory(*, faults: Faults | None = None, **kwargs: object) -> SmtpShellApp:
         server = PracticeServer(tls_port=0, faults=faults)
         server.start()
-        engine = Engine()
+        engine = new_engine()
         engine.practice = server
         engines.append(engine)
         kwargs.setdefault("connect", False)

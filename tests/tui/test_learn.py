@@ -15,8 +15,8 @@ import pytest
 from smtpshell.learn.catalog import find_lesson
 from smtpshell.learn.progress import ProgressStore
 from smtpshell.learn.runner import LessonRunner
-from smtpshell.shell import Engine
 from smtpshell.tui.lesson import LessonApp
+from smtpshell.wiring import new_engine
 
 from .conftest import async_test, run, settle, wait_for
 
@@ -39,7 +39,7 @@ def make_lesson(tmp_path: Path) -> Iterator:
         if start_at:
             progress.record(ref.key, start_at, 0)
         runner = LessonRunner(
-            ref.load(), Engine(timeout=10), key=ref.key, progress=progress, presenter=presenter
+            ref.load(), new_engine(timeout=10), key=ref.key, progress=progress, presenter=presenter
         )
         runners.append(runner)
         return LessonApp(runner)
@@ -164,7 +164,7 @@ async def test_no_credential_during_the_auth_step(make_lesson) -> None:
 def test_learn_tui_flag_runs_the_lesson_app_and_closes_the_runner(monkeypatch, tmp_path) -> None:
     import argparse
 
-    from smtpshell.learn import command
+    from smtpshell import learn_command as command
 
     monkeypatch.setenv("SMTPSHELL_DATA_DIR", str(tmp_path))
     ran: list[LessonApp] = []

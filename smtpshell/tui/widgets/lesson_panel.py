@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from smtpshell.learn.render import block_lines
+from smtpshell.learn.layout import block_lines
 from smtpshell.learn.teach import Block
 
 __all__ = ["LessonPanel", "render_blocks"]
@@ -23,7 +23,7 @@ __all__ = ["LessonPanel", "render_blocks"]
 #: How many entries (blocks and echoed lines) the panel keeps.
 MAX_ENTRIES = 400
 
-#: Rich styles for the lesson's style classes (see ``smtpshell.learn.render``).
+#: Rich styles for the lesson's style classes (see ``smtpshell.learn.layout``).
 STYLES: dict[str, str] = {
     "learn.lesson": "bold reverse",
     "learn.step": "bold cyan",

@@ -1,6 +1,6 @@
 """Regenerate ``screenshots/learn-*.svg`` for docs/teaching.md, from real lesson runs.
 
-Run it from the repository root: ``python -m smtpshell.learn.screenshots``.
+Run it from the repository root: ``python -m smtpshell.repl.lesson_screenshots``.
 
 Each picture is a real lesson: the REPL face runs against the practice server, its output
 is captured as styled fragments (exactly what a terminal would print), the typed lines are
@@ -96,18 +96,18 @@ def render_shot(shot: Shot, directory: Path) -> Path:
     from rich.text import Text
 
     from smtpshell.learn.catalog import find_lesson
+    from smtpshell.learn.layout import block_lines
     from smtpshell.learn.progress import ProgressStore
-    from smtpshell.learn.render import block_lines, style_rules
-    from smtpshell.learn.repl import LessonRepl
     from smtpshell.learn.runner import LessonRunner
-    from smtpshell.shell.engine import Engine
+    from smtpshell.repl.lesson import LessonRepl, style_rules
+    from smtpshell.wiring import new_engine
 
     ref = find_lesson(shot.lesson)
     progress = ProgressStore(Path(tempfile.mkdtemp()) / "progress.json")
     if shot.start_at:
         progress.record(ref.key, shot.start_at, 0)
     runner = LessonRunner(
-        ref.load(), Engine(timeout=10), key=ref.key, progress=progress, presenter=shot.presenter
+        ref.load(), new_engine(timeout=10), key=ref.key, progress=progress, presenter=shot.presenter
     )
     printed: list[list[tuple[str, str]]] = []
     with create_pipe_input() as pipe:

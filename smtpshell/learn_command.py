@@ -5,6 +5,11 @@ not finished; ``--check`` types a lesson's own solution instead of waiting for a
 (exit 1 when a step fails), which is how teachers test the lessons they write; ``--tui``
 runs the lesson in the full-screen app instead of the REPL.
 ``configure`` only touches argparse; ``run`` imports the rest.
+
+This is the cli's glue for ``learn``: it picks a face (:mod:`smtpshell.repl.lesson` or
+:mod:`smtpshell.tui.lesson`) for the UI-free lesson core in :mod:`smtpshell.learn`, and
+wires the engine (:mod:`smtpshell.wiring`).  It lives outside both, so no face imports
+the other and the core imports neither.
 """
 
 from __future__ import annotations
@@ -105,7 +110,7 @@ def _check(specs: list[str], timeout: float) -> int:
     from smtpshell.learn.catalog import find_lesson, shipped_lessons
     from smtpshell.learn.lesson import LessonError
     from smtpshell.learn.runner import check_solution
-    from smtpshell.shell.engine import Engine
+    from smtpshell.wiring import new_engine
 
     refs = [find_lesson(spec) for spec in specs] if specs else shipped_lessons()
     failed = 0
@@ -116,7 +121,7 @@ def _check(specs: list[str], timeout: float) -> int:
             print(f"FAIL {ref.name}: {error}")
             failed += 1
             continue
-        report = check_solution(lesson, engine=Engine(scripted=True, timeout=timeout))
+        report = check_solution(lesson, engine=new_engine(scripted=True, timeout=timeout))
         if report.ok:
             print(f"ok   {ref.name}: {report.steps} steps")
         else:
@@ -143,16 +148,16 @@ def run(args: argparse.Namespace) -> int:
 
     from smtpshell.learn.progress import ProgressStore
     from smtpshell.learn.runner import LessonRunner
-    from smtpshell.shell.engine import Engine
+    from smtpshell.wiring import new_engine
 
     progress = ProgressStore()
     if args.restart:
         progress.reset(ref.key)
-    engine = Engine(timeout=args.timeout)
+    engine = new_engine(timeout=args.timeout)
     runner = LessonRunner(lesson, engine, key=ref.key, progress=progress, presenter=args.presenter)
     if getattr(args, "tui", False):
         return _run_tui(runner, resume=not args.restart)
-    from smtpshell.learn.repl import LessonRepl
+    from smtpshell.repl.lesson import LessonRepl
 
     return LessonRepl(runner).run_lesson(resume=not args.restart)
 

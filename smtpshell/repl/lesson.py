@@ -19,16 +19,65 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 
-from smtpshell.learn.render import block_lines, style_rules
+from smtpshell.learn.layout import block_lines
 from smtpshell.learn.runner import LESSON_COMMANDS, LessonRunner, StepFeedback
 from smtpshell.repl.app import Printer, Repl
 from smtpshell.repl.completer import ShellCompleter
-from smtpshell.repl.render import Fragments
+from smtpshell.repl.render import STYLE_RULES, Fragments
 from smtpshell.shell.engine import Mode
 from smtpshell.shell.results import Result
 from smtpshell.transcript import Event, EventKind
 
-__all__ = ["LessonCompleter", "LessonRepl"]
+__all__ = [
+    "LEARN_STYLE_RULES",
+    "PRESENTER_STYLE_RULES",
+    "LessonCompleter",
+    "LessonRepl",
+    "style_rules",
+]
+
+#: The lesson's own classes, added to the REPL's.
+LEARN_STYLE_RULES: dict[str, str] = {
+    "learn.lesson": "bold ansiwhite bg:ansiblue",
+    "learn.step": "bold ansicyan",
+    "learn.text": "",
+    "learn.type": "bold ansiyellow",
+    "learn.done": "bold ansigreen",
+    "learn.not-yet": "bold ansiyellow",
+    "learn.heading": "bold",
+    "learn.pre": "ansicyan",
+    "learn.aside": "ansibrightblack",
+    "learn.progress": "ansimagenta",
+}
+
+#: Projector overrides: every class bold or plain, none dim or italic.
+PRESENTER_STYLE_RULES: dict[str, str] = {
+    "client": "bold ansicyan",
+    "server.2": "bold ansigreen",
+    "server.3": "bold ansiyellow",
+    "server.4": "bold ansimagenta",
+    "server.5": "bold ansired",
+    "server": "bold",
+    "event": "bold ansiblue",
+    "latency": "",
+    "hint": "bold",
+    "secret": "bold ansiyellow",
+    "info": "bold",
+    "learn.text": "bold",
+    "learn.pre": "bold ansicyan",
+    "learn.aside": "bold",
+    "learn.lesson": "bold ansiblack bg:ansiwhite",
+    "toolbar": "bold reverse",
+}
+
+
+def style_rules(presenter: bool) -> dict[str, str]:
+    """Every style class the lesson face uses, for prompt_toolkit's ``Style.from_dict``."""
+    rules = {**STYLE_RULES, **LEARN_STYLE_RULES}
+    if presenter:
+        rules.update(PRESENTER_STYLE_RULES)
+    return rules
+
 
 BANNER = "smtpshell learn: /hint helps, /skip does a step for you; Ctrl-D leaves, progress is kept."
 

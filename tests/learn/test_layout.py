@@ -1,8 +1,8 @@
-"""Rendering blocks: headings, wrapping, and the presenter look (no dim text anywhere)."""
+"""Laying out blocks: headings, wrapping, presenter spacing (the core, no face)."""
 
 from __future__ import annotations
 
-from smtpshell.learn.render import block_lines, style_rules
+from smtpshell.learn.layout import block_lines
 from smtpshell.learn.teach import Block, BlockKind
 
 
@@ -31,21 +31,3 @@ def test_presenter_spaces_every_block():
     block = Block(BlockKind.EXPLAIN, "250 OK", ("fine",))
     assert plain(block_lines(block))[0] == "» 250 OK"
     assert plain(block_lines(block, presenter=True))[0] == ""
-
-
-def test_presenter_style_has_nothing_dim_or_italic():
-    normal, presenter = style_rules(False), style_rules(True)
-    assert "brightblack" in normal["hint"]
-    for name, rule in presenter.items():
-        assert "brightblack" not in rule and "italic" not in rule, name
-    assert "bold" in presenter["client"] and "bold" in presenter["learn.text"]
-
-
-def test_screenshot_styles_translate_and_a_shot_renders(tmp_path):
-    from smtpshell.learn.screenshots import SHOTS, render_shot, rich_style
-
-    assert rich_style("bold ansiwhite bg:ansiblue") == "bold white on blue"
-    assert rich_style("ansibrightblack italic") == "bright_black italic"
-    path = render_shot(SHOTS[0], tmp_path)
-    svg = path.read_text()
-    assert svg.startswith("<svg") and "Not" in svg and "yet" in svg

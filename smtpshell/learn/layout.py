@@ -1,9 +1,10 @@
-"""Lesson blocks as styled fragments, for the REPL face and the screenshots.
+"""Lesson blocks laid out as lines of ``(style class, text)`` fragments, for every face.
 
-Like :mod:`smtpshell.repl.render`, fragments are ``(style class, text)`` pairs built without
-importing prompt_toolkit.  Presenter mode (a projector at the back of a classroom) means:
-the long explanations (chosen by the runner), a blank line between exchanges, bold and
-high-contrast colours, and no dim text anywhere.
+UI-free: the classes (``class:learn.step``, ``class:learn.pre`` ...) name what a piece of
+text is; each face maps them to its own styles (the REPL face to prompt_toolkit's, in
+:mod:`smtpshell.repl.lesson`; the TUI's lesson panel to Rich's).  Prose is wrapped to the
+width the face asks for, preformatted tables under their second column.  Presenter mode (a
+projector at the back of a classroom) adds a blank line before every block.
 """
 
 from __future__ import annotations
@@ -11,48 +12,11 @@ from __future__ import annotations
 import textwrap
 
 from smtpshell.learn.teach import Block, BlockKind
-from smtpshell.repl.render import STYLE_RULES, Fragments
 
-__all__ = [
-    "LEARN_STYLE_RULES",
-    "PRESENTER_STYLE_RULES",
-    "block_lines",
-    "style_rules",
-]
+__all__ = ["Fragments", "block_lines"]
 
-#: The lesson's own classes, added to the REPL's.
-LEARN_STYLE_RULES: dict[str, str] = {
-    "learn.lesson": "bold ansiwhite bg:ansiblue",
-    "learn.step": "bold ansicyan",
-    "learn.text": "",
-    "learn.type": "bold ansiyellow",
-    "learn.done": "bold ansigreen",
-    "learn.not-yet": "bold ansiyellow",
-    "learn.heading": "bold",
-    "learn.pre": "ansicyan",
-    "learn.aside": "ansibrightblack",
-    "learn.progress": "ansimagenta",
-}
-
-#: Projector overrides: every class bold or plain, none dim or italic.
-PRESENTER_STYLE_RULES: dict[str, str] = {
-    "client": "bold ansicyan",
-    "server.2": "bold ansigreen",
-    "server.3": "bold ansiyellow",
-    "server.4": "bold ansimagenta",
-    "server.5": "bold ansired",
-    "server": "bold",
-    "event": "bold ansiblue",
-    "latency": "",
-    "hint": "bold",
-    "secret": "bold ansiyellow",
-    "info": "bold",
-    "learn.text": "bold",
-    "learn.pre": "bold ansicyan",
-    "learn.aside": "bold",
-    "learn.lesson": "bold ansiblack bg:ansiwhite",
-    "toolbar": "bold reverse",
-}
+#: ``(style class, text)`` pairs: prompt_toolkit's formatted-text shape, as plain data.
+Fragments = list[tuple[str, str]]
 
 _HEADINGS: dict[BlockKind, tuple[str, str]] = {
     BlockKind.LESSON: ("class:learn.lesson", " {title} "),
@@ -71,14 +35,6 @@ _HEADINGS: dict[BlockKind, tuple[str, str]] = {
 
 #: Blocks that start a new part of the lesson get a blank line before them.
 _SPACED = (BlockKind.LESSON, BlockKind.STEP, BlockKind.FINISHED)
-
-
-def style_rules(presenter: bool) -> dict[str, str]:
-    """Every style class the lesson face uses, for prompt_toolkit's ``Style.from_dict``."""
-    rules = {**STYLE_RULES, **LEARN_STYLE_RULES}
-    if presenter:
-        rules.update(PRESENTER_STYLE_RULES)
-    return rules
 
 
 def _line_style(text: str) -> str:
