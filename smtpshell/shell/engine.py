@@ -51,7 +51,17 @@ from smtpshell.shell.history import HistoryFile, history_entry, shown_line
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
-from smtpshell.transcript import REDACTED, Event, EventKind, Transcript, escape_bytes
+from smtpshell.shell.views import Views
+from smtpshell.transcript import (
+    INCOMPLETE,
+    INJECTED,
+    REDACTED,
+    UNSOLICITED,
+    Event,
+    EventKind,
+    Transcript,
+    escape_bytes,
+)
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -252,6 +262,11 @@ class Engine:
         return Mode.RAW if self.raw_mode else Mode.COMMAND
 
     @property
+    def views(self) -> Views:
+        """The session as data (status, TLS, features) for every face."""
+        return Views(self)
+
+    @property
     def features(self) -> dict[str, str]:
         return dict(self.client.esmtp_features) if self.client is not None else {}
 
@@ -419,14 +434,13 @@ class Engine:
             return
         if event.kind is not EventKind.RECEIVED:
             return
-        detail = event.detail
-        if detail.get("unsolicited") or detail.get("injected") or detail.get("incomplete"):
+        if event.flags & (UNSOLICITED | INJECTED | INCOMPLETE):
             self._reply_lines = []
             return
         line = event.data.rstrip(b"\r\n")
         self._reply_lines.append(escape_bytes(line[4:]))
-        if detail.get("final"):
-            self.last_reply = ReplyRecord(int(detail["code"]), tuple(self._reply_lines))
+        if event.code is not None:
+            self.last_reply = ReplyRecord(event.code, tuple(self._reply_lines))
             self._reply_lines = []
 
     def secret(
