@@ -351,8 +351,8 @@ def assess_policies(
 
     def one(indexed) -> None:
         index, report = indexed
-        if _is_ip(report.host):
-            return
+        if _is_ip(report.host) or report.host.startswith("/") or getattr(options, "lmtp", False):
+            return  # an address literal, a Unix socket, LMTP: no domain publishes for these
         domain = report.mx.domain if report.mx is not None else None
         domain_result = policies.get(domain) if domain else None
         policy = PolicyReport(domain, domain_policy=domain_result)
