@@ -673,3 +673,23 @@ def test_shared_lookups_ask_each_question_once():
     assert {answer.dnssec for answer in answers} == {"indeterminate"}
     assert len(set(map(id, answers))) == 1
     assert dns_server.queries.count(("_25._tcp.slow.test", "TLSA")) <= 3  # dnspython retries
+
+
+def test_policy_output_matches_the_schema(pool, root_file, policy_server):
+    """The JSON of a run with every part of the policy (DANE, MTA-STS, TLS-RPT, identity,
+    consistency, an unreachable address) against schema.json, with both checkers."""
+    from importlib import resources
+
+    import jsonschema
+
+    from tests.probe import minischema
+
+    schema = json.loads(resources.files("smtpshell.probe").joinpath("schema.json").read_text())
+    policy_server.serve(DOMAIN, GOOD_POLICY.format(mode="testing"))
+    zone = sts_zone(pool)
+    zone.add(f"_{pool.port}._tcp.mx1.example.test", "TLSA", tlsa(_der(pool.certs["a"][0]), 3))
+    zone.add("mx1.example.test", "AAAA", "::1")
+    _, document, _ = run_probe(zone, root_file, policy_server)
+    assert {r["policy"]["dane"]["state"] for r in document["reports"]} >= {"authenticated"}
+    assert minischema.errors(document, schema) == []
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
