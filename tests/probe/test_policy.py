@@ -378,6 +378,7 @@ def test_dane_ee_3_1_1_matches_and_ignores_names(pool, root_file, tmp_path):
         dane = reports[address]["policy"]["dane"]
         assert dane["state"] == "authenticated" and dane["dnssec"] == "secure"
         assert reports[address]["policy"]["authenticated_by"] == "dane"
+        assert reports[address]["policy"]["verdict"] == "encrypted, DANE-authenticated"
         assert dane["rollover_ready"] is True
         assert "dane.stale_record" in ids(reports[address])  # the other address's key
     # mx2 has no TLSA: --require dane fails for it, and only for it
@@ -461,6 +462,7 @@ def test_mta_sts_enforce_authenticates_every_mx(pool, root_file, policy_server):
     for report in document["reports"]:
         policy = report["policy"]
         assert policy["authenticated_by"] == "mta-sts", report["address"]
+        assert policy["verdict"] == "encrypted, MTA-STS-authenticated"
         domain = policy["domain_policy"]
         assert domain["mta_sts"]["url"] == "https://mta-sts.example.test/.well-known/mta-sts.txt"
         assert domain["tls_rpt"]["parsed"]["rua"] == ["mailto:tls@example.test"]

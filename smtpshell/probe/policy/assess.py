@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from smtpshell.probe.findings import Finding, PortRole, make_finding, port_role, sort_findings
+from smtpshell.probe.findings import (
+    Finding,
+    PortRole,
+    TransportVerdict,
+    make_finding,
+    port_role,
+    sort_findings,
+)
 from smtpshell.probe.policy import dane as dane_mod
 from smtpshell.probe.policy import mtasts, tlsrpt
 from smtpshell.probe.policy.dnsquery import Lookup, SharedLookups, lookup
@@ -189,6 +196,16 @@ class PolicyReport:
         return None
 
     @property
+    def verdict(self) -> TransportVerdict | None:
+        """The transport verdict the published policy earns (None: it earns none)."""
+        by = self.authenticated_by
+        if by == "dane":
+            return TransportVerdict.DANE
+        if by == "mta-sts":
+            return TransportVerdict.MTA_STS
+        return None
+
+    @property
     def delivery_fails(self) -> bool:
         """A sender following the published policy would not deliver here."""
         if self.dane is not None and self.dane.delivery_fails:
@@ -199,6 +216,7 @@ class PolicyReport:
         return {
             "domain": self.domain,
             "authenticated_by": self.authenticated_by,
+            "verdict": self.verdict.value if self.verdict is not None else None,
             "delivery_fails": self.delivery_fails,
             "dane": self.dane.to_dict() if self.dane else None,
             "mta_sts_pattern": self.mta_sts_pattern,
