@@ -125,11 +125,14 @@ def run_probes(
             progress.phase(f"resolving {len(specs)} target(s)...")
         groups = list(pool.map(lambda spec: resolve_spec(spec, options, resolver), specs))
         targets = [target for group in groups for target in group]
-        if options.policy and resolver is not None:
+        pinned = bool(options.nameserver) and not options.lmtp
+        if (options.policy or pinned) and resolver is not None:
             from smtpshell.probe.policy.assess import expand_addresses
 
             progress.phase(f"looking up the addresses of {len(targets)} host(s)...")
-            targets = expand_addresses(targets, resolver, options.timeout, pool.map)
+            targets = expand_addresses(
+                targets, resolver, options.timeout, pool.map, pinned_only=pinned
+            )
         progress.start(len(targets))
 
         def probe(key: int, target: Target) -> ProbeReport:

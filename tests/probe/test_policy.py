@@ -695,3 +695,20 @@ def test_policy_output_matches_the_schema(pool, root_file, policy_server):
     assert {r["policy"]["dane"]["state"] for r in document["reports"]} >= {"authenticated"}
     assert minischema.errors(document, schema) == []
     jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_nameserver_resolves_named_targets_too(pool, root_file):
+    """With --nameserver, a server named directly is found through it (the system resolver
+    knows nothing of example.test), also with --no-policy; a name without addresses fails
+    at resolve instead of asking elsewhere."""
+    zone = base_zone(pool)
+    for extra in ((), ("--no-policy",)):
+        _, document, _ = run_probe(
+            zone, root_file, None, *extra, target=f"mx2.example.test:{pool.port}"
+        )
+        (report,) = document["reports"]
+        assert report["address"] == "127.0.0.4" and report["ok"] is True
+        assert (report["policy"] is None) is bool(extra)
+    _, document, _ = run_probe(zone, root_file, None, target=f"nowhere.example.test:{pool.port}")
+    (report,) = document["reports"]
+    assert report["error"]["stage"] == "resolve" and report["error"]["type"] == "NoAddress"

@@ -42,20 +42,37 @@ def _is_ip(host: str) -> bool:
 # ------------------------------------------------------------------------------ addresses
 
 
-def expand_addresses(targets: Sequence, resolver: Any, timeout: float, mapper=map) -> list:
+def expand_addresses(
+    targets: Sequence, resolver: Any, timeout: float, mapper=map, *, pinned_only: bool = False
+) -> list:
     """Each MX-derived target becomes one target per A and AAAA record of its host (IPv4
-    first, in address order, so runs compare).  Targets named directly, failed ones, and
-    hosts without addresses in DNS stay as they are (connected by name)."""
+    first, in address order, so runs compare).
+
+    Without ``pinned_only``, targets named directly and hosts without addresses in DNS stay
+    as they are (connected by name, through the system's resolver).  With it (the user
+    gave ``--nameserver``: every DNS query goes there), named targets are expanded too, and
+    a host without addresses becomes a failed target rather than a lookup elsewhere.
+    """
+    from smtpshell.probe.report import ProbeIssue
 
     def expand(target) -> list:
-        if resolver is None or target.mx is None or target.error or _is_ip(target.host):
+        if resolver is None or target.error or _is_ip(target.host) or target.host.startswith("/"):
+            return [target]
+        if target.mx is None and not pinned_only:
             return [target]
         addresses: list[str] = []
+        errors: list[str] = []
         for rdtype in ("A", "AAAA"):
             found = lookup(resolver, target.host, rdtype, timeout=timeout)
             addresses += [rdata.address for rdata in found.records]
+            if found.error:
+                errors.append(f"{rdtype}: {found.error}")
         if not addresses:
-            return [target]
+            if not pinned_only:
+                return [target]
+            why = "; ".join(errors) or "no A or AAAA record"
+            issue = ProbeIssue("resolve", "NoAddress", f"{target.host}: {why}")
+            return [replace(target, error=issue)]
         ordered = sorted(set(addresses), key=lambda a: (":" in a, ipaddress.ip_address(a)))
         return [replace(target, address=address) for address in ordered]
 
