@@ -26,12 +26,16 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTLSError,
 )
+from smtpshell.probe.checks import assess
+from smtpshell.probe.findings import port_role
 from smtpshell.probe.report import (
+    Enforcement,
     Greeting,
     ProbeIssue,
     ProbeReport,
     Reply,
     SizeInfo,
+    StageReply,
     TLSReport,
     VrfyResult,
 )
@@ -43,7 +47,8 @@ from smtpshell.protocol.capabilities import (
     parse_capabilities,
     size_limit,
 )
-from smtpshell.transcript import EventKind
+from smtpshell.protocol.display import display
+from smtpshell.transcript import Event, EventKind, Transcript, events_to_text
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -62,6 +67,11 @@ class ProbeOptions:
     vrfy: str | None = None
     mx: bool = False
     concurrency: int = 4
+    #: Treat every target as a submission port (587 always is): test STARTTLS enforcement.
+    submission: bool = False
+    #: Enumerate TLS versions, suites, order and groups (many handshakes per target).
+    tls_scan: bool = False
+    expn: str | None = None
 
 
 class Cancellation:
@@ -175,6 +185,34 @@ class _Probe:
         self.client: SMTP | None = None
         #: Set when the verified handshake failed; the details then come from a retry.
         self.verify_failure: SMTPCertificateError | None = None
+        #: The stage the transcript events being recorded belong to.
+        self.stage = "connect"
+        self.role = port_role(
+            target.port, implicit_tls=target.implicit_tls, submission=options.submission
+        )
+        report.role = self.role.value
+
+    # ---------------------------------------------------------------- transcript
+
+    def _observe(self, event: Event) -> None:
+        """Every transcript event: kept (redacted) per stage; 421s and early talk noted."""
+        if event.kind is EventKind.CONNECT and self.stage == "connect":
+            self.stage = "banner"
+        text = events_to_text([event]).rstrip("\n")
+        if text:
+            self.report.transcript.setdefault(self.stage, []).extend(text.split("\n"))
+        if event.kind is not EventKind.RECEIVED:
+            return
+        detail = event.detail
+        early = detail.get("unsolicited") or (detail.get("malformed") and self.stage == "banner")
+        if early and self.report.early_talk is None:
+            self.report.early_talk = display(event.shown())
+        if detail.get("final") and detail.get("code") == 421:
+            line = event.shown().decode("utf-8", "backslashreplace").strip()
+            self.report.replies_421.append(StageReply(self.stage, 421, line[4:]))
+
+    def _observe_transcript(self, transcript: Transcript) -> None:
+        transcript.subscribe(self._observe)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -190,6 +228,7 @@ class _Probe:
         """Time a stage; any exception in it becomes the report's error, ending the probe."""
         if self.cancel.cancelled:
             self._fail(ProbeIssue(name, "Cancelled", "the run was interrupted"))
+        self.stage = name
         started = time.monotonic()
         try:
             yield
@@ -208,6 +247,7 @@ class _Probe:
             client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
+        self._observe_transcript(client.transcript)
         self.cancel.track(client)
         return client
 
@@ -241,16 +281,21 @@ class _Probe:
             else:
                 self.report.capabilities_before_tls = capabilities
                 self.report.auth_before_tls = list(auth_mechanisms(capabilities))
+                if self.role.is_submission:
+                    self._enforcement(capabilities)
                 self._starttls(capabilities)
             self._size()
             self._vrfy()
+            self._expn()
         finally:
             self._quit()
+        self._extra_connections()
 
     def _connect(self) -> None:
         """TCP connect (plus the TLS handshake with implicit TLS) and the banner."""
         verify = self.options.verify
         client = self.client = self._new_client(verify)
+        self.stage = "connect"
         started = time.monotonic()
         try:
             code, banner = client.connect(self.target.host, self.target.port)
@@ -314,6 +359,7 @@ class _Probe:
             return
         client = self.client
         assert client is not None
+        self.stage = "starttls"
         started = time.monotonic()
         try:
             code, message = client.starttls(context=self._starttls_context(self.options.verify))
@@ -433,6 +479,88 @@ class _Probe:
         text = _text(message)
         self.report.vrfy = VrfyResult(address, code, text, explain(code, text).short)
 
+    def _enforcement(self, capabilities: list[Capability]) -> None:
+        """Submission: MAIL and AUTH before STARTTLS must get 530 5.7.0 (RFC 3207 §4).
+
+        No credentials are sent: ``AUTH MECH`` without an initial response, and a 334 is
+        cancelled with ``*`` (RFC 4954 §4).  A transaction MAIL opened is reset.  Never DATA.
+        """
+        client = self.client
+        assert client is not None
+        enforcement = self.report.enforcement = Enforcement()
+        offered = [str(m).upper() for m in auth_mechanisms(capabilities)]
+        preferred = [m for m in ("PLAIN", "LOGIN") if m in offered]
+        mechanism: str = (preferred or offered or ["PLAIN"])[0]
+        enforcement.auth_mechanism = mechanism
+        with self._stage("submission"):
+            code, message = client.mail("")
+            enforcement.mail_from = Reply(code, _text(message))
+            if client.sock is None:
+                return
+            if 200 <= code < 300:
+                client.rset()
+            code, message = client.docmd("AUTH", mechanism)
+            enforcement.auth = Reply(code, _text(message))
+            if code == 334 and client.sock is not None:
+                client.docmd("*")
+
+    def _expn(self) -> None:
+        name = self.options.expn
+        if not name:
+            return
+        from smtpshell.knowledge import explain
+
+        client = self.client
+        assert client is not None
+        with self._stage("expn"):
+            code, message = client.expn(name)
+        text = _text(message)
+        self.report.expn = VrfyResult(name, code, text, explain(code, text).short)
+
+    def _extra_connections(self) -> None:
+        """Checks that need connections of their own: STARTTLS injection, the TLS scan."""
+        report, options = self.report, self.options
+        if self.cancel.cancelled or report.error is not None:
+            return
+        helo = options.helo or default_helo_name()
+        starttls = bool(report.starttls_offered) and options.starttls
+        if starttls and (self.role.is_submission or options.tls_scan):
+            from smtpshell.probe.injection import check_injection
+
+            transcript = Transcript()
+            self.stage = "injection"
+            self._observe_transcript(transcript)
+            started = time.monotonic()
+            injection = check_injection(
+                self.target.host,
+                self.target.port,
+                helo=helo,
+                timeout=options.timeout,
+                transcript=transcript,
+            )
+            self._record("injection", started)
+            if report.enforcement is None:
+                report.enforcement = Enforcement()
+            report.enforcement.injection = injection
+        if options.tls_scan and (self.target.implicit_tls or starttls):
+            from smtpshell.probe.tlsscan import scan_tls
+
+            started = time.monotonic()
+            report.tls_scan = scan_tls(
+                self.target.host,
+                self.target.port,
+                implicit=self.target.implicit_tls,
+                helo=helo,
+                timeout=options.timeout,
+                track=self._track_scan_client,
+            )
+            self._record("tls-scan", started)
+
+    def _track_scan_client(self, client: SMTP) -> None:
+        self.cancel.track(client)
+        if self.cancel.cancelled:
+            raise _Stopped
+
     def _quit(self) -> None:
         """QUIT politely if the connection is still open; a failure here is only a warning."""
         client = self.client
@@ -476,4 +604,8 @@ def probe_target(
         report.error = issue_from_exception("internal", exc)
     finally:
         report.total_ms = _milliseconds(time.monotonic() - started)
+    try:
+        assess(report)
+    except Exception as exc:  # never lose the report to a bug in a rule
+        report.warnings.append(issue_from_exception("internal", exc))
     return report

@@ -201,6 +201,13 @@ _SPECS = (
         " fix the certificate and key files and the allowed protocols.",
     ),
     FindingSpec(
+        "tls.handshake_failed",
+        S.HIGH,
+        "The TLS handshake on the implicit-TLS port fails",
+        "RFC 8314 §3.3",
+        "Check the certificate and key files and the allowed protocols of the TLS listener.",
+    ),
+    FindingSpec(
         "starttls.refused",
         S.HIGH,
         "STARTTLS is offered but the command is refused",
