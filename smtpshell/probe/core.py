@@ -566,6 +566,7 @@ class _Probe:
         client = self.client
         if client is None:
             return
+        self.stage = "quit"
         try:
             if client.sock is not None and not self.cancel.cancelled:
                 started = time.monotonic()

@@ -111,6 +111,7 @@ def check_injection(
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         return Injection(None, f"could not connect: {exc}")
+    transcript.note(f"connected to {host}:{port} (STARTTLS injection check)")
     wire = _Wire(sock, transcript, timeout)
     try:
         return _run(wire, host, helo)

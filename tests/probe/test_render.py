@@ -190,6 +190,7 @@ def test_summary_table_and_text():
         "AUTH",
         "SIZE",
         "TIME",
+        "GRADE",
     ]
     assert summary[1].split()[:5] == ["mx.example.test:25", "ok", "220", "TLSv1.3", "verified"]
     assert summary[2].split()[:4] == ["[::1]:1", "failed", "at", "connect"]
