@@ -274,9 +274,14 @@ def _certificate_findings(report: ProbeReport, add, now: datetime.datetime | Non
     if tls.verification != "verified":
         if cert.self_signed:
             add("cert.self_signed", f"subject = issuer = {cert.subject}", stage)
-        elif tls.verification == "failed":
+        elif tls.verification == "failed" and tls.verify_code not in _REPORTED_ELSEWHERE:
             detail = tls.verify_error or "verification failed"
             add("cert.untrusted", f"{detail} (issuer {cert.issuer})", stage)
+
+
+#: OpenSSL verify codes other findings already name: expired (10), not yet valid (9),
+#: host name (62) and IP address (64) mismatch.  Any other failure is "untrusted".
+_REPORTED_ELSEWHERE = frozenset({9, 10, 62, 64})
 
 
 def _parse_time(text: str) -> datetime.datetime | None:

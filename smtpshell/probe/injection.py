@@ -19,6 +19,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+import warnings
 
 from smtpshell.errors import SMTPProtocolError
 from smtpshell.probe.report import Injection, Reply
@@ -40,7 +41,9 @@ def scan_context() -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
         context.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
     except (ssl.SSLError, ValueError):  # a build without the old suites: use its defaults
         pass

@@ -62,7 +62,9 @@ def _body(report: ProbeReport, finding: Finding, helo: str) -> list[str] | None:
         return [*_ehlo(helo), f"EXPN {_words(report.expn.address)}", "expect 250", *quit_]
     if fid == "smtp.size.below_10mb" and report.size is not None and report.size.limit:
         if not report.implicit_tls and report.capabilities_after_tls is not None:
-            before = {cap.name: cap.params for cap in report.capabilities_before_tls or ()}
+            before = {
+                str(cap.name): str(cap.params) for cap in report.capabilities_before_tls or ()
+            }
             if before.get("SIZE") != str(report.size.limit):
                 return None  # only visible after STARTTLS: not a plain session
         return [*_ehlo(helo), f"expect feature SIZE {report.size.limit}", *quit_]
@@ -82,12 +84,12 @@ def _body(report: ProbeReport, finding: Finding, helo: str) -> list[str] | None:
     if fid == "submission.mail_before_tls":
         return [*_ehlo(helo), "MAIL FROM:<>", "expect 2xx", "RSET", "expect 250", *quit_]
     if fid == "submission.auth_before_tls" and enforcement is not None:
-        mechanism = _words(enforcement.auth_mechanism or "PLAIN")
+        asked = _words(enforcement.auth_mechanism or "PLAIN")
         return [
             *_ehlo(helo),
             "# no credentials: the server's 334 is answered with * (cancel), which",
             "# RFC 4954 says gets 501; a server that refuses AUTH before TLS says 530",
-            f"AUTH {mechanism}",
+            f"AUTH {asked}",
             "*",
             "expect 501",
             *quit_,

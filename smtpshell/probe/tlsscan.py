@@ -21,6 +21,7 @@ see a server accept them; docs/probe.md says so, and ``untestable`` lists them.
 from __future__ import annotations
 
 import ssl
+import warnings
 from collections.abc import Callable
 
 from smtpshell.client import SMTP, SMTP_SSL
@@ -47,8 +48,10 @@ Handshake = Callable[[ssl.SSLContext], tuple[str | None, str | None, int | None]
 def _context(version: str, ciphers: str | None = None) -> ssl.SSLContext:
     context = scan_context()
     pinned = ssl.TLSVersion[version]
-    context.minimum_version = pinned
-    context.maximum_version = pinned
+    with warnings.catch_warnings():  # deprecated versions are what a scan must try
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = pinned
+        context.maximum_version = pinned
     if ciphers is not None:
         context.set_ciphers(ciphers + ":@SECLEVEL=0")
     return context
