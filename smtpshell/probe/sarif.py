@@ -53,7 +53,7 @@ def _rules() -> list[dict[str, Any]]:
                     "severity": spec.severity.label,
                     "reference": spec.reference,
                     "security-severity": _SCORES[spec.severity],
-                    "tags": ["security", "smtp", spec.id.split(".", 1)[0]],
+                    "tags": list(dict.fromkeys(["security", "smtp", spec.id.split(".", 1)[0]])),
                 },
             }
         )
