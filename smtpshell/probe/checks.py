@@ -50,7 +50,7 @@ _SOFTWARE = (
 )
 _VERSION = r"v?(\d+(?:\.\d+)+[\w.-]*)"
 _BANNER_VERSION = re.compile(
-    rf"(?P<name>{_SOFTWARE})(?:[ /,:-]+(?:version:?\s*)?|\s+v){_VERSION}"
+    rf"(?P<name>{_SOFTWARE})(?:[ /,:(-]+(?:version:?\s*)?|\s+v){_VERSION}"
     rf"|\bversion:?\s*(?P<bare>\d+(?:\.\d+)+)",
     re.IGNORECASE,
 )

@@ -47,6 +47,7 @@ DOCS = (Path(__file__).resolve().parents[2] / "docs" / "probe.md").read_text()
             "mx Microsoft ESMTP MAIL Service, Version: 10.0.17763.1697 ready",
             "Version: 10.0.17763.1697",
         ),
+        ("mx ESMTP Postfix (3.7.11)", "Postfix (3.7.11"),
         ("mx ESMTP Postfix", None),
         ("mx ESMTP ready at 12:00:00 on 30.11.2026", None),
         ("mx.example.com ESMTP", None),
