@@ -126,9 +126,9 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def _text(message: bytes | str) -> str:
-    if isinstance(message, bytes):
-        return message.decode("utf-8", "backslashreplace")
-    return message
+    """Reply text for the report: each line display-safe (protocol.display), LF-joined."""
+    lines = message.split(b"\n") if isinstance(message, bytes) else message.split("\n")
+    return "\n".join(display(line) for line in lines)
 
 
 def _milliseconds(seconds: float) -> float:
@@ -470,14 +470,15 @@ class _Probe:
         address = self.options.vrfy
         if not address:
             return
-        from smtpshell.knowledge import explain
+        from smtpshell.knowledge import explain_reply
 
         client = self.client
         assert client is not None
         with self._stage("vrfy"):
             code, message = client.verify(address)
         text = _text(message)
-        self.report.vrfy = VrfyResult(address, code, text, explain(code, text).short)
+        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
+        self.report.vrfy = VrfyResult(address, code, text, headline.partition(" ")[2])
 
     def _enforcement(self, capabilities: list[Capability]) -> None:
         """Submission: MAIL and AUTH before STARTTLS must get 530 5.7.0 (RFC 3207 §4).
@@ -508,14 +509,15 @@ class _Probe:
         name = self.options.expn
         if not name:
             return
-        from smtpshell.knowledge import explain
+        from smtpshell.knowledge import explain_reply
 
         client = self.client
         assert client is not None
         with self._stage("expn"):
             code, message = client.expn(name)
         text = _text(message)
-        self.report.expn = VrfyResult(name, code, text, explain(code, text).short)
+        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
+        self.report.expn = VrfyResult(name, code, text, headline.partition(" ")[2])
 
     def _extra_connections(self) -> None:
         """Checks that need connections of their own: STARTTLS injection, the TLS scan."""
