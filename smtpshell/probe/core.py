@@ -208,8 +208,8 @@ class _Probe:
         if early and self.report.early_talk is None:
             self.report.early_talk = display(event.shown())
         if detail.get("final") and detail.get("code") == 421:
-            line = event.shown().decode("utf-8", "backslashreplace").strip()
-            self.report.replies_421.append(StageReply(self.stage, 421, line[4:]))
+            line = event.shown().strip()  # the final line: "421 4.3.2 text"
+            self.report.replies_421.append(StageReply(self.stage, 421, display(line[4:])))
 
     def _observe_transcript(self, transcript: Transcript) -> None:
         transcript.subscribe(self._observe)

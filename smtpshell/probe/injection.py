@@ -23,6 +23,7 @@ import warnings
 
 from smtpshell.errors import SMTPProtocolError
 from smtpshell.probe.report import Injection, Reply
+from smtpshell.protocol.display import display
 from smtpshell.protocol.replies import DEFAULT_LIMITS, ReplyAssembler
 from smtpshell.transcript import Event, EventKind, Transcript
 
@@ -102,8 +103,8 @@ class _Wire:
             self.transcript.emit(Event(EventKind.RECEIVED, line))
             parsed = assembler.feed_line(line)
             if parsed is not None:
-                text = parsed.message.decode("utf-8", "backslashreplace")
-                return Reply(parsed.code, text)
+                lines = parsed.message.split(b"\n")
+                return Reply(parsed.code, "\n".join(display(line) for line in lines))
 
 
 def check_injection(
@@ -143,7 +144,7 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
         return Injection(
             False,
             "the NOOP was answered in plaintext before the handshake",
-            Reply(int(early[:3]) if early[:3].isdigit() else 0, early.decode("latin-1").strip()),
+            Reply(int(early[:3]) if early[:3].isdigit() else 0, display(early.strip())),
         )
     wire.sock = scan_context().wrap_socket(wire.sock, server_hostname=host or None)
     wire.transcript.note(f"TLS established: {wire.sock.version()} (not verified: a check only)")  # type: ignore[attr-defined]
