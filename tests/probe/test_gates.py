@@ -181,3 +181,25 @@ def test_emitted_scripts_replay_the_findings(leaky, tidy, tmp_path, capsys):
         moved = tmp_path / f"tidy-{name}.smtp"
         moved.write_text(text.replace(str(path), str(moved)))
         assert _run_script(moved).returncode == 1, name
+
+
+def test_emitted_scripts_for_421_and_missing_starttls(tmp_path, capsys):
+    from smtpshell.server.faults import Faults
+    from tests.probe.conftest import smtp_script
+    from tests.support.scripted import ScriptedServer
+
+    out_dir = tmp_path / "scripts"
+    with PracticeServer(faults=Faults(reply_421_on="EHLO")) as server:
+        assert probe(server, "--emit-script", str(out_dir)) == 1  # the probe failed at EHLO
+        (script,) = out_dir.rglob("smtp.reply_421.smtp")
+        assert "EHLO probe.test\nexpect 421" in script.read_text()
+        result = _run_script(script)
+        assert result.returncode == 0, (result.stdout, result.stderr)
+    capsys.readouterr()
+    plain = smtp_script(ehlo=("scripted.test", "SIZE 20000000"))
+    with ScriptedServer(plain, connections=2) as server:
+        argv = ["probe", address(server), "--helo", "probe.test", "--emit-script", str(out_dir)]
+        assert main(argv) == 0
+        (script,) = out_dir.rglob("starttls.not_offered.smtp")
+        result = _run_script(script)
+        assert result.returncode == 0, (result.stdout, result.stderr)
