@@ -174,6 +174,10 @@ def _smtp_findings(report: ProbeReport, add) -> None:
         add("smtp.reply_421", f"421 {error.message}", error.stage)
     if report.early_talk:
         add("smtp.pre_greeting_talker", report.early_talk, "banner")
+    early = report.early_client
+    if early is not None and early.answered:
+        said = f": {early.reply.code} {early.reply.text}" if early.reply is not None else ""
+        add("smtp.early_client_answered", f"{early.outcome}{said}", "early-talk")
     if report.banner is not None:
         software = banner_software(report.banner.text)
         if software:

@@ -120,6 +120,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " STARTTLS must get 530, and STARTTLS is checked for command injection",
     )
     checks.add_argument(
+        "--early-talk",
+        action="store_true",
+        help="on a connection of its own, send NOOP before the greeting, as spam bots do"
+        " (a server that answers it is a finding; a postscreen may remember your address)",
+    )
+    checks.add_argument(
         "--tls-scan",
         action="store_true",
         help="enumerate TLS versions, cipher suites, their order and groups (many handshakes)",
@@ -246,6 +252,7 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         submission=args.submission,
         tls_scan=args.tls_scan,
         expn=args.expn,
+        early_talk=args.early_talk,
     )
     reports = run_probes(specs, options, resolver=resolver, progress=Progress(sys.stderr))
     comparison = None

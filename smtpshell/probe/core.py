@@ -72,6 +72,8 @@ class ProbeOptions:
     #: Enumerate TLS versions, suites, order and groups (many handshakes per target).
     tls_scan: bool = False
     expn: str | None = None
+    #: Send NOOP before the greeting on a connection of its own (a bot's habit).
+    early_talk: bool = False
 
 
 class Cancellation:
@@ -544,6 +546,17 @@ class _Probe:
             if report.enforcement is None:
                 report.enforcement = Enforcement()
             report.enforcement.injection = injection
+        if options.early_talk and not self.target.implicit_tls:
+            from smtpshell.probe.injection import check_early_client
+
+            transcript = Transcript()
+            self.stage = "early-talk"
+            self._observe_transcript(transcript)
+            started = time.monotonic()
+            report.early_client = check_early_client(
+                self.target.host, self.target.port, timeout=options.timeout, transcript=transcript
+            )
+            self._record("early-talk", started)
         if options.tls_scan and (self.target.implicit_tls or starttls):
             from smtpshell.probe.tlsscan import scan_tls
 

@@ -151,6 +151,14 @@ _SPECS = (
         " lines make clients fall out of step with the session.",
     ),
     FindingSpec(
+        "smtp.early_client_answered",
+        S.LOW,
+        "The server answers a client that talks before the greeting",
+        "RFC 5321 §3.1, §4.3.1",
+        "Wait before greeting and refuse early talkers, as spam bots do not wait (Postfix:"
+        " postscreen_greet_action = enforce; Exim: smtp_enforce_sync; Sendmail: greet_pause).",
+    ),
+    FindingSpec(
         "smtp.banner.software_version",
         S.LOW,
         "The banner names the server software and its version",

@@ -22,12 +22,12 @@ import time
 import warnings
 
 from smtpshell.errors import SMTPProtocolError
-from smtpshell.probe.report import Injection, Reply
+from smtpshell.probe.report import EarlyClient, Injection, Reply
 from smtpshell.protocol.display import display
 from smtpshell.protocol.replies import DEFAULT_LIMITS, ReplyAssembler
 from smtpshell.transcript import Event, EventKind, Transcript
 
-__all__ = ["check_injection", "scan_context"]
+__all__ = ["check_early_client", "check_injection", "scan_context"]
 
 PAYLOAD = b"STARTTLS\r\nNOOP\r\n"
 
@@ -153,3 +153,36 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
     if first.code == 221:
         return Injection(False, "the buffered NOOP was discarded (QUIT got 221)", first)
     return Injection(True, "the NOOP sent before the handshake was answered inside TLS", first)
+
+
+def check_early_client(
+    host: str, port: int, *, timeout: float, transcript: Transcript
+) -> EarlyClient:
+    """``NOOP`` at once on connect, before the greeting; never raises.
+
+    A server that waits before greeting sees the NOOP arrive early; one that then refuses
+    (or hangs up) guards against bots, one that greets and answers it does not.
+    """
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        return EarlyClient(None, f"could not connect: {exc}")
+    transcript.note(f"connected to {host}:{port} (early talker check: NOOP before the greeting)")
+    wire = _Wire(sock, transcript, timeout)
+    try:
+        wire.send(b"NOOP\r\n")
+        greeting = wire.reply()
+        if greeting.code != 220:
+            return EarlyClient(False, "the early client was refused at the greeting", greeting)
+        try:
+            answer = wire.reply()
+        except (OSError, ConnectionError):
+            return EarlyClient(False, "the server hung up on the early client", None)
+        if 200 <= answer.code < 300:
+            wire.send(b"QUIT\r\n")
+            return EarlyClient(True, "NOOP sent before the greeting was answered", answer)
+        return EarlyClient(False, "the early NOOP was refused", answer)
+    except (OSError, SMTPProtocolError, ValueError) as exc:
+        return EarlyClient(None, f"check did not complete: {type(exc).__name__}: {exc}")
+    finally:
+        wire.sock.close()

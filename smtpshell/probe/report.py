@@ -19,6 +19,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STAGES",
     "CipherResult",
+    "EarlyClient",
     "Enforcement",
     "Greeting",
     "Injection",
@@ -54,6 +55,7 @@ STAGES = (
     "ehlo-after-tls",
     "submission",
     "injection",
+    "early-talk",
     "tls-scan",
     "vrfy",
     "expn",
@@ -176,6 +178,20 @@ class Injection:
 
 
 @dataclass(slots=True)
+class EarlyClient:
+    """``--early-talk``: ``NOOP`` sent at once on connect, before the greeting arrived.
+
+    ``answered`` is the finding: the server greeted and then answered the NOOP, where a
+    server that guards against bots refuses or hangs up (Postfix postscreen, Exim
+    ``smtp_enforce_sync``).  None: the check could not run.
+    """
+
+    answered: bool | None
+    outcome: str
+    reply: Reply | None = None
+
+
+@dataclass(slots=True)
 class Enforcement:
     """STARTTLS enforcement on a submission port, tested before STARTTLS.
 
@@ -258,6 +274,8 @@ class ProbeReport:
     expn: VrfyResult | None = None
     #: What the server sent when it was not its turn (before or right after its greeting).
     early_talk: str | None = None
+    #: ``--early-talk``: how the server treats a client that talks before the greeting.
+    early_client: EarlyClient | None = None
     #: Every 421 the server sent, with the stage (it may also be the ``error``).
     replies_421: list[StageReply] = field(default_factory=list)
     enforcement: Enforcement | None = None

@@ -301,3 +301,24 @@ def test_starttls_refused_and_handshake_failure(opts):
         report = run(server.host, server.port, opts)
     assert "starttls.handshake_failed" in ids(report)
     assert finding(report, "starttls.handshake_failed").severity is Severity.HIGH
+
+
+def test_early_client_answered_or_refused(opts):
+    with serve() as server:  # greets at once and answers whatever comes
+        report = run(server.host, server.port, dataclasses.replace(opts, early_talk=True))
+    assert report.early_client.answered is True
+    assert "smtp.early_client_answered" in ids(report)
+    assert report.transcript["early-talk"][1] == "C: NOOP"  # sent before any S: line
+
+    def guarded(peer: Peer) -> None:  # reads before greeting, like a postscreen
+        early = peer.readline()
+        peer.send(b"220 guarded.test ESMTP\r\n" if not early else b"")
+        if early:
+            peer.send(b"554 5.5.1 Error: you talked too early\r\n")
+
+    with ScriptedServer(guarded) as server:
+        from smtpshell.probe.injection import check_early_client
+        from smtpshell.transcript import Transcript
+
+        result = check_early_client(server.host, server.port, timeout=5, transcript=Transcript())
+    assert result.answered is False and result.reply.code == 554
