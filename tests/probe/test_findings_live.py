@@ -13,6 +13,7 @@ import trustme
 
 from smtpshell.probe.core import ProbeOptions, probe_target
 from smtpshell.probe.findings import Grade, Severity, TransportVerdict
+from smtpshell.probe.render import render_report
 from smtpshell.probe.report import ProbeReport
 from smtpshell.probe.targets import Target
 from smtpshell.server import PracticeServer
@@ -140,6 +141,11 @@ def test_submission_that_takes_mail_and_auth_in_plaintext(ca, opts):
     assert report.grade == Grade.C.value
     wire = "\n".join(report.transcript["submission"])
     assert "C: *" in wire  # the 334 was cancelled: no credentials were ever sent
+    text = render_report(report)
+    assert "  before TLS     MAIL FROM:<> -> 250 2.1.0 OK" in text
+    assert "                 AUTH PLAIN -> 334" in text
+    assert "  injection      the buffered NOOP was discarded (QUIT got 221)" in text
+    assert "HIGH\n    auth.plaintext_before_tls" in text
     assert "DATA" not in "\n".join(line for lines in report.transcript.values() for line in lines)
 
 
@@ -193,6 +199,9 @@ def test_tls_scan_finds_old_protocols_and_weak_suites(opts):
     accepted = {v.version: v.accepted for v in scan.versions}
     assert accepted["TLSv1"] and accepted["TLSv1.1"] and accepted["TLSv1.2"]
     assert not accepted["TLSv1.3"]
+    text = render_report(report)
+    assert "  TLS scan       TLSv1: " in text and "suite(s)" in text
+    assert "TLSv1.3: refused" in text and "not testable here" in text
     tls12 = next(v for v in scan.versions if v.version == "TLSv1.2")
     names = {c.name for c in tls12.ciphers}
     assert "AES128-SHA" in names and any(n.startswith("ECDHE-RSA") for n in names)
