@@ -266,7 +266,7 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         output = render_text(reports, colour=_wants_colour(sys.stdout))
         if comparison is not None:
             output += "\n\n" + render_changes(comparison)
-    written = _write_artifacts(args, reports, options)
+    written = _write_artifacts(args, reports, options, comparison)
     if isinstance(written, int):
         return written
     try:
@@ -283,7 +283,9 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
     return EXIT_FAILED if problems else status
 
 
-def _write_artifacts(args: argparse.Namespace, reports, options) -> list[str] | int:
+def _write_artifacts(
+    args: argparse.Namespace, reports, options, comparison=None
+) -> list[str] | int:
     """--sarif and --emit-script; a usage error (2) when a file cannot be written."""
     written: list[str] = []
     if args.sarif:
@@ -291,7 +293,7 @@ def _write_artifacts(args: argparse.Namespace, reports, options) -> list[str] | 
 
         try:
             with open(args.sarif, "w", encoding="utf-8") as handle:
-                handle.write(render_sarif(reports) + "\n")
+                handle.write(render_sarif(reports, comparison) + "\n")
         except OSError as error:
             return _usage_error(f"cannot write --sarif {args.sarif}: {error}")
         written.append(args.sarif)

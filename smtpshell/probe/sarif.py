@@ -65,7 +65,7 @@ def _uri(report: ProbeReport) -> str:
     return f"{scheme}://{report.target}"
 
 
-def _result(report: ProbeReport, finding: Finding) -> dict[str, Any]:
+def _result(report: ProbeReport, finding: Finding, new: set | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.id,
         "level": LEVELS[finding.severity],
@@ -89,13 +89,17 @@ def _result(report: ProbeReport, finding: Finding) -> dict[str, Any]:
     }
     if finding.id in _RULE_INDEX:
         result["ruleIndex"] = _RULE_INDEX[finding.id]
+    if new is not None:  # with --baseline (SARIF §3.27.24)
+        result["baselineState"] = "new" if (report.target, finding.id) in new else "unchanged"
     return result
 
 
-def sarif_document(reports: Sequence[ProbeReport]) -> dict[str, Any]:
+def sarif_document(reports: Sequence[ProbeReport], comparison: Any = None) -> dict[str, Any]:
+    """The SARIF log; with a ``--baseline`` comparison, each result has ``baselineState``."""
     from smtpshell import __version__
 
-    results = [_result(report, finding) for report in reports for finding in report.findings]
+    new = set(comparison.new_findings) if comparison is not None else None
+    results = [_result(report, finding, new) for report in reports for finding in report.findings]
     failed = [report for report in reports if report.error is not None]
     invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if failed:
@@ -129,5 +133,5 @@ def sarif_document(reports: Sequence[ProbeReport]) -> dict[str, Any]:
     }
 
 
-def render_sarif(reports: Sequence[ProbeReport]) -> str:
-    return json.dumps(sarif_document(reports), indent=2)
+def render_sarif(reports: Sequence[ProbeReport], comparison: Any = None) -> str:
+    return json.dumps(sarif_document(reports, comparison), indent=2)

@@ -123,9 +123,15 @@ def test_baseline_reports_changes_and_gates_only_new_findings(leaky, tidy, tmp_p
     old.write_text(capsys.readouterr().out)
     assert probe(leaky, "--vrfy", "demo", "--baseline", str(old), "--fail-on", "low") == 0
     assert "changes since" in capsys.readouterr().out
-    assert probe(leaky, "--vrfy", "demo", "--baseline", str(old), "--json") == 0
+    sarif = tmp_path / "unchanged.sarif"
+    argv = ("--vrfy", "demo", "--baseline", str(old), "--json", "--sarif", str(sarif))
+    assert probe(leaky, *argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["baseline"]["changes"] == [] and data["baseline"]["new_findings"] == []
+    sarif_log = json.loads(sarif.read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif_log)
+    states = {r["baselineState"] for r in sarif_log["runs"][0]["results"]}
+    assert states == {"unchanged"}
 
 
 def test_unreadable_baseline_is_a_usage_error(leaky, tmp_path, capsys):
