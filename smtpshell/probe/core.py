@@ -498,14 +498,15 @@ class _Probe:
         with self._stage("submission"):
             code, message = client.mail("")
             enforcement.mail_from = Reply(code, _text(message))
-            if client.sock is None:
-                return
-            if 200 <= code < 300:
-                client.rset()
-            code, message = client.docmd("AUTH", mechanism)
-            enforcement.auth = Reply(code, _text(message))
-            if code == 334 and client.sock is not None:
-                client.docmd("*")
+            if client.sock is not None:
+                if 200 <= code < 300:
+                    client.rset()
+                code, message = client.docmd("AUTH", mechanism)
+                enforcement.auth = Reply(code, _text(message))
+                if code == 334 and client.sock is not None:
+                    client.docmd("*")
+        if client.sock is None:  # a 421 (or a hang-up): the session is over, say where
+            self._fail(ProbeIssue("submission", "SMTPServerDisconnected", _text(message), code))
 
     def _expn(self) -> None:
         name = self.options.expn

@@ -331,3 +331,25 @@ def test_early_client_answered_or_refused(opts):
 
         result = check_early_client(server.host, server.port, timeout=5, transcript=Transcript())
     assert result.answered is False and result.reply.code == 554
+
+
+def test_421_during_the_submission_checks_ends_the_probe_there(opts):
+    with serve(faults=Faults(reply_421_on="MAIL")) as server:
+        report = run(server.host, server.port, dataclasses.replace(opts, submission=True))
+    assert report.error.stage == "submission" and report.error.code == 421
+    assert [f.stage for f in report.findings if f.id == "smtp.reply_421"] == ["submission"]
+    assert not ids(report) & {"starttls.handshake_failed", "starttls.refused"}
+
+
+def _plaintext_only(peer: Peer) -> None:
+    peer.send(b"220 plain.test ESMTP\r\n")
+    peer.read_exactly(5)  # the start of a ClientHello, which it does not understand
+    peer.send(b"500 what?\r\n")
+
+
+def test_implicit_tls_port_that_does_not_speak_tls(opts):
+    with ScriptedServer(_plaintext_only) as server:
+        report = run(server.host, server.port, opts, implicit=True)
+    assert report.error.stage == "connect"
+    assert "tls.handshake_failed" in ids(report)
+    assert report.verdict == TransportVerdict.UNKNOWN.value
