@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from smtpshell.client import SMTP, SMTP_SSL, unverified_context
+from smtpshell.client import LMTP, SMTP, SMTP_SSL, unverified_context
 from smtpshell.errors import (
     SMTPCertificateError,
     SMTPHeloError,
@@ -27,7 +27,7 @@ from smtpshell.errors import (
     SMTPTLSError,
 )
 from smtpshell.probe.checks import assess
-from smtpshell.probe.findings import port_role
+from smtpshell.probe.findings import PortRole, port_role
 from smtpshell.probe.report import (
     Enforcement,
     Greeting,
@@ -48,7 +48,7 @@ from smtpshell.protocol.capabilities import (
     size_limit,
 )
 from smtpshell.protocol.display import display
-from smtpshell.transcript import Event, EventKind, Transcript, events_to_text
+from smtpshell.transcript import ConnectFacts, Event, EventKind, Transcript, events_to_text
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -74,6 +74,8 @@ class ProbeOptions:
     expn: str | None = None
     #: Send NOOP before the greeting on a connection of its own (a bot's habit).
     early_talk: bool = False
+    #: Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO fallback, default port 2003.
+    lmtp: bool = False
 
 
 class Cancellation:
@@ -125,6 +127,27 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
+
+
+def _starttls_reply(client: SMTP) -> Reply | None:
+    """The server's reply to STARTTLS as the transcript saw it; None when none came."""
+    events = client.transcript.events()
+    sent = [
+        index
+        for index, event in enumerate(events)
+        if event.kind == EventKind.SENT and event.data[:8].upper() == b"STARTTLS"
+    ]
+    if not sent:
+        return None
+    lines: list[bytes] = []
+    for event in events[sent[-1] + 1 :]:
+        if event.kind != EventKind.RECEIVED:
+            continue
+        lines.append(event.data.rstrip(b"\r\n")[4:])
+        if event.final:
+            code = event.code
+            return Reply(int(code), _text(b"\n".join(lines))) if code else None
+    return None
 
 
 def _text(message: bytes | str) -> str:
@@ -189,8 +212,13 @@ class _Probe:
         self.verify_failure: SMTPCertificateError | None = None
         #: The stage the transcript events being recorded belong to.
         self.stage = "connect"
-        self.role = port_role(
-            target.port, implicit_tls=target.implicit_tls, submission=options.submission
+        # LMTP delivers to a local store: never a submission service, always a relay.
+        self.role = (
+            PortRole.RELAY
+            if options.lmtp
+            else port_role(
+                target.port, implicit_tls=target.implicit_tls, submission=options.submission
+            )
         )
         report.role = self.role.value
 
@@ -205,11 +233,10 @@ class _Probe:
             self.report.transcript.setdefault(self.stage, []).extend(text.split("\n"))
         if event.kind is not EventKind.RECEIVED:
             return
-        detail = event.detail
-        early = detail.get("unsolicited") or (detail.get("malformed") and self.stage == "banner")
+        early = event.unsolicited or (event.malformed and self.stage == "banner")
         if early and self.report.early_talk is None:
             self.report.early_talk = display(event.shown())
-        if detail.get("final") and detail.get("code") == 421:
+        if event.code == 421:
             line = event.shown().strip()  # the final line: "421 4.3.2 text"
             self.report.replies_421.append(StageReply(self.stage, 421, display(line[4:])))
 
@@ -247,6 +274,8 @@ class _Probe:
         if self.target.implicit_tls:
             context = tls_context(self.options.ca_file) if verify else unverified_context()
             client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+        elif self.options.lmtp:
+            client = LMTP(local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
         self._observe_transcript(client.transcript)
@@ -283,6 +312,9 @@ class _Probe:
             else:
                 self.report.capabilities_before_tls = capabilities
                 self.report.auth_before_tls = list(auth_mechanisms(capabilities))
+                # SIZE as the clear-text EHLO said it, so a STARTTLS that fails later
+                # does not lose it; the EHLO after TLS, when there is one, replaces it.
+                self._size()
                 if self.role.is_submission:
                     self._enforcement(capabilities)
                 self._starttls(capabilities)
@@ -330,22 +362,27 @@ class _Probe:
             self._fail(ProbeIssue("banner", "SMTPConnectError", _text(banner), code))
 
     def _note_peer(self, connected: Any) -> None:
-        peer = connected.detail.get("peer") if connected is not None else None
+        facts = connected.facts if connected is not None else None
+        peer = facts.peer if isinstance(facts, ConnectFacts) else None
         if peer:
             self.report.address = str(peer[0])
 
     def _greet(self) -> list[Capability]:
-        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback)."""
+        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback).
+
+        Over LMTP it is LHLO, and there is no fallback: RFC 2033 §4.1 has no HELO.
+        """
         client = self.client
         assert client is not None
+        command = "LHLO" if self.options.lmtp else "EHLO"
         with self._stage("ehlo"):
             code, message = client.ehlo()
         if code == 250:
             text = _text(message)
-            self.report.greeting = Greeting("EHLO", Reply(code, text.split("\n", 1)[0]))
+            self.report.greeting = Greeting(command, Reply(code, text.split("\n", 1)[0]))
             return list(parse_capabilities(message))
         refused = Reply(code, _text(message))
-        if code == 421 or client.sock is None:
+        if code == 421 or client.sock is None or self.options.lmtp:
             self._fail(ProbeIssue("ehlo", "SMTPHeloError", refused.text, code))
         with self._stage("helo"):
             code, message = client.helo()
@@ -371,6 +408,11 @@ class _Probe:
             self._retry_starttls_unverified()
         except Exception as exc:
             self._record("starttls", started)
+            # The server may have said 220 before the handshake failed: keep that answer.
+            # (A refusal such as 454 is the error's code, as before.)
+            reply = _starttls_reply(client)
+            if reply is not None and reply.code == 220:
+                self.report.starttls = reply
             self._fail(issue_from_exception("starttls", exc))
         else:
             self._record("starttls", started)
@@ -525,8 +567,8 @@ class _Probe:
     def _extra_connections(self) -> None:
         """Checks that need connections of their own: STARTTLS injection, the TLS scan."""
         report, options = self.report, self.options
-        if self.cancel.cancelled or report.error is not None:
-            return
+        if self.cancel.cancelled or report.error is not None or options.lmtp:
+            return  # (LMTP: a Unix socket or a local store; these checks speak SMTP)
         helo = options.helo or default_helo_name()
         starttls = bool(report.starttls_offered) and options.starttls
         if starttls and (self.role.is_submission or options.tls_scan):

@@ -25,7 +25,7 @@ from smtpshell.errors import SMTPProtocolError
 from smtpshell.probe.report import EarlyClient, Injection, Reply
 from smtpshell.protocol.display import display
 from smtpshell.protocol.replies import DEFAULT_LIMITS, ReplyAssembler
-from smtpshell.transcript import Event, EventKind, Transcript
+from smtpshell.transcript import INJECTED, Event, EventKind, Transcript
 
 __all__ = ["check_early_client", "check_injection", "scan_context"]
 
@@ -140,7 +140,7 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
     early = wire.pending()
     if early:
         wire.transcript.note("plaintext after 220, before the handshake")
-        wire.transcript.emit(Event(EventKind.RECEIVED, early, detail={"injected": True}))
+        wire.transcript.emit(Event(EventKind.RECEIVED, early, flags=INJECTED))
         return Injection(
             False,
             "the NOOP was answered in plaintext before the handshake",
