@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from smtpshell.probe.findings import (
     Finding,
@@ -55,6 +55,8 @@ _BANNER_VERSION = re.compile(
     re.IGNORECASE,
 )
 _PLAINTEXT_MECHANISMS = ("PLAIN", "LOGIN")
+#: ``add(finding_id, evidence, stage)``: how the rule groups report a finding.
+_Add = Callable[[str, "str | bytes", "str | None"], None]
 
 
 def _target(report: ProbeReport) -> str:
@@ -164,8 +166,8 @@ def findings_for(report: ProbeReport, *, now: datetime.datetime | None = None) -
     return sort_findings(unique.values())
 
 
-def _smtp_findings(report: ProbeReport, add) -> None:
-    seen_421 = set()
+def _smtp_findings(report: ProbeReport, add: _Add) -> None:
+    seen_421: set[str] = set()
     for reply in report.replies_421:
         seen_421.add(reply.stage)
         add("smtp.reply_421", f"{reply.code} {reply.text}", reply.stage)
@@ -197,7 +199,7 @@ def _smtp_findings(report: ProbeReport, add) -> None:
         add("smtp.size.below_10mb", f"SIZE {size.limit} ({size.human})", "ehlo")
 
 
-def _starttls_findings(report: ProbeReport, role: PortRole, add) -> None:
+def _starttls_findings(report: ProbeReport, role: PortRole, add: _Add) -> None:
     if report.implicit_tls:
         error = report.error
         if error is not None and error.stage == "connect" and "TLS" in error.type:
@@ -247,7 +249,7 @@ def _starttls_findings(report: ProbeReport, role: PortRole, add) -> None:
         add("starttls.command_injection", f"{injection.outcome}{said}", "injection")
 
 
-def _certificate_findings(report: ProbeReport, add, now: datetime.datetime | None) -> None:
+def _certificate_findings(report: ProbeReport, add: _Add, now: datetime.datetime | None) -> None:
     tls = report.tls
     if tls is None:
         return
@@ -302,7 +304,7 @@ _VERSION_IDS = {
 }
 
 
-def _tls_findings(report: ProbeReport, add) -> None:
+def _tls_findings(report: ProbeReport, add: _Add) -> None:
     tls = report.tls
     stage = "tls-scan"
     if tls is not None:
@@ -317,7 +319,7 @@ def _tls_findings(report: ProbeReport, add) -> None:
     _scan_findings(scan, add, stage)
 
 
-def _scan_findings(scan: TLSScan, add, stage: str) -> None:
+def _scan_findings(scan: TLSScan, add: _Add, stage: str) -> None:
     for result in scan.versions:
         if result.accepted and result.version in _VERSION_IDS:
             add(_VERSION_IDS[result.version], f"{result.version} handshake accepted", stage)

@@ -9,6 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser must stay cheap: these are only annotations
+    from smtpshell.probe.baseline import Comparison
+    from smtpshell.probe.core import ProbeOptions
+    from smtpshell.probe.findings import Severity
+    from smtpshell.probe.report import ProbeReport
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -166,7 +174,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _severity(text: str):
+def _severity(text: str) -> Severity:
     from smtpshell.probe.findings import Severity
 
     try:
@@ -194,7 +202,13 @@ def exit_status(reports) -> int:
     return EXIT_OK if reports and all(report.ok for report in reports) else EXIT_FAILED
 
 
-def gate_failures(reports, *, fail_on=None, requirements=(), comparison=None) -> list[str]:
+def gate_failures(
+    reports: Sequence[ProbeReport],
+    *,
+    fail_on: Severity | None = None,
+    requirements: Sequence[str] = (),
+    comparison: Comparison | None = None,
+) -> list[str]:
     """Why the CI gates fail, one line each (empty: every gate passed)."""
     from smtpshell.probe.gates import failing_findings, unmet_requirement
 
@@ -299,7 +313,10 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
 
 
 def _write_artifacts(
-    args: argparse.Namespace, reports, options, comparison=None
+    args: argparse.Namespace,
+    reports: Sequence[ProbeReport],
+    options: ProbeOptions,
+    comparison: Comparison | None = None,
 ) -> list[str] | int:
     """--sarif and --emit-script; a usage error (2) when a file cannot be written."""
     written: list[str] = []

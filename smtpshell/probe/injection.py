@@ -146,8 +146,10 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
             "the NOOP was answered in plaintext before the handshake",
             Reply(int(early[:3]) if early[:3].isdigit() else 0, display(early.strip())),
         )
-    wire.sock = scan_context().wrap_socket(wire.sock, server_hostname=host or None)
-    wire.transcript.note(f"TLS established: {wire.sock.version()} (not verified: a check only)")  # type: ignore[attr-defined]
+    tls = scan_context().wrap_socket(wire.sock, server_hostname=host or None)
+    wire.sock = tls
+    version = tls.version()
+    wire.transcript.note(f"TLS established: {version} (not verified: a check only)")
     wire.send(b"QUIT\r\n")
     first = wire.reply()
     if first.code == 221:

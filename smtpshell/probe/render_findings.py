@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from smtpshell.probe.findings import Finding, Severity, sort_findings
-from smtpshell.probe.report import ProbeReport
+from smtpshell.probe.report import ProbeReport, Reply
 from smtpshell.protocol.display import display
 
 __all__ = [
@@ -44,7 +44,7 @@ def verdict_line(report: ProbeReport) -> str:
     return f"{report.verdict}  (grade {report.grade}, {report.role} port)"
 
 
-def _reply(reply) -> str:
+def _reply(reply: Reply | None) -> str:
     return display(f"{reply.code} {reply.text}".strip()) if reply is not None else "no reply"
 
 

@@ -65,7 +65,9 @@ def _uri(report: ProbeReport) -> str:
     return f"{scheme}://{report.target}"
 
 
-def _result(report: ProbeReport, finding: Finding, new: set | None) -> dict[str, Any]:
+def _result(
+    report: ProbeReport, finding: Finding, new: set[tuple[str, str]] | None
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.id,
         "level": LEVELS[finding.severity],

@@ -58,7 +58,13 @@ def _context(version: str, ciphers: str | None = None) -> ssl.SSLContext:
 
 
 def _handshake_with(
-    host: str, port: int, *, implicit: bool, helo: str, timeout: float, track=None
+    host: str,
+    port: int,
+    *,
+    implicit: bool,
+    helo: str,
+    timeout: float,
+    track: Callable[[SMTP], None] | None = None,
 ) -> Handshake:
     def handshake(context: ssl.SSLContext) -> tuple[str | None, str | None, int | None]:
         client: SMTP
@@ -92,7 +98,7 @@ def scan_tls(
     implicit: bool,
     helo: str,
     timeout: float,
-    track=None,
+    track: Callable[[SMTP], None] | None = None,
     handshake: Handshake | None = None,
 ) -> TLSScan:
     """Scan one server; a failed handshake is a result, not an error."""
