@@ -2,7 +2,8 @@
 
 Each script replays the finding step by step, with ``expect`` lines that hold while the
 server still behaves the same way, so ``smtpshell run`` exits 0 while the finding stands
-and 1 once it is fixed.  Open it in the REPL or the TUI to walk through it by hand.
+and 1 once it is fixed.  ``smtpshell run`` prints each step; every line is what a person
+types in the REPL or the TUI, so it can be walked through by hand there too.
 
 Written to ``DIR/TARGET/ID.smtp`` (TARGET with anything but letters, digits, ``.`` and
 ``-`` replaced by ``_``).  The first lines are comments: the finding, its evidence, and a
