@@ -712,3 +712,33 @@ def test_nameserver_resolves_named_targets_too(pool, root_file):
     _, document, _ = run_probe(zone, root_file, None, target=f"nowhere.example.test:{pool.port}")
     (report,) = document["reports"]
     assert report["error"]["stage"] == "resolve" and report["error"]["type"] == "NoAddress"
+
+
+def bad_grade(document: dict) -> str:
+    return by_address(document)["127.0.0.3"]["grade"]
+
+
+def test_policy_feeds_verdict_grade_findings_and_gates(pool, tmp_path):
+    """Part 1's model sees part 2: the verdict, the grade, findings (for --fail-on and
+    SARIF), and PKIX findings turned info where DANE authenticates."""
+    other = trustme.CA()
+    other_file = tmp_path / "other.pem"
+    other.cert_pem.write_to_path(str(other_file))
+    zone = dane_zone(pool, tlsa(_der(pool.certs["a"][0]), 3), "3 1 1 " + "cd" * 32)
+    sarif = tmp_path / "probe.sarif"
+    status, document, err = run_probe(
+        zone, other_file, None, "--fail-on", "high", "--sarif", str(sarif)
+    )
+    reports = by_address(document)
+    good, bad = reports["127.0.0.2"], reports["127.0.0.3"]
+    assert good["verdict"] == "encrypted, DANE-authenticated"
+    # authenticated starts at A; the practice server's AUTH PLAIN before TLS (medium) caps
+    # it at B, while the mismatch (high) caps the other address at C
+    assert good["grade"] == "B" and bad_grade(document) == "C"
+    severities = {f["id"]: f["severity"] for f in good["findings"]}
+    assert severities["cert.untrusted"] == "info" and "dane.stale_record" in severities
+    assert bad["verdict"] == "encrypted, unauthenticated"
+    assert "dane.mismatch" in {f["id"] for f in bad["findings"]}
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert "dane.mismatch" in {result["ruleId"] for result in results}
+    assert "gate:" in err and "dane.mismatch" in err and status == 1

@@ -425,6 +425,9 @@ def assess_policies(
         if report.address and ":" in report.address and error and error.stage == "connect":
             add("mx.ipv6.unreachable", f"[{report.address}]:{report.port}: {report.error.message}")
         report.policy = policy
+        from smtpshell.probe.checks import assess
+
+        assess(report)  # findings, verdict and grade again, with the policy's part
 
     list(mapper(one, list(enumerate(reports))))
 

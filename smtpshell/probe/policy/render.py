@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from smtpshell.probe.findings import sort_findings
 from smtpshell.protocol.display import display
 
 __all__ = ["policy_lines"]
@@ -83,8 +82,4 @@ def policy_lines(report, style: Callable[[str, str], str], row: Callable[[str, s
             lines.append(row("", f"  {label:<18}{text}"))
     for line in policy.consistency:
         lines.append(row("differs", style(display(line), "yellow")))
-    for finding in sort_findings(policy.findings):
-        text = f"[{finding.severity.label}] {finding.id}: {finding.evidence}"
-        colour = "red" if finding.severity >= 3 else "yellow" if finding.severity >= 2 else "dim"
-        lines.append(row("finding", style(text, colour)))
-    return lines
+    return lines  # the policy's findings are among the report's, shown with them
