@@ -669,6 +669,7 @@ def probe_target(
         input=target.input,
         host=target.host,
         address=target.address,
+        pinned=target.address is not None,
         port=target.port,
         implicit_tls=target.implicit_tls,
         mx=target.mx,

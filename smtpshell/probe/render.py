@@ -8,7 +8,6 @@ Colour is only added when asked for (the command asks when stdout is a terminal)
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime
 import json
@@ -309,7 +308,6 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
     header = ("TARGET", "STATUS", "BANNER", "TLS", "CERT", "AUTH", "SIZE", "TIME", "GRADE")
     rows = [header]
     statuses = []
-    shared = collections.Counter(report.target for report in reports)  # one MX, many addresses
     for report in reports:
         tls = report.tls
         if report.error is not None:
@@ -324,10 +322,9 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
         auth = (
             report.auth_after_tls if report.auth_after_tls is not None else report.auth_before_tls
         )
-        pooled = shared[report.target] > 1 and report.address
         rows.append(
             (
-                _clean(f"{report.target} ({report.address})" if pooled else report.target),
+                _clean(report.target),
                 status,
                 str(report.banner.code) if report.banner else "-",
                 (tls.version or "?") if tls else "-",

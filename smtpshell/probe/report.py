@@ -296,6 +296,8 @@ class ProbeReport:
     total_ms: float = 0.0
     error: ProbeIssue | None = None
     warnings: list[ProbeIssue] = field(default_factory=list)
+    #: Connected to one given address of the host (one target per A/AAAA record).
+    pinned: bool = False
     #: The certificates the server presented, leaf first, DER (for DANE; not in JSON).
     peer_chain: list[bytes] = field(default_factory=list, repr=False)
     #: What the domain's DNS and HTTPS policy says about this target (docs/probe.md,
@@ -304,7 +306,10 @@ class ProbeReport:
 
     @property
     def target(self) -> str:
-        return format_address(self.host, self.port)
+        """``host:port``; ``host:port (address)`` for one address of a pool (docs/probe.md,
+        "Every address"), so findings, baselines and SARIF tell the addresses apart."""
+        where = format_address(self.host, self.port)
+        return f"{where} ({self.address})" if self.pinned and self.address else where
 
     @property
     def capabilities(self) -> list[Capability] | None:

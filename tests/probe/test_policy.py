@@ -742,3 +742,17 @@ def test_policy_feeds_verdict_grade_findings_and_gates(pool, tmp_path):
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     assert "dane.mismatch" in {result["ruleId"] for result in results}
     assert "gate:" in err and "dane.mismatch" in err and status == 1
+
+
+def test_baseline_tells_the_addresses_of_a_pool_apart(pool, root_file, tmp_path):
+    """Each address is its own target ("host:port (address)"): when the TLSA record of
+    one address's key goes away, the baseline names that address, and only it."""
+    both = dane_zone(pool, tlsa(_der(pool.certs["a"][0]), 3), tlsa(_der(pool.certs["b"][0]), 3))
+    _, first, _ = run_probe(both, root_file, None)
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(first))
+    only_a = dane_zone(pool, tlsa(_der(pool.certs["a"][0]), 3))
+    _, second, _ = run_probe(only_a, root_file, None, "--baseline", str(old))
+    new = {(item["target"], item["id"]) for item in second["baseline"]["new_findings"]}
+    assert (f"mx1.example.test:{pool.port} (127.0.0.3)", "dane.mismatch") in new
+    assert not any(target.endswith("(127.0.0.2)") and i == "dane.mismatch" for target, i in new)
