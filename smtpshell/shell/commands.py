@@ -10,21 +10,19 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
-import hashlib
 import os
 from pathlib import Path
 
 from smtpshell import auth as sasl
 from smtpshell.knowledge import (
     command,
-    describe_feature,
-    explain,
     extension,
     mechanism,
 )
+from smtpshell.knowledge.lines import explain_reply
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
-from smtpshell.shell.exports import FORMATS, format_for_path, render_export
+from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
     PREFIX,
     Arg,
@@ -219,7 +217,12 @@ def _close(engine: Engine, inv: Invocation) -> Result:
 def _login(engine: Engine, inv: Invocation) -> Result:
     client = engine.require_client()
     user = inv.arg("USER")
-    password = engine.secret(inv.arg("PASSWORD"), f"password for {user}: ", f"password for {user}")
+    password = engine.secret(
+        inv.arg("PASSWORD"),
+        f"password for {user}: ",
+        f"password for {user}",
+        var=f"SMTPSHELL_PASSWORD_{env_word(user)}",
+    )
     result = _cleartext_warning(engine)
     code, _ = client.login(user, password.value)
     engine.record("login", user, password)
@@ -271,7 +274,10 @@ def _auth(engine: Engine, inv: Invocation) -> Result:
         raise UsageError(f"mechanism {name} is not supported{why}; use one of {usable}")
     user = inv.arg("USER")
     what = f"{'token' if token else 'password'} for {user}"
-    secret = engine.secret(inv.arg("SECRET"), f"{what}: ", what)
+    kind = "TOKEN" if token else "PASSWORD"
+    secret = engine.secret(
+        inv.arg("SECRET"), f"{what}: ", what, var=f"SMTPSHELL_{kind}_{env_word(user)}"
+    )
     result = _cleartext_warning(engine)
     if token:
         code, _ = client.login_oauth2(user, secret.value, mechanism=name)
@@ -343,7 +349,10 @@ def _send(engine: Engine, inv: Invocation) -> Result:
             )
             fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
             count = len(email.utils.getaddresses(fields))
-            engine.record("send_message", f"<the message in {path}>")
+            options = {"mail_options": mail_options} if mail_options else {}
+            if rcpt_options:
+                options["rcpt_options"] = rcpt_options
+            engine.record("send_message", MessageArg(data), **options)
             return engine._sent(max(count, len(refused)), refused)
         if not to_addrs:
             raise UsageError("give at least one recipient after FROM")
@@ -472,15 +481,12 @@ def _reply(engine: Engine, inv: Invocation) -> None:
     aliases=("extensions",),
 )
 def _features(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    if client is None or not client.does_esmtp:
+    rows = engine.views.features()
+    if rows is None:
         return Result([Note("no EHLO answer yet: send EHLO first", Level.HINT)])
-    rows = []
-    for keyword, params in client.esmtp_features.items():
-        info = describe_feature(keyword, params)
-        rows.append((info.keyword, info.params, info.interpretation or info.summary, info.rfc))
+    table = tuple((row.keyword, row.params, row.meaning, row.source) for row in rows)
     return Result(
-        [Table("Advertised extensions", tuple(rows), ("keyword", "params", "meaning", "source"))]
+        [Table("Advertised extensions", table, ("keyword", "params", "meaning", "source"))]
     )
 
 
@@ -492,59 +498,10 @@ def _features(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _tls(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    info = client.tls_info() if client is not None else None
-    if info is None:
+    rows = engine.views.tls()
+    if rows is None:
         return Result([Note("no TLS on this connection: /starttls or /connect --tls", Level.HINT)])
-    verified = info.get("verified")
-    rows: list[tuple[str, str]] = [
-        ("version", str(info.get("version"))),
-        ("cipher", f"{info.get('cipher')} ({info.get('bits')} bits)"),
-        ("verified", "yes" if verified else "NO: any certificate was accepted"),
-        ("host name checked", "yes" if info.get("hostname_checked") else "no"),
-        ("server name (SNI)", str(info.get("server_hostname"))),
-    ]
-    rows += _certificate_rows(info.get("peer_cert"), info.get("peer_cert_der"))
-    return Result([Table("TLS", tuple(rows))])
-
-
-def _name(entries: object) -> str:
-    parts = []
-    for rdn in entries or ():  # type: ignore[union-attr]
-        for key, value in rdn:
-            parts.append(f"{key}={value}")
-    return ", ".join(parts)
-
-
-def _certificate_rows(cert: dict | None, der: bytes | None) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    if cert:
-        rows.append(("subject", _name(cert.get("subject"))))
-        rows.append(("issuer", _name(cert.get("issuer"))))
-        rows.append(("valid", f"{cert.get('notBefore')} to {cert.get('notAfter')}"))
-        names = ", ".join(f"{k}:{v}" for k, v in cert.get("subjectAltName", ()))
-        rows.append(("names", names or "-"))
-    elif der:
-        rows += _unverified_certificate_rows(der)
-    if der:
-        rows.append(("sha256", hashlib.sha256(der).hexdigest()))
-    return rows
-
-
-def _unverified_certificate_rows(der: bytes) -> list[tuple[str, str]]:
-    """An unverified peer's certificate, decoded for display only (trust nothing in it)."""
-    try:
-        from cryptography import x509
-
-        cert = x509.load_der_x509_certificate(der)
-        rows = [
-            ("subject", cert.subject.rfc4514_string()),
-            ("issuer", cert.issuer.rfc4514_string()),
-            ("valid", f"{cert.not_valid_before_utc} to {cert.not_valid_after_utc}"),
-        ]
-    except Exception:  # display only: a broken certificate is shown by its hash
-        return [("certificate", "could not be decoded")]
-    return rows
+    return Result([Table("TLS", tuple(tuple(row) for row in rows))])
 
 
 @command_(
@@ -567,17 +524,20 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
             return Result([Note("no reply yet: /explain CODE", Level.HINT)])
         code, text = reply.code, reply.first_line
     else:
-        if not code_text.isdigit():
+        if not (code_text.isascii() and code_text.isdigit()):
             raise UsageError(f"not a reply code: {code_text!r}")
         code = int(code_text)
-    info = explain(code, text)
-    lines = [info.long, f"({info.reply_class}; {info.rfc})"]
-    if info.enhanced:
-        lines += ["", f"{info.enhanced}: {info.enhanced_title}", info.enhanced_description or ""]
-        if info.enhanced_rfc:
-            lines.append(f"({info.enhanced_rfc})")
+    info = explain_reply(code, text)
+    head, klass, enhanced = info.headline, info.reply_class, info.enhanced
+    klass_title = klass.title if klass else "Not a valid SMTP reply code"
+    lines = [head.text, f"({klass_title}; {head.source})"]
+    if enhanced is not None:
+        code_text, _, title = enhanced.title.partition(" ")
+        lines += ["", f"{code_text}: {title}", enhanced.text]
+        if enhanced.source:
+            lines.append(f"({enhanced.source})")
     lines += list(info.notes)
-    return Result([Text(f"{code} {info.short}", "\n".join(lines).rstrip())])
+    return Result([Text(head.title, "\n".join(lines).rstrip())])
 
 
 @command_(
@@ -587,23 +547,7 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _status(engine: Engine, inv: Invocation) -> Result:
-    s = engine.status()
-    client = engine.client
-    session = client.session if client is not None else None
-    rows = [
-        ("target", s.target or "-"),
-        ("connected", "yes" if s.connected else "no"),
-        ("protocol", "LMTP" if s.lmtp else "SMTP"),
-        ("TLS", ("verified" if s.tls_verified else "NOT verified") if s.tls else "no"),
-        ("authenticated as", s.user or "-"),
-        ("stage", s.stage),
-        ("sender", (session.mail_from if session else None) or "-"),
-        ("recipients", ", ".join(session.recipients) if session and session.recipients else "-"),
-        ("last reply", str(engine.last_reply) if engine.last_reply else "-"),
-        ("mode", s.mode.value),
-        ("secrets", "REVEALED" if s.reveal else "redacted"),
-    ]
-    return Result([Table("Session", tuple(rows))])
+    return Result([Table("Session", tuple(tuple(row) for row in engine.views.status()))])
 
 
 # --------------------------------------------------------------------------- transcript
@@ -621,7 +565,7 @@ def _history(engine: Engine, inv: Invocation) -> Result:
     entries = engine.history[:-1]  # the /history line itself is the last one
     count = inv.arg("N")
     if count is not None:
-        if not count.isdigit():
+        if not (count.isascii() and count.isdigit()):
             raise UsageError(f"not a number: {count!r}")
         entries = entries[-int(count) :] if int(count) else []
     start = len(engine.history[:-1]) - len(entries) + 1
@@ -633,8 +577,10 @@ def _history(engine: Engine, inv: Invocation) -> Result:
     "export",
     "Save the transcript as text, JSON Lines or a runnable smtplib script",
     "Write the session to PATH; the format follows the suffix (.txt, .jsonl, .py) unless "
-    "--format says.  Without PATH, show the text transcript here.  Secrets are redacted "
-    "unless /reveal is on.  The Python export replays the session with smtplib calls.",
+    "--format says.  Without PATH, show the text transcript here.  Files never hold a "
+    "secret, even with /reveal on (AUTH payloads are written as <redacted>).  The Python "
+    "export replays the session with smtplib calls; it reads each secret from an "
+    "environment variable named at its top.",
     "transcript",
     args=(Arg("PATH", "the file to write", Completion.PATH, optional=True),),
     options=(Option("--format", "text, jsonl or python", value="FORMAT", choices=tuple(FORMATS)),),
@@ -644,9 +590,11 @@ def _history(engine: Engine, inv: Invocation) -> Result:
 def _export(engine: Engine, inv: Invocation) -> Result:
     path = inv.arg("PATH")
     fmt = inv.opt("format") or (format_for_path(path) if path and path != "-" else "text")
-    text = render_export(fmt, engine.transcript.events(), engine.steps, reveal=engine.reveal)
-    secrets = "secrets REVEALED" if engine.reveal else "secrets redacted"
-    if path is None or path == "-":
+    on_screen = path is None or path == "-"
+    reveal = engine.reveal and on_screen and fmt != "python"  # a file never holds a secret
+    text = render_export(fmt, engine.transcript.events(), engine.steps, reveal=reveal)
+    secrets = "secrets REVEALED" if reveal else "secrets redacted"
+    if on_screen:
         return Result([Text(f"Transcript ({fmt}, {secrets})", text, preformatted=True)])
     target = Path(path).expanduser()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -661,9 +609,10 @@ def _export(engine: Engine, inv: Invocation) -> Result:
 
 @command_(
     "reveal",
-    "Show secrets (AUTH payloads) in the log and exports, or hide them again",
-    "Off by default: every AUTH payload is shown as <redacted>.  On: the log shows them and "
-    "exports contain them.  History never stores them either way.",
+    "Show secrets (AUTH payloads) in the log, or hide them again",
+    "Off by default: every AUTH payload is shown as <redacted>.  On: the log on this screen "
+    "shows them.  Files never hold them either way: exports, transcripts and history write "
+    "<redacted>.",
     "transcript",
     args=(
         Arg(
@@ -679,7 +628,13 @@ def _reveal(engine: Engine, inv: Invocation) -> Result:
     engine.reveal = _on_off(inv.arg("STATE"), engine.reveal)
     if engine.reveal:
         return Result(
-            [Note("secrets REVEALED in the log and in exports until /reveal off", Level.WARN)]
+            [
+                Note(
+                    "secrets REVEALED in the log on this screen until /reveal off "
+                    "(files still get <redacted>)",
+                    Level.WARN,
+                )
+            ]
         )
     return Result([Note("secrets redacted", Level.OK)])
 
@@ -691,11 +646,19 @@ def _reveal(engine: Engine, inv: Invocation) -> Result:
     "expect",
     "Check the last reply: /expect 250, 2xx, 550 5.1.1, 250 text",
     "Assert on the last reply: a code (x for any digit), optionally an enhanced status code "
-    "and text that must appear.  In scripts the leading / may be left out; a failed "
-    "expectation ends the script with exit code 1.",
+    "and text that must appear.  After the end of an LMTP message, every recipient's reply "
+    "must match (one reply per recipient, RFC 2033); 'for RCPT' checks only that "
+    "recipient's.  In scripts the leading / may be left out; a failed expectation ends the "
+    "script with exit code 1.",
     "shell",
-    args=(Arg("PATTERN", "CODE [ENHANCED] [TEXT]", rest=True),),
-    examples=("/expect 250", "/expect 2xx", "/expect 550 5.1.1", "/expect 250 queued"),
+    args=(Arg("PATTERN", "[for RCPT] CODE [ENHANCED] [TEXT]", rest=True),),
+    examples=(
+        "/expect 250",
+        "/expect 2xx",
+        "/expect 550 5.1.1",
+        "/expect 250 queued",
+        "/expect for bob@example.com 552 5.2.2",
+    ),
 )
 def _expect(engine: Engine, inv: Invocation) -> Result:
     return engine.expect(inv.arg("PATTERN", ""))
