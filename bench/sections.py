@@ -592,9 +592,9 @@ def tui_delivery(cfg: Config) -> Section:
     )
     section.notes.append(
         "one thread emits the events as fast as it can (faster than any SMTP server can "
-        "answer); the queue to the UI drops the oldest past 200,000 waiting, and the UI "
-        "skips a backlog beyond what the log pane keeps (50,000 lines): both are counted "
-        "and marked in the log where the gap is"
+        "answer); the queue to the UI drops the oldest past the log's bound + 25 % "
+        "waiting (62,500), and the UI skips a backlog beyond what the log pane keeps "
+        "(50,000 lines): both are counted and marked in the log where the gap is"
     )
     return section
 
