@@ -65,6 +65,9 @@ class PracticeServer:
     seconds is told 421 and closed.  :meth:`from_options` builds one from the options table.
     """
 
+    #: The conversation class of the SMTP listeners (the class server brings its own).
+    smtp_class: type[PracticeSMTP] = PracticeSMTP
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -356,11 +359,11 @@ class PracticeServer:
 
             return make
 
-        plain = factory(PracticeSMTP, server_tls, self.auth_require_tls)
+        plain = factory(self.smtp_class, server_tls, self.auth_require_tls)
         self._servers.append(await loop.create_server(plain, sock=sockets.pop("smtp")))
         if "tls" in sockets:
             # Implicit TLS: already encrypted, so no STARTTLS and AUTH is always allowed.
-            implicit = factory(PracticeSMTP, None, False)
+            implicit = factory(self.smtp_class, None, False)
             self._servers.append(
                 await loop.create_server(
                     implicit,
