@@ -47,6 +47,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "LESSON); exit 1 if a step fails",
     )
     parser.add_argument(
+        "--class",
+        dest="class_address",
+        metavar="HOST:PORT",
+        help="report each step done to the teacher's class server (smtpshell class); "
+        "the lessons still run on your own practice server",
+    )
+    parser.add_argument(
+        "--student",
+        metavar="ACCOUNT",
+        help="with --class: your account on the class sheet (the password is asked, or "
+        "read from $SMTPSHELL_CLASS_PASSWORD)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=30.0,
@@ -150,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.learn.runner import LessonRunner
     from smtpshell.wiring import new_engine
 
-    progress = ProgressStore()
+    progress = _class_progress(args) or ProgressStore()
     if args.restart:
         progress.reset(ref.key)
     engine = new_engine(timeout=args.timeout)
@@ -160,6 +173,30 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.repl.lesson import LessonRepl
 
     return LessonRepl(runner).run_lesson(resume=not args.restart)
+
+
+def _class_progress(args: argparse.Namespace):
+    """With ``--class``: a progress store that also reports to the class server."""
+    address = getattr(args, "class_address", None)
+    if not address:
+        return None
+    import getpass
+    import os
+
+    from smtpshell.learn.classlink import ClassLink, ReportingProgress, parse_class_address
+
+    host, port = parse_class_address(address)
+    if not args.student:
+        raise ValueError("--class needs --student ACCOUNT (the account on your class sheet)")
+    password = os.environ.get("SMTPSHELL_CLASS_PASSWORD") or getpass.getpass(
+        f"Password for {args.student} on the class server: "
+    )
+    link = ClassLink(host, port, args.student, password, timeout=args.timeout)
+    if not link.report("joined", 0, 0):
+        print(f"smtpshell learn: cannot report to the class: {link.problem}", file=sys.stderr)
+        return None
+    print(f"Reporting your progress to the class server {host}:{port} as {args.student}.")
+    return ReportingProgress(link)
 
 
 def _run_tui(runner, *, resume: bool) -> int:

@@ -34,7 +34,7 @@ from smtpshell.shell.registry import (
     Registry,
     UsageError,
 )
-from smtpshell.shell.results import Level, Note, Result, Table, Text
+from smtpshell.shell.results import Level, Note, Outcome, Result, Table, Text
 from smtpshell.shell.target import Security, parse_source, parse_target
 
 __all__ = ["CATEGORIES", "REGISTRY"]
@@ -459,6 +459,34 @@ def _raw(engine: Engine, inv: Invocation) -> Result:
 def _reply(engine: Engine, inv: Invocation) -> None:
     engine.require_client().getreply()
     engine.record("getreply")
+
+
+@command_(
+    "mailbox",
+    "Your mailbox on a class server (XMAILBOX): the list, or message N",
+    "On a class server (smtpshell class; its EHLO lists XCLASS), after /login: the messages "
+    "sent to you at NAME@class.test, one line each; /mailbox N shows message N.  The server "
+    "only ever shows the mailbox of the account you logged in with.",
+    "mail",
+    args=(Arg("N", "a message number", optional=True),),
+    needs_connection=True,
+)
+def _mailbox(engine: Engine, inv: Invocation) -> Result | None:
+    if "xclass" not in engine.features:
+        return Result(
+            [
+                Note(
+                    "not a class server: its EHLO does not list XCLASS (send EHLO first)",
+                    Level.ERROR,
+                )
+            ],
+            Outcome.USAGE,
+        )
+    number = inv.arg("N")
+    if number is not None and not number.isdigit():
+        return Result([Note("/mailbox takes a message number", Level.ERROR)], Outcome.USAGE)
+    engine.require_client().docmd("XMAILBOX", number or "")
+    return None
 
 
 # --------------------------------------------------------------------------- inspect
