@@ -126,7 +126,7 @@ def render(sections: list[Section]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer repetitions")
-    parser.add_argument("--sections", default="1,2,3,4,5,6", help="comma-separated, e.g. 1,3")
+    parser.add_argument("--sections", default=",".join(map(str, SECTIONS)), help="e.g. 1,3")
     parser.add_argument("--delay-ms", type=float, default=5.0, help="proxy latency each way")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -119,7 +120,9 @@ def throughput(cfg: Config) -> Section:
         peers = ("smtplib", "aiosmtplib")
         row.ratios = {p: paired_ratio(sample, samples[p]) for p in peers if p in samples}
         if name.startswith("smtpshell"):
-            row.target, row.status = ">= 1.1x smtplib", judge(row.ratios["smtplib"], ">=", 1.1)
+            limit = 1.5 if "PIPELINING" in name else 1.0  # issue 15's targets
+            row.target = f">= {limit}x smtplib"
+            row.status = judge(row.ratios["smtplib"], ">=", limit)
         section.rows.append(row)
     section.notes.append(
         f"server: {server}; message {len(message)} bytes; smtpshell records its default "
@@ -166,7 +169,7 @@ def latency(cfg: Config) -> Section:
             _close_all(chunked)
     targets = {
         "smtpshell PIPELINING": ("smtplib", 1.9),
-        "smtpshell PIPELINING+CHUNKING": ("smtplib (bench.sink)", 3.5),
+        "smtpshell PIPELINING+CHUNKING": ("smtplib (bench.sink)", 3.9),
     }
     for name, sample in samples.items():
         round_trips = 1 / (sample.median * 2 * delay)
@@ -211,7 +214,7 @@ def noop(cfg: Config) -> Section:
         ratio = 1 / paired_ratio(sample, samples["raw socket"])  # time ratio: rates inverted
         row = Row(name, micros, "us/NOOP", sample.spread, {"raw socket": ratio})
         if name == "smtpshell":
-            row.target, row.status = "<= 1.1x raw socket", judge(ratio, "<=", 1.1)
+            row.target, row.status = "<= 1.05x raw socket", judge(ratio, "<=", 1.05)
         section.rows.append(row)
     section.notes.append(
         "the raw socket writes NOOP and reads until the reply's last line, nothing else"
@@ -338,16 +341,30 @@ def start_up(cfg: Config) -> Section:
 # ---------------------------------------------------------------------------- 6
 
 
+def _tui_run(count: int, *, busy: bool) -> dict:
+    """``bench.tui_ingest`` in a fresh process; ``busy``: while a busy loop holds the
+    other CPU (the app's process is not pinned: it may use either CPU, as it would)."""
+    argv = [sys.executable, "-m", "bench.tui_ingest", str(count)]
+    with Services() as services:
+        if busy:
+            services.burner()
+        out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": (out.stderr or out.stdout)[-300:]}
+
+
 def tui_log(cfg: Config) -> Section:
     count = cfg.pick(20_000, 100_000)
-    section = Section(6, f"TUI log pane ingesting {count:,} events")
+    section = Section(6, f"TUI log pane ingesting {count:,} events, the other core busy")
     targets = [
         ("time", "s", "< 2 s", 2.0),
         ("memory", "MB", "< 250 MB", 250.0),
         (
             "worst keystroke",
             "ms",
-            f"< {tui_ingest.STALL * 1000:g} ms (no stall)",
+            f"<= {tui_ingest.STALL * 1000:g} ms",
             tui_ingest.STALL * 1000,
         ),
     ]
@@ -357,17 +374,7 @@ def tui_log(cfg: Config) -> Section:
                 Row(name, None, unit, target=target, status="n/a", note="TUI not available yet")
             )
         return section
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.tui_ingest", str(count)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    try:
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        result = {"error": (out.stderr or out.stdout)[-300:]}
+    result = _tui_run(count, busy=True)
     if "error" in result:
         for name, unit, target, _ in targets:
             section.rows.append(
@@ -385,8 +392,209 @@ def tui_log(cfg: Config) -> Section:
     for (name, unit, target, limit), value in zip(targets, values, strict=True):
         section.rows.append(Row(name, value, unit, target=target, status=judge(value, "<=", limit)))
     section.notes.append(
-        f"{result['keystrokes']} keystrokes pressed during ingestion; memory is the absolute "
-        "peak RSS of the process running the app"
+        f"{result['keystrokes']} keystrokes posted during ingestion, one every 20 ms, each "
+        "timed until its character is in the prompt; a busy loop holds the second CPU "
+        "(the app is not pinned); memory is the absolute peak RSS of the "
+        f"process running the app; {result.get('events_dropped') or 0:,} events counted as "
+        "dropped (shown in the log)"
+    )
+    return section
+
+
+# ---------------------------------------------------------------------------- 7
+
+#: The message sizes of the sweep (issue 15): 64 KiB is one DATA piece, where Nagle's
+#: algorithm used to cost ~44 ms per message.
+SWEEP = (
+    ("1K", 1_000),
+    ("10K", 10_000),
+    ("64K", 65_536),
+    ("100K", 100_000),
+    ("200K", 200_000),
+    ("1M", 1_000_000),
+    ("10M", 10_000_000),
+    ("100M", 100_000_000),
+)
+
+
+def sized_message(size: int) -> bytes:
+    """Exactly ``size`` bytes of CRLF lines (with dot-leading lines to stuff)."""
+    from bench.bigmsg import BLOCK
+
+    body = (BLOCK * (size // len(BLOCK) + 1))[: max(2, size) - 2].rstrip(b"\r")
+    return body + b"\r\n" + b"x" * (size - len(body) - 2)  # pad a dropped CR back
+
+
+def size_sweep(cfg: Config) -> Section:
+    section = Section(7, "Message-size sweep: throughput against smtplib, one connection each")
+    quick = ("1K", "64K", "100K", "1M")
+    sizes = [(label, size) for label, size in SWEEP if not cfg.quick or label in quick]
+    budget = cfg.pick(500_000, 16_000_000)  # bytes per timed run and client
+    repeats = cfg.pick(2, 5)
+    with Services() as services:
+        port = services.smtp_sink() or services.chunking_sink()
+        senders = {name: open_sender(name, port) for name in ("smtplib", "smtpshell")}
+        try:
+            for label, size in sizes:
+                message = sized_message(size)
+                count = max(1, budget // size)
+                samples = _measure_senders(
+                    senders, lambda s, n, m=message: s.send(m, n), 1, count, repeats
+                )
+                del message
+                mine, theirs = samples["smtpshell"], samples["smtplib"]
+                ratio = paired_ratio(mine, theirs)
+                row = Row(
+                    f"{label} ({size:,} B)",
+                    mine.median * size / MB,
+                    "MB/s",
+                    mine.spread,
+                    {"smtplib": ratio},
+                    ">= 0.95x smtplib",
+                    judge(ratio, ">=", 0.95),
+                    f"smtpshell {1000 / mine.median:.3g} ms/msg, smtplib "
+                    f"{1000 / theirs.median:.3g} ms/msg; {count} msg per run",
+                )
+                section.rows.append(row)
+        finally:
+            _close_all(senders)
+    section.notes.append(
+        "server: smtp-sink; each client keeps one connection for every size; the message is "
+        "CRLF lines with dot-leading lines; runs interleaved, ratio = median of the paired "
+        "per-run ratios" + ("; --quick runs 4 of the 8 sizes" if cfg.quick else "")
+    )
+    return section
+
+
+# ---------------------------------------------------------------------------- 8
+
+RECIPIENT_COUNTS = (1, 10, 100, 1_000, 10_000)
+
+
+def _rcpt_cpu(sender: object, addresses: list[str], transactions: int) -> float:
+    """CPU seconds (this thread, user + system) per rcpt() call, over ``transactions``
+    transactions of ``len(addresses)`` recipients each (MAIL, n x RCPT, RSET)."""
+    from bench.clients import SENDER
+
+    client = sender.client  # type: ignore[attr-defined]
+    spent = 0.0
+    for _ in range(transactions):
+        client.mail(SENDER)
+        start = time.thread_time()
+        for address in addresses:
+            client.rcpt(address)
+        spent += time.thread_time() - start
+        client.rset()
+    return spent / (transactions * len(addresses))
+
+
+def recipients(cfg: Config) -> Section:
+    section = Section(8, "CPU per RCPT, from 1 to 10,000 distinct recipients per transaction")
+    counts = RECIPIENT_COUNTS if not cfg.quick else (1, 100, 2_000)
+    budget = cfg.pick(2_000, 20_000)  # RCPT commands per client and count
+    repeats = cfg.pick(1, 3)
+    per_rcpt: dict[tuple[str, int], list[float]] = {}
+    with Services() as services:
+        port = services.smtp_sink() or services.chunking_sink()
+        senders = {name: open_sender(name, port) for name in ("smtplib", "smtpshell")}
+        try:
+            with pinned():
+                for n in counts:
+                    addresses = [f"rcpt{index}@example.com" for index in range(n)]
+                    transactions = max(1, budget // n)
+                    for sender in senders.values():
+                        _rcpt_cpu(sender, addresses[:50], 1)  # warm up
+                    for _ in range(repeats):
+                        for name, sender in senders.items():
+                            value = _rcpt_cpu(sender, addresses, transactions)
+                            per_rcpt.setdefault((name, n), []).append(value)
+        finally:
+            _close_all(senders)
+    base = statistics.median(per_rcpt[("smtpshell", counts[0])])
+    for n in counts:
+        mine = Sample(tuple(v * 1e6 for v in per_rcpt[("smtpshell", n)]), "us")
+        theirs = Sample(tuple(v * 1e6 for v in per_rcpt[("smtplib", n)]), "us")
+        flat = mine.median / (base * 1e6)
+        section.rows.append(
+            Row(
+                f"{n:,} recipients",
+                mine.median,
+                "us CPU/RCPT",
+                mine.spread,
+                {"1 recipient": flat, "smtplib": 1 / paired_ratio(theirs, mine)},
+                "<= 1.1x 1 recipient",
+                judge(flat, "<=", 1.1),
+                f"smtplib {theirs.median:.3g} us CPU/RCPT",
+            )
+        )
+    section.notes.append(
+        "CPU time (user + system, the measuring thread only, so the server's share is not "
+        "counted) of the rcpt() calls alone, in transactions of MAIL, n x RCPT, RSET; the "
+        f"addresses are distinct (rcpt0@... rcpt{counts[-1] - 1}@...); about {budget:,} "
+        "RCPTs per client and count; 'smtplib' ratio is smtpshell's CPU over smtplib's"
+    )
+    return section
+
+
+# ---------------------------------------------------------------------------- 9
+
+
+def tui_delivery(cfg: Config) -> Section:
+    count = cfg.pick(100_000, 1_000_000)
+    section = Section(9, f"TUI event delivery: {count:,} events into the log pane")
+    target = "all shown or counted and shown as dropped"
+    if not tui_ingest.available():
+        section.rows.append(Row("events accounted", None, "events", target=target, status="n/a"))
+        return section
+    result = _tui_run(count, busy=False)
+    if "error" in result:
+        section.rows.append(
+            Row(
+                "events accounted",
+                None,
+                "events",
+                target=target,
+                status="n/a",
+                note=f"not measurable: {result['error']}",
+            )
+        )
+        return section
+    added, dropped = result.get("events_added"), result.get("events_dropped")
+    if added is None:  # an app without the event counters: lines, not events
+        section.rows.append(
+            Row(
+                "events accounted",
+                None,
+                "events",
+                target=target,
+                status="n/a",
+                note="the log pane does not count events",
+            )
+        )
+        return section
+    complete = added + dropped == count and (dropped == 0 or result["dropped_shown"])
+    section.rows.append(
+        Row(
+            "events accounted",
+            added + dropped,
+            "events",
+            ratios={"sent": (added + dropped) / count},
+            target=target,
+            status="PASS" if complete else "MISS",
+            note=f"{added:,} reached the pane, {dropped:,} counted as dropped "
+            f"({result['marker_lines']} marker line(s) still in the log; the subtitle "
+            f"{'shows' if result['dropped_shown'] else 'does not show'} the total)",
+        )
+    )
+    section.rows.append(Row("time", result["seconds"], "s", note="until every event is accounted"))
+    section.rows.append(
+        Row("worst keystroke", result["max_input_latency"] * 1000, "ms", note="no CPU pinning")
+    )
+    section.notes.append(
+        "one thread emits the events as fast as it can (faster than any SMTP server can "
+        "answer); the queue to the UI drops the oldest past 200,000 waiting, and the UI "
+        "skips a backlog beyond what the log pane keeps (50,000 lines): both are counted "
+        "and marked in the log where the gap is"
     )
     return section
 
@@ -398,4 +606,7 @@ SECTIONS: dict[int, Callable[[Config], Section]] = {
     4: big_message,
     5: start_up,
     6: tui_log,
+    7: size_sweep,
+    8: recipients,
+    9: tui_delivery,
 }

@@ -132,6 +132,34 @@ class Services(contextlib.AbstractContextManager):
         argv += ["--delay-ms", str(delay_ms), "--lifetime", str(LIFETIME)]
         return self._start(argv, port)
 
+    def burner(self) -> subprocess.Popen:
+        """A process spinning on the servers' CPU: "the other core busy" (section 6).
+
+        It stops with the ``with`` block, or by itself after ``LIFETIME`` seconds.
+        """
+        cpu = server_cpu()
+
+        def pin() -> None:
+            if cpu is not None:
+                os.sched_setaffinity(0, cpu)
+
+        code = (
+            "import time\n"
+            f"end = time.monotonic() + {LIFETIME}\n"
+            "while time.monotonic() < end:\n"
+            "    sum(range(1000))\n"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=pin,
+        )
+        self.processes.append(process)
+        return process
+
     def close(self) -> None:
         for process in self.processes:
             if process.poll() is None:

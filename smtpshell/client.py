@@ -323,6 +323,8 @@ class SMTP:
         #: Commands sent whose replies are still to be read: (verb, line shown).
         self._awaiting: deque[tuple[str, str]] = deque()
         self._auth_pending = False
+        #: The unfinished last line of earlier send_raw() calls (its start, bounded).
+        self._raw_partial = b""
         self._sent_at: float | None = None
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
@@ -392,6 +394,17 @@ class SMTP:
         return self._auth_pending
 
     @property
+    def raw_line_open_secret(self) -> bool:
+        """True when an earlier send_raw() left an AUTH line, or an answer to a 334,
+        unfinished: the next raw bytes continue a secret."""
+        partial = self._raw_partial
+        if not partial:
+            return False
+        if self._auth_pending:
+            return partial.strip() != b"*"
+        return partial.lstrip()[:5].upper() == b"AUTH "
+
+    @property
     def session(self) -> SessionState:
         """An immutable snapshot of the session, for prompts, status bars and inspectors."""
         return self._state
@@ -440,6 +453,7 @@ class SMTP:
         self._rbuf = bytearray()
         self._eof = False
         self._auth_pending = False
+        self._raw_partial = b""
         self._auth_user = None
         self._aborted = False
         self._connect_announced = False
@@ -648,8 +662,17 @@ class SMTP:
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
-        line = format_command(cmd, args)
-        data = encode_line(line + CRLF, self.command_encoding)
+        try:
+            line = format_command(cmd, args)
+            data = encode_line(line + CRLF, self.command_encoding)
+        except ValueError:
+            if self._auth_pending or cmd.lstrip()[:4].upper() == "AUTH":
+                # The usual message quotes the line: never an AUTH payload.
+                raise ValueError(
+                    "AUTH data contains a CR, LF or NUL character, or one the connection "
+                    "cannot encode (not shown: it is secret)"
+                ) from None
+            raise
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
         auth = self._auth_pending or line.lstrip()[:4].upper() == "AUTH"
@@ -684,6 +707,19 @@ class SMTP:
         data = bytes(data)
         lines = data.splitlines(keepends=True)
         secret = [self._redaction_for(line.decode("latin-1").rstrip("\r\n")) for line in lines]
+        if lines and self._raw_partial and not self._state.in_data:
+            # The first line finishes one an earlier write began ("AUTH PLAIN " then the
+            # payload): judged whole, and when it is secret, this part of it is all secret.
+            whole = (self._raw_partial + lines[0]).decode("latin-1").rstrip("\r\n")
+            if self.raw_line_open_secret or self._redaction_for(whole) is not None:
+                body = lines[0].rstrip(b"\r\n")
+                secret[0] = REDACTED + lines[0][len(body) :]
+        last = lines[-1] if lines else b""
+        if self._state.in_data or not lines or last.endswith(b"\n"):
+            self._raw_partial = b""
+        else:
+            start = self._raw_partial if len(lines) == 1 else b""
+            self._raw_partial = (start + last)[:512]
         redacted = None
         if any(r is not None for r in secret):
             redacted = b"".join(

@@ -120,8 +120,8 @@ def render_shot(shot: Shot, directory: Path) -> Path:
                     printed.append(line)
             face.start()
             for typed in shot.typed:
-                # Echoed as history would keep it: a screenshot never shows a credential.
-                shown = runner.engine.history_entry(typed) or "<hidden>"
+                # Echoed with its secrets <redacted>: a screenshot never shows a credential.
+                shown = runner.engine.shown_line(typed)
                 printed.append([*face.prompt_fragments(), ("", shown)])
                 face.run_line(typed)
             printed.append(face.prompt_fragments())

@@ -24,7 +24,7 @@ from smtpshell.knowledge import (
 )
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
-from smtpshell.shell.exports import FORMATS, format_for_path, render_export
+from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
     PREFIX,
     Arg,
@@ -219,7 +219,12 @@ def _close(engine: Engine, inv: Invocation) -> Result:
 def _login(engine: Engine, inv: Invocation) -> Result:
     client = engine.require_client()
     user = inv.arg("USER")
-    password = engine.secret(inv.arg("PASSWORD"), f"password for {user}: ", f"password for {user}")
+    password = engine.secret(
+        inv.arg("PASSWORD"),
+        f"password for {user}: ",
+        f"password for {user}",
+        var=f"SMTPSHELL_PASSWORD_{env_word(user)}",
+    )
     result = _cleartext_warning(engine)
     code, _ = client.login(user, password.value)
     engine.record("login", user, password)
@@ -271,7 +276,10 @@ def _auth(engine: Engine, inv: Invocation) -> Result:
         raise UsageError(f"mechanism {name} is not supported{why}; use one of {usable}")
     user = inv.arg("USER")
     what = f"{'token' if token else 'password'} for {user}"
-    secret = engine.secret(inv.arg("SECRET"), f"{what}: ", what)
+    kind = "TOKEN" if token else "PASSWORD"
+    secret = engine.secret(
+        inv.arg("SECRET"), f"{what}: ", what, var=f"SMTPSHELL_{kind}_{env_word(user)}"
+    )
     result = _cleartext_warning(engine)
     if token:
         code, _ = client.login_oauth2(user, secret.value, mechanism=name)
@@ -343,7 +351,10 @@ def _send(engine: Engine, inv: Invocation) -> Result:
             )
             fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
             count = len(email.utils.getaddresses(fields))
-            engine.record("send_message", f"<the message in {path}>")
+            options = {"mail_options": mail_options} if mail_options else {}
+            if rcpt_options:
+                options["rcpt_options"] = rcpt_options
+            engine.record("send_message", MessageArg(data), **options)
             return engine._sent(max(count, len(refused)), refused)
         if not to_addrs:
             raise UsageError("give at least one recipient after FROM")
@@ -661,8 +672,10 @@ def _history(engine: Engine, inv: Invocation) -> Result:
     "export",
     "Save the transcript as text, JSON Lines or a runnable smtplib script",
     "Write the session to PATH; the format follows the suffix (.txt, .jsonl, .py) unless "
-    "--format says.  Without PATH, show the text transcript here.  Secrets are redacted "
-    "unless /reveal is on.  The Python export replays the session with smtplib calls.",
+    "--format says.  Without PATH, show the text transcript here.  Files never hold a "
+    "secret, even with /reveal on (AUTH payloads are written as <redacted>).  The Python "
+    "export replays the session with smtplib calls; it reads each secret from an "
+    "environment variable named at its top.",
     "transcript",
     args=(Arg("PATH", "the file to write", Completion.PATH, optional=True),),
     options=(Option("--format", "text, jsonl or python", value="FORMAT", choices=tuple(FORMATS)),),
@@ -672,9 +685,11 @@ def _history(engine: Engine, inv: Invocation) -> Result:
 def _export(engine: Engine, inv: Invocation) -> Result:
     path = inv.arg("PATH")
     fmt = inv.opt("format") or (format_for_path(path) if path and path != "-" else "text")
-    text = render_export(fmt, engine.transcript.events(), engine.steps, reveal=engine.reveal)
-    secrets = "secrets REVEALED" if engine.reveal else "secrets redacted"
-    if path is None or path == "-":
+    on_screen = path is None or path == "-"
+    reveal = engine.reveal and on_screen and fmt != "python"  # a file never holds a secret
+    text = render_export(fmt, engine.transcript.events(), engine.steps, reveal=reveal)
+    secrets = "secrets REVEALED" if reveal else "secrets redacted"
+    if on_screen:
         return Result([Text(f"Transcript ({fmt}, {secrets})", text, preformatted=True)])
     target = Path(path).expanduser()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -689,9 +704,10 @@ def _export(engine: Engine, inv: Invocation) -> Result:
 
 @command_(
     "reveal",
-    "Show secrets (AUTH payloads) in the log and exports, or hide them again",
-    "Off by default: every AUTH payload is shown as <redacted>.  On: the log shows them and "
-    "exports contain them.  History never stores them either way.",
+    "Show secrets (AUTH payloads) in the log, or hide them again",
+    "Off by default: every AUTH payload is shown as <redacted>.  On: the log on this screen "
+    "shows them.  Files never hold them either way: exports, transcripts and history write "
+    "<redacted>.",
     "transcript",
     args=(
         Arg(
@@ -707,7 +723,13 @@ def _reveal(engine: Engine, inv: Invocation) -> Result:
     engine.reveal = _on_off(inv.arg("STATE"), engine.reveal)
     if engine.reveal:
         return Result(
-            [Note("secrets REVEALED in the log and in exports until /reveal off", Level.WARN)]
+            [
+                Note(
+                    "secrets REVEALED in the log on this screen until /reveal off "
+                    "(files still get <redacted>)",
+                    Level.WARN,
+                )
+            ]
         )
     return Result([Note("secrets redacted", Level.OK)])
 

@@ -37,14 +37,21 @@ from smtpshell.errors import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
-from smtpshell.practice import PracticeFactory, PracticeHandle, PracticeOptions, with_free_ports
+from smtpshell.practice import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USER,
+    PracticeFactory,
+    PracticeHandle,
+    PracticeOptions,
+    with_free_ports,
+)
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
-from smtpshell.shell.exports import ContextArg, SecretArg, Step
-from smtpshell.shell.history import HistoryFile, history_entry
+from smtpshell.shell.exports import ContextArg, Joined, SecretArg, Step, env_word
+from smtpshell.shell.history import HistoryFile, history_entry, shown_line
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
-from smtpshell.transcript import Event, EventKind, Transcript, escape_bytes
+from smtpshell.transcript import REDACTED, Event, EventKind, Transcript, escape_bytes
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -214,6 +221,9 @@ class Engine:
         self._cancelled = False
         self._busy = False
         self._run_lock = threading.Lock()
+        #: The last chunk this engine's client sent: its ``redacted`` field says which
+        #: bytes carried AUTH data (the client marks them; the export reads the mark).
+        self._last_sent: Event | None = None
         self.transcript.subscribe(self._track_reply)
 
     # ------------------------------------------------------------------ state for faces
@@ -286,9 +296,26 @@ class Engine:
         return history_entry(
             line,
             self.registry,
-            secret_input=mode is Mode.SECRET,
+            secret_input=mode is Mode.SECRET or self._continues_raw_secret(line),
             collecting=mode in (Mode.DATA, Mode.COMPOSE),
         )
+
+    def shown_line(self, line: str) -> str:
+        """``line`` as a face or an error message may show it if it were run now: secret
+        arguments, AUTH payloads and answers to a 334 become ``<redacted>``."""
+        secret = self.mode is Mode.SECRET or self._continues_raw_secret(line)
+        return shown_line(line, self.registry, secret_input=secret)
+
+    def _continues_raw_secret(self, line: str) -> bool:
+        """``line`` sends raw bytes that finish an AUTH line an earlier ``/raw`` began."""
+        client = self.client
+        if client is None or not client.raw_line_open_secret:
+            return False
+        text = line.strip()
+        if not text.startswith(PREFIX):
+            return self.raw_mode
+        spec = self.registry.get(text.split(None, 1)[0])
+        return spec is not None and spec.name == "raw"
 
     # ------------------------------------------------------------------ running lines
 
@@ -387,6 +414,9 @@ class Engine:
 
     def _track_reply(self, event: Event) -> None:
         """Keep the last complete reply (for expect and /explain), from the transcript."""
+        if event.kind is EventKind.SENT:
+            self._last_sent = event
+            return
         if event.kind is not EventKind.RECEIVED:
             return
         detail = event.detail
@@ -399,21 +429,43 @@ class Engine:
             self.last_reply = ReplyRecord(int(detail["code"]), tuple(self._reply_lines))
             self._reply_lines = []
 
-    def secret(self, value: str | None, prompt: str, label: str) -> SecretArg:
-        """A secret from an argument (``$VAR`` reads the environment) or by asking."""
+    def secret(
+        self, value: str | None, prompt: str, label: str, var: str | None = None
+    ) -> SecretArg:
+        """A secret from an argument (``$VAR`` reads the environment) or by asking.
+
+        ``var`` is the environment variable the Python export suggests for it."""
         if value is not None and value.startswith("$") and len(value) > 1:
             name = value[1:]
             if name not in self.environ:
                 raise UsageError(f"environment variable {name} is not set")
-            return SecretArg(self.environ[name], label, env=name)
+            return SecretArg(self.environ[name], label, env=name, var=var)
         if value is not None:
-            return SecretArg(value, label)
+            return SecretArg(value, label, var=var)
         if self.asker is None:
             raise UsageError(f"{label} needed: give it as an argument or as $VARIABLE")
         try:
-            return SecretArg(self.asker(prompt, True), label)
+            return SecretArg(self.asker(prompt, True), label, var=var)
         except (EOFError, KeyboardInterrupt):
             raise Cancelled(f"no {label} given") from None
+
+    def _replace_placeholder(self, payload: str, what: str) -> str:
+        """A ``<redacted>`` payload came from history, where the secret was left out: ask
+        for the real one (hidden), or refuse.  The placeholder itself is never sent."""
+        if payload.strip() != REDACTED.decode():
+            return payload
+        if self.asker is None:
+            raise UsageError(
+                f"{REDACTED.decode()} stands for a secret history did not keep: type the "
+                f"{what} itself, or use /login or /auth"
+            )
+        try:
+            answer = self.asker(f"{what} (hidden; history did not keep it): ", True).strip()
+        except (EOFError, KeyboardInterrupt):
+            raise Cancelled(f"no {what} given: nothing was sent") from None
+        if not answer or answer == REDACTED.decode():
+            raise Cancelled(f"no {what} given: nothing was sent")
+        return answer
 
     def tls_context(self, verify: bool | None = None) -> tuple[ssl.SSLContext, ContextArg]:
         """The context for this target: unverified if asked, the practice server's own
@@ -454,7 +506,7 @@ class Engine:
             fresh = self.target is None or not self.target.practice
             target = target.replace(host=server.host, port=port)
             if fresh:
-                users = ", ".join(f"user {u!r} password {p!r}" for u, p in server.users.items())
+                users = ", ".join(_account_hint(u, p) for u, p in server.users.items())
                 result.add(
                     f"practice server running on {server.host}:{server.port} "
                     f"(implicit TLS on {server.tls_port}); log in with {users}",
@@ -570,6 +622,10 @@ class Engine:
         result = Result()
         if command.upper() == "STARTTLS":
             return self.starttls(verify=None)
+        parts = command.split(None, 2)
+        if verb == "AUTH" and len(parts) == 3:
+            payload = self._replace_placeholder(parts[2], f"AUTH {parts[1]} initial response")
+            command = f"{parts[0]} {parts[1]} {payload}"
         code, _ = client.docmd(command)  # the client tracks EHLO/HELO replies itself
         if verb in ("EHLO", "LHLO"):
             if code == 250:
@@ -589,6 +645,8 @@ class Engine:
                 "type the message (headers, blank line, body); end with a line holding only '.'",
                 Level.HINT,
             )
+        elif self._sent_secret():
+            self.record("docmd", self._secret_pieces(command, "initial response"))
         else:
             self.steps.append(_step_for(command))
         if code == 334:
@@ -600,9 +658,43 @@ class Engine:
 
     def _secret_line(self, line: str) -> Result:
         client = self.require_client()
-        client.docmd(line.strip())
-        self.record("docmd", SecretArg(line.strip(), "answer to the AUTH challenge"))
+        answer = self._replace_placeholder(line.strip(), "answer to the AUTH challenge")
+        client.docmd(answer)
+        if self._sent_secret():
+            self.record("docmd", self._secret_pieces(answer, "answer"))
+        else:
+            self.record("docmd", answer)  # "*" cancels the exchange: no secret in it
         return None
+
+    def _sent_secret(self) -> bool:
+        event = self._last_sent
+        return event is not None and event.secret
+
+    def _secret_pieces(self, line: str, what: str) -> Joined:
+        """``line`` as the export writes it: the bytes the client marked secret in the last
+        chunk it sent become a :class:`SecretArg`, the rest stays literal."""
+        event = self._last_sent
+        assert event is not None and event.redacted is not None
+        pieces = _split_secrets(event.data, event.redacted, self._secret_label(what))
+        text: list[str | SecretArg] = []
+        for piece in pieces:
+            text.append(piece if isinstance(piece, SecretArg) else piece.decode("utf-8"))
+        text = [p for p in text if p != ""]
+        if text and isinstance(text[-1], str):  # docmd adds the line ending itself
+            text[-1] = text[-1].removesuffix("\r\n")
+            if not text[-1]:
+                text.pop()
+        return Joined(tuple(text))
+
+    def _secret_label(self, what: str) -> tuple[str, str]:
+        """(label, suggested variable) for a hand-typed AUTH payload."""
+        client = self.client
+        mechanism = getattr(client, "_auth_mechanism", "") or "AUTH"
+        if what == "answer":
+            return f"{mechanism} answer to a 334 challenge (base64)", (
+                f"SMTPSHELL_{env_word(mechanism)}_ANSWER"
+            )
+        return f"{mechanism} initial response (base64)", f"SMTPSHELL_{env_word(mechanism)}_RESPONSE"
 
     def _data_line(self, line: str) -> Result:
         result = Result()
@@ -694,10 +786,16 @@ class Engine:
         """Send ``text`` (with ``\\r \\n \\xHH`` escapes) exactly; read a reply when it ends
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
-        data = decode_raw(text)
-        secret_answer = client.expecting_auth_response or data[:5].upper() == b"AUTH "
+        answering = client.expecting_auth_response
+        data = self._raw_without_placeholders(decode_raw(text), answering)
         client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
-        self.record("send", SecretArg(repr(data), "raw AUTH data") if secret_answer else data)
+        event = self._last_sent
+        if event is not None and event.secret and event.data == data:
+            label = self._secret_label("answer" if answering else "")
+            pieces = _split_secrets(data, event.redacted or b"", label)
+            self.record("send", Joined(tuple(p for p in pieces if p != b"")))
+        else:
+            self.record("send", data)
         result = Result(
             [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
         )
@@ -709,6 +807,24 @@ class Engine:
         else:
             result.add("no reply read: /reply reads one", Level.HINT)
         return result
+
+    def _raw_without_placeholders(self, data: bytes, answering: bool) -> bytes:
+        """Raw lines whose AUTH payload is the history placeholder get the real secret."""
+        placeholder = REDACTED.decode()
+        out = []
+        for line in data.splitlines(keepends=True):
+            body = line.rstrip(b"\r\n")
+            ending = line[len(body) :]
+            text = body.decode("utf-8", "replace")
+            parts = text.split(None, 2)
+            if len(parts) == 3 and parts[0].upper() == "AUTH" and parts[2].strip() == placeholder:
+                payload = self._replace_placeholder(parts[2], f"AUTH {parts[1]} initial response")
+                line = f"{parts[0]} {parts[1]} {payload}".encode() + ending
+            elif answering and text.strip() == placeholder:
+                line = self._replace_placeholder(text, "answer to the AUTH challenge").encode()
+                line += ending
+            out.append(line)
+        return b"".join(out)
 
     # ------------------------------------------------------------------ expectations
 
@@ -751,6 +867,40 @@ def _step_for(command: str) -> Step:
     if method == "help":
         return Step(method, (argument,) if argument else ())
     return Step("docmd", (command,))
+
+
+def _account_hint(user: str, password: str) -> str:
+    """The practice account to log in with: the built-in demo password is a teaching aid
+    and is shown; a password someone chose for the server is a secret and is not."""
+    if (user, password) == (DEFAULT_USER, DEFAULT_PASSWORD):
+        return f"user {user!r} password {password!r}"
+    return f"user {user!r} (with the password the server was given)"
+
+
+def _split_secrets(data: bytes, redacted: bytes, label: tuple[str, str]) -> list[bytes | SecretArg]:
+    """Pieces of ``data``, the lines the client redacted split into what stays (``AUTH PLAIN ``,
+    the line ending) and the secret itself.  ``redacted`` is the client's mark: the same
+    lines, each secret part replaced by the placeholder."""
+    marker = REDACTED
+    pieces: list[bytes | SecretArg] = []
+    lines = data.splitlines(keepends=True)
+    shown = redacted.splitlines(keepends=True)
+    if len(lines) != len(shown):  # never expected: keep the whole chunk secret
+        return [SecretArg(data.decode("utf-8", "replace"), label[0], var=label[1])]
+    for line, mask in zip(lines, shown, strict=True):
+        if line == mask or marker not in mask:
+            pieces.append(line)
+            continue
+        head, _, tail = mask.partition(marker)
+        tail = tail if line.endswith(tail) else b""
+        if not line.startswith(head):
+            head = b""
+        secret = line[len(head) : len(line) - len(tail)]
+        if not tail:  # the client adds CRLF to its mark; keep this line's own ending
+            body = secret.rstrip(b"\r\n")
+            tail, secret = secret[len(body) :], body
+        pieces += [head, SecretArg(secret.decode("utf-8", "replace"), label[0], var=label[1]), tail]
+    return pieces
 
 
 def _argument(command: str) -> str:

@@ -1,16 +1,19 @@
 """Exports: the transcript as text or JSON Lines, and the session as a runnable smtplib script.
 
 Text and JSON Lines come from the transcript's own renderers (secrets redacted unless
-revealed).  The Python export is built from the engine's :class:`Step` log, the high-level
-calls the session made, so ``/login demo`` becomes ``s.login("demo", ...)`` rather than
-the base64 it put on the wire: it answers "what is this in code?".  Redacted secrets become
-``_secret("...")`` (asked with getpass when the script runs) or ``os.environ["VAR"]`` when
-they were given as ``$VAR``.
+revealed; files are always written redacted).  The Python export is built from the engine's
+:class:`Step` log, the high-level calls the session made, so ``/login demo`` becomes
+``s.login("demo", ...)`` rather than the base64 it put on the wire: it answers "what is this
+in code?".  It never holds a secret, revealed or not: every :class:`SecretArg` becomes a
+``_secret("VARIABLE", "what")`` call that reads an environment variable named in the
+script's docstring when it runs (asking with getpass only on a terminal).
 """
 
 from __future__ import annotations
 
 import datetime
+import keyword
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -21,8 +24,11 @@ from smtpshell.transcript import Event, events_to_jsonl, events_to_text
 __all__ = [
     "FORMATS",
     "ContextArg",
+    "Joined",
+    "MessageArg",
     "SecretArg",
     "Step",
+    "env_word",
     "format_for_path",
     "python_script",
     "render_export",
@@ -34,14 +40,38 @@ FORMATS = {"text": (".txt", ".log"), "jsonl": (".jsonl", ".json"), "python": (".
 
 @dataclass(frozen=True, slots=True)
 class SecretArg:
-    """A secret argument: shown only when revealed; ``env`` names where it came from."""
+    """A secret argument, never written by an export.
+
+    ``label`` says what it is ("password for demo"); ``env`` is the environment variable it
+    came from (``$VAR``), ``var`` the name an export suggests when there is none.
+    """
 
     value: str
     label: str
     env: str | None = None
+    var: str | None = None
 
     def __repr__(self) -> str:
         return "SecretArg(<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """An argument built from pieces, some of them secret: ``'AUTH PLAIN ' + <secret>``.
+
+    Bytes pieces make the whole a bytes expression (the secret pieces are encoded)."""
+
+    parts: tuple[str | bytes | SecretArg, ...]
+
+    def __repr__(self) -> str:
+        return "Joined(<with a secret>)"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageArg:
+    """A whole RFC 5322 message, sent with send_message()."""
+
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +96,11 @@ class Step:
     comment: str = ""
 
 
+def env_word(text: str) -> str:
+    """``text`` as part of an environment variable name: ``SCRAM-SHA-256`` -> ``SCRAM_SHA_256``."""
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_") or "X"
+
+
 def format_for_path(path: str, default: str = "text") -> str:
     suffix = PurePath(path).suffix.lower()
     for name, suffixes in FORMATS.items():
@@ -82,81 +117,140 @@ def render_export(
     if fmt == "jsonl":
         return events_to_jsonl(events, reveal=reveal)
     if fmt == "python":
-        return python_script(steps, reveal=reveal)
+        return python_script(steps)  # never holds a secret, revealed or not
     raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
 
 
 # --------------------------------------------------------------------------- python
 
 
+def _q(value: Any) -> str:
+    """``repr()``, with double quotes for strings and bytes where that costs no escape (the
+    style ruff format writes), so the export reads like the code around it."""
+    text = repr(value)
+    if not isinstance(value, str | bytes):
+        return text
+    prefix = "b" if isinstance(value, bytes) else ""
+    body = text[len(prefix) :]
+    if not body.startswith("'") or '"' in body:
+        return text  # repr() chose double quotes already, or single ones save escapes
+    return f'{prefix}"{body[1:-1]}"'
+
+
 def _bytes_literal(data: bytes, indent: str) -> str:
     if len(data) <= 60:
-        return repr(data)
+        return _q(data)
     lines = data.splitlines(keepends=True)
-    inner = "\n".join(f"{indent}    {line!r}" for line in lines)
+    inner = "\n".join(f"{indent}    {_q(line)}" for line in lines)
     return f"(\n{inner}\n{indent})"
 
 
-def _literal(value: Any, reveal: bool, indent: str = "") -> str:
-    if isinstance(value, SecretArg):
-        if reveal:
-            return repr(value.value)
-        if value.env:
-            return f"os.environ[{value.env!r}]"
-        return f"_secret({value.label!r})"
-    if isinstance(value, ContextArg):
-        return _context_literal(value)
-    if isinstance(value, bytes):
-        return _bytes_literal(value, indent)
-    if isinstance(value, list | tuple):
-        inner = ", ".join(_literal(v, reveal, indent) for v in value)
-        return f"[{inner}]"
-    return repr(value)
+class _Script:
+    """What one export needs: environment variable names for its secrets, and imports."""
+
+    def __init__(self) -> None:
+        #: (environment variable, Python name, what it holds), in order of first use.
+        self.secrets: list[tuple[str, str, str]] = []
+        self._identifiers: dict[str, str] = {}
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._taken: dict[str, str] = {}
+        self.uses: set[str] = set()
+
+    def variable(self, secret: SecretArg) -> str:
+        """The variable a secret is read from: the one it came from, else a name of its own
+        (one per distinct value, so a password used twice is asked for once)."""
+        if secret.env:
+            name = secret.env
+        else:
+            base = secret.var or "SMTPSHELL_SECRET"
+            known = self._by_value.get((base, secret.value))
+            if known is not None:
+                return known
+            name, number = base, 1
+            while name in self._taken:
+                number += 1
+                name = f"{base}_{number}"
+            self._by_value[(base, secret.value)] = name
+        if name not in self._taken:
+            self._taken[name] = secret.label
+            identifier = _identifier(name, set(self._identifiers.values()))
+            self._identifiers[name] = identifier
+            self.secrets.append((name, identifier, secret.label))
+        return name
+
+    def literal(self, value: Any, indent: str = "") -> str:
+        if isinstance(value, SecretArg):
+            self.uses.add("secret")
+            return self._identifiers[self.variable(value)]
+        if isinstance(value, Joined):
+            binary = any(isinstance(part, bytes) for part in value.parts)
+            pieces = []
+            for part in value.parts:
+                text = self.literal(part, indent)
+                if isinstance(part, SecretArg) and binary:
+                    text += ".encode()"
+                pieces.append(text)
+            return " + ".join(pieces)
+        if isinstance(value, ContextArg):
+            self.uses.add("ssl")
+            if value.kind == "unverified":
+                self.uses.add("unverified")
+                return "_unverified_context()"
+            if value.cafile:
+                return f"ssl.create_default_context(cafile={_q(value.cafile)})"
+            return "ssl.create_default_context()"
+        if isinstance(value, MessageArg):
+            self.uses.add("email")
+            return (
+                f"email.message_from_bytes({_bytes_literal(value.data, indent)}, "
+                "policy=email.policy.default)"
+            )
+        if isinstance(value, bytes):
+            return _bytes_literal(value, indent)
+        if isinstance(value, list | tuple):
+            return "[" + ", ".join(self.literal(v, indent) for v in value) + "]"
+        return _q(value)
+
+    def call(self, step: Step, indent: str) -> str:
+        if step.method in _SMTPSHELL_ONLY or any(k in _SMTPSHELL_ONLY for k, _ in step.kwargs):
+            self.uses.add("smtpshell")
+        parts = [self.literal(a, indent) for a in step.args]
+        parts += [f"{k}={self.literal(v, indent)}" for k, v in step.kwargs]
+        return f"s.{step.method}({', '.join(parts)})"
+
+    def connect(self, step: Step) -> list[str]:
+        kw = dict(step.kwargs)
+        cls = kw.pop("cls", "SMTP")
+        host = kw.pop("host")
+        port = kw.pop("port", 0)
+        if any(k in _SMTPSHELL_ONLY for k, v in kw.items() if v is not None):
+            self.uses.add("smtpshell")
+        ctor = [f"{k}={self.literal(v)}" for k, v in kw.items() if v is not None]
+        where = f"{_q(host)}, {port!r}" if port else _q(host)
+        return [
+            f"with smtplib.{cls}({', '.join(ctor)}) as s:",
+            f"    print(s.connect({where}))",
+        ]
 
 
-def _context_literal(context: ContextArg) -> str:
-    if context.kind == "unverified":
-        return "_unverified_context()"
-    if context.cafile:
-        return f"ssl.create_default_context(cafile={context.cafile!r})"
-    return "ssl.create_default_context()"
+#: Calls and keywords that stdlib smtplib does not have: the export then imports smtpshell.
+_SMTPSHELL_ONLY = frozenset({"login_oauth2", "mechanisms", "pipelining", "chunking"})
 
+_SECRET_HELPER = '''
 
-def _call(step: Step, reveal: bool) -> str:
-    parts = [_literal(a, reveal, "") for a in step.args]
-    parts += [f"{k}={_literal(v, reveal, '')}" for k, v in step.kwargs]
-    return f"s.{step.method}({', '.join(parts)})"
+def _secret(name, what):
+    """A secret from the environment variable NAME; asked for only on a terminal."""
+    if name in os.environ:
+        return os.environ[name]
+    if sys.stdin.isatty():
+        try:
+            return getpass.getpass(f"{what} ({name} is not set): ")
+        except (EOFError, KeyboardInterrupt):
+            pass
+    sys.exit(f"{sys.argv[0]}: set {name} to the {what} (this script holds no secrets)")
+'''
 
-
-def _connect(step: Step, reveal: bool) -> list[str]:
-    kw = dict(step.kwargs)
-    cls = kw.pop("cls", "SMTP")
-    host = kw.pop("host")
-    port = kw.pop("port", 0)
-    ctor = [f"{k}={_literal(v, reveal)}" for k, v in kw.items() if v is not None]
-    lines = [f"s = smtplib.{cls}({', '.join(ctor)})"]
-    where = f"{host!r}, {port!r}" if port else repr(host)
-    lines.append(f"print(s.connect({where}))")
-    return lines
-
-
-_HEADER = '''\
-"""An smtpshell session as smtplib calls (exported {when}).
-
-Run it with python3 to replay the session.  Each call's reply is printed.  Secrets the
-export redacted are asked for when it runs (or read from the environment variables named
-below); export with /reveal on to embed them instead.
-"""
-
-import getpass
-import os
-import smtplib
-import ssl
-
-
-def _secret(prompt):
-    return getpass.getpass(prompt + ": ")
-
+_UNVERIFIED_HELPER = '''
 
 def _unverified_context():
     """Accept any certificate: what /connect --no-verify did.  Only for testing."""
@@ -164,29 +258,101 @@ def _unverified_context():
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
-
-
 '''
 
 
-def python_script(steps: Sequence[Step], *, reveal: bool = False, when: str | None = None) -> str:
-    """A runnable script of the equivalent smtplib calls."""
+def _identifier(variable: str, taken: set[str]) -> str:
+    """The Python name a secret is held in: ``SMTPSHELL_PASSWORD_DEMO`` -> ``password_demo``."""
+    base = re.sub(r"\W+", "_", variable.lower().removeprefix("smtpshell_")).strip("_") or "secret"
+    if base[0].isdigit() or keyword.iskeyword(base) or base in ("s", "email", "os", "sys", "ssl"):
+        base = f"secret_{base}"
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}_{number}"
+    return name
+
+
+def _header(when: str, script: _Script) -> str:
+    lines = [
+        f'"""An smtpshell session as smtplib calls (exported {when}).',
+        "",
+        "Run it with python3 to replay the session; each call's reply is printed, and each",
+        "connection ends with QUIT when its block ends.",
+    ]
+    if script.secrets:
+        lines += [
+            "",
+            "This file holds no secrets.  Each is read from an environment variable before the",
+            "first connection, or asked for (hidden) when the variable is not set and the script",
+            "runs on a terminal; otherwise it stops with a message naming the variable:",
+            "",
+        ]
+        width = max(len(name) for name, _, _ in script.secrets)
+        lines += [f"    {name.ljust(width)}  {what}" for name, _, what in script.secrets]
+    lines.append('"""')
+    lines.append("")
+    imports = []
+    if "email" in script.uses:
+        imports += ["email", "email.policy"]
+    if "secret" in script.uses:
+        imports += ["getpass", "os", "sys"]
+    if "ssl" in script.uses:
+        imports.append("ssl")
+    if "smtpshell" not in script.uses and "connect" in script.uses:
+        imports.append("smtplib")
+    lines += [f"import {name}" for name in sorted(imports)]
+    if "smtpshell" in script.uses:
+        if imports:
+            lines.append("")
+        lines.append("import smtpshell as smtplib  # smtplib plus what this session used beyond it")
+    text = "\n".join(lines) + "\n"
+    if "secret" in script.uses:
+        text += _SECRET_HELPER
+    if "unverified" in script.uses:
+        text += _UNVERIFIED_HELPER
+    if script.secrets:
+        text += "\n\n" + "".join(
+            f"{identifier} = _secret({_q(name)}, {_q(what)})\n"
+            for name, identifier, what in script.secrets
+        )
+    return text
+
+
+def python_script(steps: Sequence[Step], *, when: str | None = None) -> str:
+    """A runnable script of the equivalent smtplib calls, one ``with`` block per connection.
+
+    Secrets are never written: each becomes a ``_secret(VARIABLE, what)`` call that reads
+    the environment (or asks, on a terminal) when the script runs.
+    """
     when = when or datetime.datetime.now().isoformat(timespec="seconds")
+    script = _Script()
     body: list[str] = []
+    connected = False
     for step in steps:
-        if step.comment:
-            body.append(f"# {step.comment}")
         if step.method == "connect":
-            body.extend(_connect(step, reveal))
+            body.append("")
+            if step.comment:
+                body.append(f"# {step.comment}")
+            body.extend(script.connect(step))
+            script.uses.add("connect")
+            connected = True
             continue
-        call = _call(step, reveal)
+        if not connected:
+            continue  # nothing to call it on (e.g. /debuglevel before /connect)
+        indent = "    "
+        if step.comment:
+            body.append(f"{indent}# {step.comment}")
+        call = script.call(step, indent)
         if step.method in ("send", "close", "set_debuglevel"):
-            body.append(call)
-        elif step.method == "sendmail":
-            body.append(f"refused = {call}")
-            body.append("print('refused recipients:', refused)")
+            body.append(indent + call)
+        elif step.method in ("sendmail", "send_message"):
+            body.append(f'{indent}print("refused recipients:", {call})')
         else:
-            body.append(f"print({call})")
+            body.append(f"{indent}print({call})")
     if not body:
-        body.append("# (no commands were run)")
-    return _HEADER.format(when=when) + "\n".join(body) + "\n"
+        return _header(when, script) + "\n# (no commands were run)\n"
+    header = _header(when, script)
+    if not ("secret" in script.uses or "unverified" in script.uses):
+        body = body[1:]  # after imports, one blank line (two only after a function)
+    return header + "\n" + "\n".join(body) + "\n"

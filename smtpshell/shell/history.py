@@ -2,12 +2,17 @@
 
 Secrets are dropped before anything is written (or kept in memory for recall):
 
-* a line typed while the server waits for an answer to a 334 challenge: not stored at all;
+* a line typed while the server waits for an answer to a 334 challenge, or raw bytes that
+  finish an AUTH line an earlier ``/raw --no-read`` began: not stored at all;
 * ``AUTH <MECH> <initial-response>`` (typed, or sent with ``/raw``): the response becomes
   ``<redacted>``;
 * a shell argument the registry marks ``secret`` (``/login USER PASSWORD``): dropped,
   unless it is a ``$VARIABLE`` reference, which names the secret without containing it;
 * message lines typed in DATA or compose mode: not commands, not stored.
+
+A stored ``<redacted>`` is never sent when the line is recalled: the engine asks for the
+secret again (or refuses, in scripts).  :func:`shown_line` is the same filter for display:
+secrets become ``<redacted>`` instead of being dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from smtpshell.shell.registry import PREFIX, Registry, tokenize
 
-__all__ = ["HistoryFile", "data_dir", "default_history_path", "history_entry"]
+__all__ = ["HistoryFile", "data_dir", "default_history_path", "history_entry", "shown_line"]
 
 DATA_DIR_ENV = "SMTPSHELL_DATA_DIR"
 REDACTED = "<redacted>"
@@ -47,7 +52,8 @@ def _redact_auth(text: str) -> str | None:
     return None
 
 
-def _without_secret_args(line: str, registry: Registry) -> str:
+def _without_secret_args(line: str, registry: Registry, placeholder: str | None = None) -> str:
+    """``line`` with its secret arguments dropped, or replaced by ``placeholder``."""
     head, _, tail = line.partition(" ")
     spec = registry.get(head)
     if spec is None:
@@ -78,6 +84,8 @@ def _without_secret_args(line: str, registry: Registry) -> str:
         else:
             if position not in secret_positions or token.startswith("$"):
                 kept.append(tail[start:end])
+            elif placeholder is not None:
+                kept.append(placeholder)
             position += 1
         i += 1
     return " ".join(kept)
@@ -102,6 +110,18 @@ def history_entry(
         return _without_secret_args(text, registry)
     redacted = _redact_auth(text)
     return redacted if redacted is not None else text
+
+
+def shown_line(line: str, registry: Registry, *, secret_input: bool = False) -> str:
+    """What a face or an error message may show of a line that was run: secrets become
+    ``<redacted>`` (``/login alice <redacted>``), message text stays as typed."""
+    text = line.strip()
+    if secret_input:
+        return REDACTED if text and text != "*" else text
+    if text.startswith(PREFIX):
+        return _without_secret_args(text, registry, placeholder=REDACTED)
+    redacted = _redact_auth(text)
+    return line if redacted is None else redacted
 
 
 class HistoryFile:

@@ -28,7 +28,8 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "ScriptOutcome", "run_script"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-#: ``on_result(line_number, line, result)``; line number 0 is the implicit connect.
+#: ``on_result(line_number, line, result)``; line number 0 is the implicit connect.  The
+#: line is given as it may be shown (secrets ``<redacted>``), like ``ScriptOutcome.line``.
 ResultCallback = Callable[[int, str, Result], None]
 
 
@@ -36,6 +37,7 @@ ResultCallback = Callable[[int, str, Result], None]
 class ScriptOutcome:
     exit_code: int
     line_number: int | None = None
+    #: The failing line as it may be shown: secrets already ``<redacted>``.
     line: str | None = None
     reason: str | None = None
 
@@ -96,7 +98,9 @@ def run_script(
                     continue
                 line = line.strip()
             before = engine.mode
+            shown = engine.shown_line(line)
             result = engine.run_line(line)
+            line = shown
             message_opened = before not in _MESSAGE_MODES and engine.mode in _MESSAGE_MODES
         report(number, line, result)
         if result.exit:

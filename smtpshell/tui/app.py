@@ -8,7 +8,9 @@ what the transcript emits.  Errors become notifications and output lines, never 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -78,6 +80,12 @@ FLUSH_BATCH = 256
 FLUSH_BUDGET = 0.012
 #: The breath between two slices of a flood.
 FLUSH_PAUSE = 0.002
+#: How long a busy engine thread may hold the GIL before the UI thread gets it back
+#: (Python's default is 5 ms).  A keystroke crosses several message queues, each a turn
+#: of the event loop that gives up the GIL; behind a thread that is formatting a flood of
+#: events, every turn waited up to 5 ms.  The TUI owns its process, so it shortens this
+#: while it runs (and restores it when it stops).
+SWITCH_INTERVAL = 0.001
 
 
 class SmtpShellApp(App[int]):
@@ -109,6 +117,11 @@ class SmtpShellApp(App[int]):
         self.connect_on_start = connect
         self.history_file = history_file
         self.max_log_rows = max_log_rows
+        #: Start-up's objects (Textual, Rich, our modules: hundreds of thousands) are kept
+        #: out of the garbage collector's sight while the app runs (``gc.freeze()``): a
+        #: full collection used to scan them all whenever a flood of events made one due,
+        #: holding the GIL for 100-350 ms, which were the worst keystroke stalls.
+        self._frozen = False
         self.show_time = show_time
         self._memory = FeatureMemory()
         self._flush_scheduled = False
@@ -177,12 +190,21 @@ class SmtpShellApp(App[int]):
         return self.query_one("#main", Horizontal)
 
     def on_mount(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
+        gc.freeze()  # see SmtpShellApp._frozen
+        self._frozen = True
         self.log_pane.border_title = "Transcript"
         self._fit(self.size.width, self.size.height)
         self.set_interval(FLUSH_INTERVAL, self.flush_events)
         self.refresh_session()
         self.command_pane.command_input.focus()
         self.start_session()
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
+        if self._frozen:
+            gc.unfreeze()
 
     def start_session(self) -> None:
         """Connect as asked on the command line, or say how to (a lesson starts itself)."""
@@ -209,15 +231,28 @@ class SmtpShellApp(App[int]):
     # ------------------------------------------------------------------ engine plumbing
 
     def flush_events(self) -> int:
-        """Move queued transcript events into the log; returns how many were moved.
+        """Move queued transcript events into the log; returns how many were handled
+        (shown, or counted as dropped and marked in the log).
 
         Works for one FLUSH_BUDGET at most; if events remain, the rest follows after a
-        short pause in which keystrokes and other widgets get their turn.
+        short pause in which keystrokes and other widgets get their turn.  Events the
+        queue dropped (the UI fell far behind) appear in the log as one line giving their
+        count, where they would have been.
         """
         deadline = time.monotonic() + FLUSH_BUDGET
         moved, session_changed = 0, False
-        while events := self.runner.drain_events(FLUSH_BATCH):
-            self.log_pane.add_events(events)
+        while True:
+            # backlog: more queued events than the log keeps would only be trimmed again.
+            dropped, events = self.runner.take_events(FLUSH_BATCH, backlog=self.max_log_rows)
+            if dropped or events:
+                log_pane = self.log_pane  # not before: this timer may tick during teardown
+            if dropped:
+                log_pane.add_dropped(dropped)
+                moved += dropped
+                session_changed = True  # a dropped event may have changed the session
+            if not events:
+                break
+            log_pane.add_events(events)
             moved += len(events)
             session_changed = session_changed or any(
                 e.kind is not EventKind.SENT

@@ -3,7 +3,9 @@
 Every engine call runs on a thread worker, one at a time and in the order asked, so the
 UI never waits on the network.  Transcript events arrive on whatever thread emitted them;
 they are queued here and the app drains them in batches on a timer, so a flood of 100,000
-events costs a few hundred refreshes rather than 100,000 messages.
+events costs a few hundred refreshes rather than 100,000 messages.  No event is lost
+silently: one the queue has to drop is counted, and the log shows the count where the gap
+is (see :class:`EventQueue`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,86 @@ from smtpshell.transcript import Event
 if TYPE_CHECKING:
     from textual.app import App
 
-__all__ = ["EngineRunner", "Job"]
+__all__ = ["EngineRunner", "EventQueue", "Job"]
 
 #: How many undelivered events the queue keeps if the UI falls behind (the log pane is
-#: bounded too; exports read the engine's own transcript, not this queue).
+#: bounded too; exports read the engine's own transcript, not this queue).  Past it the
+#: oldest are dropped, and counted.
 MAX_QUEUED_EVENTS = 200_000
+
+
+class EventQueue:
+    """Transcript events on their way from the engine's thread to the log pane.
+
+    ``append`` is the transcript subscriber: it runs on the emitting thread, once per
+    event, so it does one append and one length check.  It never blocks the client: if
+    the UI is ``limit`` events behind, the oldest queued events are dropped, and counted.
+    :meth:`take` hands the UI a batch together with the number of events dropped just
+    before it, so the log can put a visible mark where the gap is.  Every event is either
+    taken or counted as dropped (``taken + dropped == appended``).
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_QUEUED_EVENTS if limit is None else limit
+        self._events: deque[Event] = deque()
+        self._lock = threading.Lock()  # the slow paths only: dropping, and taking
+        self._dropped = 0  # dropped and not yet reported by take()
+        #: Totals since the queue was made (for tests and benchmarks).
+        self.taken = 0
+        self.dropped = 0
+
+    def append(self, event: Event) -> None:
+        events = self._events
+        events.append(event)
+        if len(events) > self.limit:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        with self._lock:  # the UI may have taken some meanwhile: count again
+            events = self._events
+            excess = len(events) - self.limit
+            pop = events.popleft
+            for _ in range(max(0, excess)):
+                pop()
+            if excess > 0:
+                self._dropped += excess
+                self.dropped += excess
+
+    def take(self, limit: int, *, backlog: int | None = None) -> tuple[int, list[Event]]:
+        """``(dropped, events)``: how many events were dropped since the last call (all of
+        them older than ``events``), then up to ``limit`` events, oldest first.
+
+        ``backlog``: keep at most this many queued events and drop (and count) the older
+        ones first.  The log pane passes its own bound: lines it would trim as soon as
+        the newer ones arrived are not worth formatting.
+        """
+        with self._lock:
+            events = self._events
+            if backlog is not None and len(events) > backlog:
+                excess = len(events) - backlog
+                pop = events.popleft
+                for _ in range(excess):
+                    pop()
+                self._dropped += excess
+                self.dropped += excess
+            dropped, self._dropped = self._dropped, 0
+            batch: list[Event] = []
+            pop = events.popleft
+            try:
+                while len(batch) < limit:
+                    batch.append(pop())
+            except IndexError:
+                pass
+            self.taken += len(batch)
+        return dropped, batch
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __bool__(self) -> bool:
+        """Anything to show: events, or a count of dropped ones not yet reported."""
+        return bool(self._events) or bool(self._dropped)
+
 
 _job_ids = count(1)
 
@@ -85,7 +162,7 @@ class EngineRunner:
         self._lock = threading.Lock()
         self._running = False
         self._current: Job | None = None
-        self._events: deque[Event] = deque(maxlen=MAX_QUEUED_EVENTS)
+        self._events = EventQueue()
         self._unsubscribe = engine.subscribe(self._events.append)
 
     # ------------------------------------------------------------------ jobs
@@ -192,16 +269,13 @@ class EngineRunner:
 
     # ------------------------------------------------------------------ events
 
-    def drain_events(self, limit: int | None = None) -> list[Event]:
-        """The events emitted since the last call, oldest first (thread-safe pops)."""
-        events: list[Event] = []
-        pop = self._events.popleft
-        try:
-            while limit is None or len(events) < limit:
-                events.append(pop())
-        except IndexError:
-            pass
-        return events
+    def take_events(self, limit: int, *, backlog: int | None = None) -> tuple[int, list[Event]]:
+        """``(dropped, events)`` since the last call; see :meth:`EventQueue.take`."""
+        return self._events.take(limit, backlog=backlog)
+
+    @property
+    def events(self) -> EventQueue:
+        return self._events
 
     def close(self) -> None:
         self._unsubscribe()

@@ -208,9 +208,9 @@ def test_login_in_scripts_needs_the_password_inline_or_from_the_environment(scri
         assert engine.status().user == "alice"
         assert any("no TLS" in n for n in notes(ok, Level.WARN))
         assert "wonderland" not in engine.run_line("/export --format python").items[0].body
-        assert 'os.environ["PW"]' in engine.run_line("/export --format python").items[
-            0
-        ].body.replace("'", '"')
+        script = engine.run_line("/export --format python").items[0].body
+        assert 'pw = _secret("PW", "password for alice")' in script
+        assert 's.login("alice", pw)' in script
 
 
 def test_login_asks_through_the_asker(scripted):
@@ -296,10 +296,10 @@ def test_practice_server_session_with_starttls_and_exports(tmp_path):
         script = (tmp_path / "session.py").read_text()
         ast.parse(script)  # runnable Python
         assert "s.starttls(context=ssl.create_default_context(cafile=" in script
-        assert "s.login('demo', _secret('password for demo'))" in script
-        engine.run_line("/reveal on")
-        revealed = engine.run_line("/export --format python").items[0].body
-        assert "s.login('demo', 'demo')" in revealed
+        assert 'password_demo = _secret("SMTPSHELL_PASSWORD_DEMO", "password for demo")' in script
+        assert 's.login("demo", password_demo)' in script
+        engine.run_line("/reveal on")  # the Python export never embeds a secret
+        assert '"demo")' not in engine.run_line("/export --format python").items[0].body
 
 
 def test_implicit_tls_to_the_practice_server():

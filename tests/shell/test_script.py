@@ -125,7 +125,8 @@ def test_python_transcript_export(tmp_path, capsys):
     assert run(tmp_path, SESSION, "-q", "--transcript", str(out)) == 0
     script = out.read_text()
     compile(script, str(out), "exec")
-    assert "os.environ['PRACTICE_PASSWORD']" in script and "'demo')" not in script
+    assert '_secret("PRACTICE_PASSWORD", "password for demo")' in script
+    assert '"demo")' not in script
 
 
 def test_run_script_on_a_connected_engine_reports_each_line(scripted):

@@ -37,8 +37,15 @@ async def test_100k_events_stay_bounded_and_in_order() -> None:
             pilot, lambda: not app.runner._events and app.flush_events() == 0, what="drained"
         )
         assert log.row_count <= 11_000  # the bound, plus at most one trimming chunk
-        assert log.dropped + log.row_count == EVENTS
-        rows = log.rows()
+        # Every event reached the pane or is counted as dropped (a backlog beyond the
+        # pane's bound is dropped before it is formatted, and marked).
+        assert log.events_added + log.events_dropped == EVENTS
+        # All 100,000 were queued before the first flush: the 90,000 the pane could not
+        # keep anyway were dropped unformatted, and one line says so, first.
+        marker, *rows = log.rows()
+        assert marker.event.detail["dropped"] == EVENTS - 10_000 == log.events_dropped
+        assert "90,000 events dropped here" in marker.plain
+        assert "90,000 events dropped" in str(log.border_subtitle)
         assert rows[-1].plain == f"S: 250 2.0.0 OK {EVENTS // 2 - 1}"
         assert rows[-2].plain == f"C: NOOP {EVENTS // 2 - 1}"
         seqs = [r.seq for r in rows]
@@ -56,8 +63,8 @@ async def test_100k_events_stay_bounded_and_in_order() -> None:
         # select and explain a line far up
         log.focus()
         await pilot.press("home")
-        assert log.selected_row is rows[0]
-        await pilot.press("down")
+        assert log.selected_row is marker
+        await pilot.press("down", "down")
         assert log.selected_row is rows[1]
         assert "Requested action" in str(app.explain_panel.render())
 
@@ -109,3 +116,38 @@ async def test_filter_bar_filters_the_log() -> None:
         await pilot.press("f7", "escape")
         assert app.log_pane.view_count == 100
         assert not app.filter_bar.has_class("-shown")
+
+
+@async_test
+async def test_events_the_queue_drops_are_counted_and_shown(monkeypatch) -> None:
+    """The queue between the client thread and the log is bounded; what it drops is
+    counted and marked in the log, never lost silently (issue 15)."""
+    import smtpshell.tui.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "MAX_QUEUED_EVENTS", 1_000)
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        queue = app.runner.events
+        assert queue.limit == 1_000
+        emit = app.engine.transcript.emit
+        # No await in between: the app cannot drain while these arrive, so the queue
+        # overflows by exactly 4,000 (the oldest) whatever the machine's speed.
+        for i in range(2_500):
+            for event in _exchange(i):
+                emit(event)
+        assert len(queue) == 1_000 and queue.dropped == 4_000
+        log = app.log_pane
+        await wait_for(
+            pilot, lambda: not app.runner._events and app.flush_events() == 0, what="drained"
+        )
+        assert log.events_added == 1_000 and log.events_dropped == 4_000
+        assert queue.taken + queue.dropped == 5_000
+        first, second, *_ = log.rows()
+        assert "4,000 events dropped here" in first.plain  # where the gap is
+        assert second.plain == "C: NOOP 2000"  # the first event that was kept
+        assert "4,000 events dropped" in str(log.border_subtitle)
+        # More events later, none dropped: no new marker, the total stays.
+        emit(Event(EventKind.SENT, b"QUIT\r\n"))
+        await wait_for(pilot, lambda: log.events_added == 1_001, what="one more event")
+        assert log.rows()[-1].plain == "C: QUIT"
+        assert [r for r in log.rows() if r.event.detail.get("dropped")] == [first]

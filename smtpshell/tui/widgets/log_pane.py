@@ -148,6 +148,8 @@ class LogPane(ScrollView, can_focus=True):
         self._tls = False
         self._seq = 0
         self._dropped = 0
+        self._events_added = 0
+        self._events_dropped = 0
         #: Stay at the newest line as lines arrive (until the person scrolls up or selects).
         self._following = True
 
@@ -213,6 +215,18 @@ class LogPane(ScrollView, can_focus=True):
         return self._dropped
 
     @property
+    def events_added(self) -> int:
+        """Transcript events that reached the pane (their lines may since be trimmed)."""
+        return self._events_added
+
+    @property
+    def events_dropped(self) -> int:
+        """Transcript events that never reached the pane (the UI fell behind a flood),
+        each batch of them shown as a marker line where they were.  With
+        ``events_added`` this accounts for every event the transcript emitted."""
+        return self._events_dropped
+
+    @property
     def selected_row(self) -> LogRow | None:
         return self._row_at(self._cursor) if self._cursor is not None else None
 
@@ -250,6 +264,23 @@ class LogPane(ScrollView, can_focus=True):
 
     def add_events(self, events: Iterable[Event]) -> None:
         """Append events (a batch from the transcript) and follow the tail if we were."""
+        events = events if isinstance(events, list) else list(events)
+        self._events_added += len(events)
+        self._add(events)
+
+    def add_dropped(self, count: int) -> None:
+        """Mark where ``count`` events were dropped before reaching the pane: one line,
+        plus a running total in the subtitle.  Nothing is ever dropped silently."""
+        if count <= 0:
+            return
+        self._events_dropped += count
+        text = (
+            f"\u22ef {count:,} event{'s' if count != 1 else ''} dropped here: they came faster "
+            "than the log could show them (the session's transcript keeps its own copy)"
+        )
+        self._add([Event(EventKind.INFO, detail={"text": text, "dropped": count})])
+
+    def _add(self, events: list[Event]) -> None:
         following = self._cursor is None and self._following
         start = len(self._rows)
         self._append(events)
@@ -337,6 +368,8 @@ class LogPane(ScrollView, can_focus=True):
             parts.append(f"{len(self._rows):,} lines")
         if self._dropped:
             parts.append(f"{self._dropped:,} oldest dropped")
+        if self._events_dropped:
+            parts.append(f"{self._events_dropped:,} events dropped")
         if self._reveal:
             parts.append("SECRETS SHOWN")
         return " · ".join(parts)
