@@ -202,6 +202,6 @@ def test_the_recorder_sees_bare_lf_and_early_bytes():
             assert reader.readline().startswith(b"221")
     session = server.sessions[0]
     assert session.spoke_early
-    assert [line.crlf for line in session.client_lines] == [False]
+    assert [line.crlf for line in session.client_lines] == [False, True]
     assert not session.closed_without_quit
     assert shutil.which(sys.executable)
