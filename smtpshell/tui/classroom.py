@@ -48,13 +48,21 @@ def row_cells(row: StudentRow) -> tuple[str, ...]:
         row.stage,
         "TLS" if row.tls else "-",
         "yes" if row.authenticated else "-",
-        row.last_command[:28],
-        row.last_reply[:36],
+        row.last_command[:24],
+        row.last_reply[:30],
         str(row.errors),
-        row.progress,
+        _short(row.lesson, row.progress),
         f"{row.messages_sent}↑ {row.mailbox}↓",
         row.fault,
     )
+
+
+def _short(lesson: str, progress: str) -> str:
+    """``07-starttls 5/5`` stays; longer lesson names are cut, the step count kept."""
+    if len(progress) <= 22:
+        return progress
+    count = progress.rsplit(" ", 1)[-1]
+    return f"{lesson[: 21 - len(count)]}… {count}"
 
 
 class TranscriptScreen(Screen):
