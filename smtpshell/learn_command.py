@@ -163,16 +163,39 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.learn.runner import LessonRunner
     from smtpshell.wiring import new_engine
 
-    progress = _class_progress(args) or ProgressStore()
+    try:
+        progress = _class_progress(args) or ProgressStore()
+    except ValueError as error:
+        print(f"smtpshell learn: {error}", file=sys.stderr)
+        return 2
     if args.restart:
         progress.reset(ref.key)
-    engine = new_engine(timeout=args.timeout)
-    runner = LessonRunner(lesson, engine, key=ref.key, progress=progress, presenter=args.presenter)
-    if getattr(args, "tui", False):
-        return _run_tui(runner, resume=not args.restart)
-    from smtpshell.repl.lesson import LessonRepl
+    while True:
+        engine = new_engine(timeout=args.timeout)
+        runner = LessonRunner(
+            lesson, engine, key=ref.key, progress=progress, presenter=args.presenter
+        )
+        if getattr(args, "tui", False):
+            status = _run_tui(runner, resume=not args.restart)
+        else:
+            from smtpshell.repl.lesson import LessonRepl
 
-    return LessonRepl(runner).run_lesson(resume=not args.restart)
+            status = LessonRepl(runner).run_lesson(resume=not args.restart)
+        following = _following(ref) if runner.next_requested else None
+        if following is None:
+            return status
+        ref, lesson = following, following.load()  # /next: on to the next lesson
+        args.restart = False
+
+
+def _following(ref):
+    """The shipped lesson after ``ref`` (None after the last, or for a lesson file)."""
+    from smtpshell.learn.catalog import shipped_lessons
+
+    keys = [item.key for item in shipped_lessons()]
+    if ref.key not in keys or keys.index(ref.key) + 1 >= len(keys):
+        return None
+    return shipped_lessons()[keys.index(ref.key) + 1]
 
 
 def _class_progress(args: argparse.Namespace):

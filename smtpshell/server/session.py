@@ -147,6 +147,10 @@ class PracticeSMTP(SMTP):
 
     protocol_name = "SMTP"
     greeting_ident = "ESMTP smtpshell practice server (mail sent here stays here)"
+    # LOGIN's prompts as draft-murchison-sasl-login §2.1 and lesson 8 give them (aiosmtpd's
+    # own are "User Name\0" and "Password\0").
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
 
     def __init__(
         self,

@@ -7,6 +7,8 @@ the engine turns SMTP, OS and usage errors into one clear line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.parser
 import email.policy
 import email.utils
@@ -23,6 +25,7 @@ from smtpshell.knowledge import (
     mechanism,
 )
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
+from smtpshell.protocol.display import display
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
@@ -470,6 +473,59 @@ def _raw(engine: Engine, inv: Invocation) -> Result:
 def _reply(engine: Engine, inv: Invocation) -> None:
     engine.require_client().getreply()
     engine.record("getreply")
+
+
+@command_(
+    "base64",
+    "Encode TEXT in base64 (or decode it with --decode)",
+    "For building AUTH exchanges by hand: /base64 demo gives ZGVtbw==.  \\0 in TEXT stands "
+    "for a NUL byte.  To build an AUTH PLAIN string, which carries a password, use /plain: "
+    "its output is a secret.",
+    "auth",
+    args=(Arg("TEXT", "what to encode (or decode)", rest=True),),
+    options=(Option("--decode", "TEXT is base64: show what it says"),),
+)
+def _base64(engine: Engine, inv: Invocation) -> Result:
+    text = inv.arg("TEXT") or ""
+    if inv.opt("decode"):
+        try:
+            raw = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return Result([Note(f"not base64: {text!r}", Level.ERROR)], Outcome.USAGE)
+        return Result([Note(f"{text.strip()} -> {display(raw)}")])
+    raw = text.replace("\\0", "\0").encode("utf-8")
+    return Result([Note(f"{display(raw)} -> {base64.b64encode(raw).decode('ascii')}")])
+
+
+@command_(
+    "plain",
+    "Build the AUTH PLAIN string for USER and PASSWORD (a secret: /reveal on shows it)",
+    "base64( '' NUL USER NUL PASSWORD ), as RFC 4616 §2 defines it, to type as "
+    "AUTH PLAIN <string>.  It carries the password, so it is born secret: the log shows it "
+    "only with /reveal on, and the history keeps /plain USER <redacted>.",
+    "auth",
+    args=(
+        Arg("USER", "the account"),
+        Arg("PASSWORD", "the password, or $VARIABLE", optional=True, secret=True),
+    ),
+)
+def _plain(engine: Engine, inv: Invocation) -> Result:
+    user = inv.arg("USER") or ""
+    password = engine.secret(inv.arg("PASSWORD"), f"Password for {user}: ", "password")
+    encoded = base64.b64encode(f"\0{user}\0{password.value}".encode()).decode("ascii")
+    shape = f"base64( '' NUL '{user}' NUL '{'*' * 4}' )"
+    if not engine.reveal:
+        return Result(
+            [
+                Note(f"AUTH PLAIN <redacted>   = {shape}"),
+                Note(
+                    "The string carries the password: /reveal on shows it here "
+                    "(it is never written to history or exports).",
+                    Level.HINT,
+                ),
+            ]
+        )
+    return Result([Note(f"AUTH PLAIN {encoded}   = {shape}")])
 
 
 @command_(
