@@ -139,6 +139,7 @@ class PracticeOptions:
     reply_421_on: str | None = None
     drop_on: str | None = None
     slow_greeting: float = 0.0
+    accept_bare_lf_dot: bool = False
     # bounds
     max_messages: int = 1000
     max_stored_bytes: int = 64 * MIB
@@ -181,6 +182,8 @@ class PracticeOptions:
             out.append(f"drop the connection on {self.drop_on}")
         if self.slow_greeting:
             out.append(f"greeting after {self.slow_greeting:g}s")
+        if self.accept_bare_lf_dot:
+            out.append("UNSAFE: a '.' line with bare LF endings ends DATA")
         return out
 
 
@@ -461,6 +464,14 @@ OPTIONS: tuple[Option, ...] = (
         "wait before sending the 220 greeting",
         convert=_seconds,
         metavar="SECONDS",
+    ),
+    Option(
+        "--accept-bare-lf-dot",
+        "accept_bare_lf_dot",
+        _FAULT_GROUP,
+        "UNSAFE, for the SMTP smuggling lesson: end DATA at a '.' line however its line "
+        "endings are written (a bare LF too), as vulnerable servers did",
+        Kind.ON,
     ),
     Option(
         "--max-messages",

@@ -109,6 +109,8 @@ _ANY = "*"
 def line_action(line: str, mode: Mode, engine: Engine) -> str | None:
     """What a line does, as an SMTP verb (``EHLO``, ``EOM`` for the end of a message, ``*``
     for raw bytes); None for lines that only look, or are part of a message."""
+    if mode is Mode.DATA and line.startswith("/raw "):
+        return _SHELL_ACTIONS.get("raw")  # raw bytes inside the message (lesson 15)
     if mode in (Mode.DATA, Mode.COMPOSE):
         return "EOM" if line == "." else None
     if mode is Mode.SECRET:

@@ -156,6 +156,7 @@ class PracticeServer:
             reply_421_on=options.reply_421_on,
             drop_on=options.drop_on,
             slow_greeting=options.slow_greeting,
+            accept_bare_lf_dot=options.accept_bare_lf_dot,
         )
         return cls(
             options.host,

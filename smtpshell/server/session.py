@@ -552,7 +552,44 @@ class PracticeSMTP(SMTP):
         if envelope.rcpt_tos and envelope.binarymime:
             await self.push("503 5.5.1 BODY=BINARYMIME needs BDAT, not DATA (RFC 3030)")
             return
+        if self.config.faults.accept_bare_lf_dot and envelope.rcpt_tos and not arg:
+            await self._lenient_data(envelope)
+            return
         await super().smtp_DATA(arg)
+
+    async def _lenient_data(self, envelope: PracticeEnvelope) -> None:
+        """The smuggling fault: DATA ends at any "." line, ``\n.\n`` included.
+
+        Whatever follows that line in the same write is left in the buffer and read as the
+        next commands: exactly how a second, smuggled message gets in.
+        """
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        lines: list[bytes] = []
+        size = 0
+        limit = self.data_size_limit
+        while True:
+            try:
+                line = await self._reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError:
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            except asyncio.LimitOverrunError:
+                await self.push("500 5.5.2 Line too long")
+                return
+            if line.rstrip(b"\r\n") == b".":
+                break
+            size += len(line)
+            if not limit or size <= limit:
+                lines.append(line[1:] if line.startswith(b".") else line)
+        if limit and size > limit:
+            self._set_post_data_state()
+            await self.push("552 5.3.4 Error: Too much mail data")
+            return
+        envelope.original_content = envelope.content = b"".join(lines)
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push(status)
 
     @syntax("BDAT <size> [LAST]")
     async def smtp_BDAT(self, arg: str | None) -> None:

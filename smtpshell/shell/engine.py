@@ -382,7 +382,9 @@ class Engine:
         mode = self.mode
         if mode is Mode.COMPOSE:
             return self._compose_line(line)
-        if mode is Mode.DATA:
+        if mode is Mode.DATA and not line.startswith(PREFIX + "raw "):
+            # "/raw BYTES" inside a message writes BYTES as they are (the SMTP smuggling
+            # lesson needs a bare LF there); every other line is message text.
             return self._data_line(line)
         if mode is Mode.SECRET:
             return self._secret_line(line)
