@@ -29,6 +29,13 @@ from smtpshell.knowledge.extensions import (
     mail_parameters,
     rcpt_parameters,
 )
+from smtpshell.knowledge.lines import (
+    Cited,
+    LineExplanation,
+    LineKind,
+    explain_line,
+    explain_reply,
+)
 from smtpshell.knowledge.replies import REPLY_CODES, ReplyCode, reply_class, reply_code
 from smtpshell.knowledge.verbs import COMMANDS, CommandInfo, command, commands
 
@@ -40,12 +47,15 @@ __all__ = [
     "EXTENSIONS",
     "REPLY_CODES",
     "SASL_MECHANISMS",
+    "Cited",
     "CommandInfo",
     "EnhancedCode",
     "EnhancedStatus",
     "Explanation",
     "Extension",
     "FeatureInfo",
+    "LineExplanation",
+    "LineKind",
     "Mechanism",
     "ParameterInfo",
     "ReplyCode",
@@ -54,6 +64,8 @@ __all__ = [
     "commands",
     "describe_feature",
     "explain",
+    "explain_line",
+    "explain_reply",
     "extension",
     "human_duration",
     "human_size",

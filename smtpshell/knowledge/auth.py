@@ -10,6 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
+from smtpshell.protocol.capabilities import Capability, auth_mechanisms
+
 __all__ = [
     "SASL_MECHANISMS",
     "Mechanism",
@@ -167,11 +169,8 @@ def mechanism(name: str) -> Mechanism | None:
 def split_mechanisms(params: str) -> list[str]:
     """The mechanism names in an EHLO AUTH parameter string, upper-cased, order kept.
 
+    The capabilities model's rule (``protocol.capabilities``), names display-safe.
+
     Accepts the legacy ``AUTH=PLAIN LOGIN`` spelling (leading '=') as well.
     """
-    seen: list[str] = []
-    for word in params.replace("=", " ").split():
-        name = word.upper()
-        if name not in seen:
-            seen.append(name)
-    return seen
+    return list(auth_mechanisms([Capability("AUTH", params.lstrip("="))]))

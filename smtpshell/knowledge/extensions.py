@@ -12,6 +12,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from smtpshell.knowledge.auth import mechanism, split_mechanisms
+from smtpshell.protocol.capabilities import SizeKind, SizeLimit
+from smtpshell.protocol.display import display
 
 __all__ = [
     "EXTENSIONS",
@@ -691,23 +693,27 @@ def _interpret(keyword: str, params: str) -> tuple[str, tuple[tuple[str, str], .
     """Turn an EHLO parameter string into a sentence and (key, meaning) items."""
     words = params.split()
     if keyword == "SIZE":
-        if not words:
+        size = SizeLimit.from_params(params)  # the one RFC 1870 rule (protocol.capabilities)
+        if size.kind is SizeKind.NO_NUMBER:
             return "No size limit announced.", ()
-        n = _uint(words[0])
-        if n is None:
-            return f"Unreadable size {words[0][:40]!r} (RFC 1870 wants a decimal number).", ()
-        if n == 0:
+        if size.kind is SizeKind.INVALID or size.limit is None:
+            shown = display(size.text[:40])
+            return f"Unreadable size '{shown}' (RFC 1870 wants a decimal number).", ()
+        if size.kind is SizeKind.UNLIMITED:
             return "No fixed maximum message size (0).", ()
+        n = size.limit
         return f"Maximum message size {human_size(n)} ({n:,} bytes).", ()
     if keyword == "AUTH":
         names = split_mechanisms(params)
         if not names:
             return "AUTH advertised without any mechanism.", ()
-        items = tuple((name, _support_note(name)) for name in names)
+        items = tuple((display(name), _support_note(name)) for name in names)
         usable = [n for n in names if (m := mechanism(n)) is not None and m.supported]
         if usable:
-            return f"Mechanisms offered: {' '.join(names)}; usable now: {' '.join(usable)}.", items
-        return f"Mechanisms offered: {' '.join(names)}; none supported by smtpshell yet.", items
+            offered = display(" ".join(names))
+            return f"Mechanisms offered: {offered}; usable now: {' '.join(usable)}.", items
+        offered = display(" ".join(names))
+        return f"Mechanisms offered: {offered}; none supported by smtpshell yet.", items
     if keyword == "LIMITS":
         meanings = {
             "MAILMAX": "mail transactions per session",
@@ -757,14 +763,14 @@ def describe_feature(name: str, params: str = "") -> FeatureInfo:
     if "=" in keyword:  # "AUTH=PLAIN" as sent by old servers
         keyword, _, extra = keyword.partition("=")
         params = f"{extra} {params}".strip()
-    keyword = keyword.upper()
+    keyword = display(keyword.upper())  # server text: escaped once, here
     params = params.strip()
     ext = EXTENSIONS.get(keyword)
     if ext is not None:
         interpretation, items = _interpret(keyword, params)
         return FeatureInfo(
             keyword=keyword,
-            params=params,
+            params=display(params),
             known=True,
             standard=ext.standard,
             title=ext.title,
@@ -777,7 +783,7 @@ def describe_feature(name: str, params: str = "") -> FeatureInfo:
     private = keyword.startswith("X")
     return FeatureInfo(
         keyword=keyword,
-        params=params,
+        params=display(params),
         known=False,
         standard=False,
         title="Private extension" if private else "Unknown extension",
@@ -786,6 +792,6 @@ def describe_feature(name: str, params: str = "") -> FeatureInfo:
             if private
             else "Not in smtpshell's table; possibly vendor-specific or newly registered."
         ),
-        interpretation=f"Parameters: {params}." if params else "No parameters.",
+        interpretation=f"Parameters: {display(params)}." if params else "No parameters.",
         rfc="RFC 5321 §2.2.2" if private else "",
     )

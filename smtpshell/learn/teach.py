@@ -15,7 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smtpshell.knowledge import describe_feature, explain, mechanism
+from smtpshell.knowledge import describe_feature, explain_reply, mechanism
+from smtpshell.protocol.capabilities import Capability, diff_capabilities
+from smtpshell.protocol.display import display
 from smtpshell.shell.results import ReplyRecord
 from smtpshell.transcript import Event, EventKind, escape_bytes
 
@@ -63,29 +65,23 @@ class Block:
 
 def reply_block(reply: ReplyRecord, *, presenter: bool = False) -> Block:
     """The reply explained: short form normally, the long form for a projector."""
-    info = explain(reply.code, reply.first_line)
+    info = explain_reply(reply.code, reply.first_line)
+    head, klass, enhanced = info.headline, info.reply_class, info.enhanced
     lines: list[str] = []
     if presenter:
-        lines.append(f"{info.long} ({info.rfc})")
+        lines.append(f"{head.text} ({head.source})")
     else:
-        lines.append(f"{info.reply_class} ({info.rfc}).")
-    if info.enhanced and info.enhanced_title:
-        detail = f"Enhanced status {info.enhanced}: {info.enhanced_title}"
-        if presenter and info.enhanced_description:
-            detail += f". {info.enhanced_description}"
-        lines.append(f"{detail} ({info.enhanced_rfc}).")
-    if info.transient:
-        lines.append(
-            "4xx is temporary: the same command may work later, so a mail server keeps the "
-            "message queued and retries (RFC 5321 §4.5.4.1)."
-        )
-    elif info.permanent:
-        lines.append(
-            "5xx is permanent: the same command, sent again unchanged, fails again; a mail "
-            "server gives up instead of retrying (RFC 5321 §4.2.1)."
-        )
+        lines.append(f"{klass.title if klass else 'Not a valid SMTP reply code'} ({head.source}).")
+    if enhanced is not None:
+        detail = f"Enhanced status {enhanced.title.replace(' ', ': ', 1)}"
+        if presenter and enhanced.text:
+            detail += f". {enhanced.text}"
+        lines.append(f"{detail} ({enhanced.source}).")
+    if info.advice is not None:
+        advice = info.advice
+        lines.append(f"{advice.title}: {advice.text} ({advice.source}).")
     lines.extend(info.notes)
-    return Block(BlockKind.EXPLAIN, f"{reply.code} {info.short}", tuple(lines))
+    return Block(BlockKind.EXPLAIN, head.title, tuple(lines))
 
 
 # --------------------------------------------------------------------------- features
@@ -103,15 +99,18 @@ def features_block(
         rows = [_feature_row(k, v, presenter) for k, v in features.items()]
         title = f"{len(rows)} extensions advertised"
         return Block(BlockKind.FEATURES, title, tuple(rows))
-    added = [k for k in features if k not in previous]
-    removed = [k for k in previous if k not in features]
-    changed = [k for k in features if k in previous and features[k] != previous[k]]
-    if not (added or removed or changed):
+    diff = diff_capabilities(_as_capabilities(previous), _as_capabilities(features))
+    if diff.empty:
         return Block(BlockKind.FEATURES, "The same extensions as the last EHLO")
-    lines = [f"new: {_feature_row(k, features[k], presenter).strip()}" for k in added]
-    lines += [f"gone: {k.upper()}" for k in removed]
-    lines += [f"changed: {k.upper()} {previous[k]} -> {features[k]}" for k in changed]
+    lines = [f"new: {_feature_row(c.keyword, c.params, presenter).strip()}" for c in diff.added]
+    lines += [f"gone: {c.name}" for c in diff.removed]
+    lines += [f"changed: {c.name} {c.before} -> {c.after}" for c in diff.changed]
     return Block(BlockKind.FEATURES, "The extensions changed since the last EHLO", tuple(lines))
+
+
+def _as_capabilities(features: Mapping[str, str]) -> list[Capability]:
+    """smtplib's feature dict as the capabilities model (for its one STARTTLS diff rule)."""
+    return [Capability(keyword.upper(), params.strip()) for keyword, params in features.items()]
 
 
 def _feature_row(keyword: str, params: str, presenter: bool) -> str:
@@ -120,8 +119,9 @@ def _feature_row(keyword: str, params: str, presenter: bool) -> str:
     what = info.title
     if info.params:
         short = info.interpretation and (presenter or len(info.interpretation) < 60)
-        what += f": {info.interpretation}" if short else f": {info.params}"
-    return f"  {info.keyword:<20} {what}" + (f" ({info.rfc})" if info.rfc else "")
+        what += f": {display(info.interpretation)}" if short else f": {display(info.params)}"
+    row = f"  {display(info.keyword):<20} {what}" + (f" ({info.rfc})" if info.rfc else "")
+    return display(row)
 
 
 # --------------------------------------------------------------------------- AUTH
@@ -182,7 +182,7 @@ def auth_block(
             name = str(detail["mechanism"]).upper()
             user = str(detail.get("user") or user or "") or None
         elif event.kind is EventKind.SENT:
-            shown = event.shown(False).decode("utf-8", "replace").rstrip("\r\n")
+            shown = display(event.shown(False).rstrip(b"\r\n"))
             words = shown.split()
             if len(words) >= 2 and words[0].upper() == "AUTH":
                 name, challenge = words[1].upper(), None

@@ -13,6 +13,8 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 
+from smtpshell.protocol.display import display
+
 __all__ = ["CertificateSummary", "hostname_matches", "summarize_certificate"]
 
 
@@ -40,7 +42,7 @@ def _common_name(name) -> str | None:
     from cryptography.x509.oid import NameOID
 
     values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(values[0].value) if values else None
+    return display(str(values[0].value)) if values else None
 
 
 def _public_key_text(key) -> str:
@@ -71,7 +73,7 @@ def summarize_certificate(der: bytes, now: datetime.datetime | None = None) -> C
     cert = x509.load_der_x509_certificate(der)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        dns_names = tuple(san.get_values_for_type(x509.DNSName))
+        dns_names = tuple(display(name) for name in san.get_values_for_type(x509.DNSName))
         ip_addresses = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
     except x509.ExtensionNotFound:
         dns_names, ip_addresses = (), ()
@@ -84,11 +86,11 @@ def summarize_certificate(der: bytes, now: datetime.datetime | None = None) -> C
         public_key = "unknown"
     algorithm = cert.signature_hash_algorithm
     return CertificateSummary(
-        subject=cert.subject.rfc4514_string(),
+        subject=display(cert.subject.rfc4514_string()),  # names are server text: escaped
         subject_cn=_common_name(cert.subject),
         dns_names=dns_names,
         ip_addresses=ip_addresses,
-        issuer=cert.issuer.rfc4514_string(),
+        issuer=display(cert.issuer.rfc4514_string()),
         issuer_cn=_common_name(cert.issuer),
         self_signed=cert.issuer == cert.subject,
         not_before=not_before.isoformat().replace("+00:00", "Z"),

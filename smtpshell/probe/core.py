@@ -43,6 +43,7 @@ from smtpshell.protocol.capabilities import (
     parse_capabilities,
     size_limit,
 )
+from smtpshell.protocol.display import display
 from smtpshell.transcript import EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
@@ -116,9 +117,9 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def _text(message: bytes | str) -> str:
-    if isinstance(message, bytes):
-        return message.decode("utf-8", "backslashreplace")
-    return message
+    """Reply text for the report: each line display-safe (protocol.display), LF-joined."""
+    lines = message.split(b"\n") if isinstance(message, bytes) else message.split("\n")
+    return "\n".join(display(line) for line in lines)
 
 
 def _milliseconds(seconds: float) -> float:
@@ -424,14 +425,15 @@ class _Probe:
         address = self.options.vrfy
         if not address:
             return
-        from smtpshell.knowledge import explain
+        from smtpshell.knowledge import explain_reply
 
         client = self.client
         assert client is not None
         with self._stage("vrfy"):
             code, message = client.verify(address)
         text = _text(message)
-        self.report.vrfy = VrfyResult(address, code, text, explain(code, text).short)
+        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
+        self.report.vrfy = VrfyResult(address, code, text, headline.partition(" ")[2])
 
     def _quit(self) -> None:
         """QUIT politely if the connection is still open; a failure here is only a warning."""

@@ -1,7 +1,8 @@
 """Reports as text for people and as JSON for programs.  Pure functions of the reports.
 
-Every string a server controls (banner, reply texts, certificate names) goes through
-``protocol.display`` before it reaches a terminal: a hostile banner must not drive it.
+Every string a server or DNS controls (banner, reply texts, EHLO keywords, certificate
+names, MX host names) goes through ``protocol.display`` before it reaches a terminal: a
+hostile banner must not drive it.
 Colour is only added when asked for (the command asks when stdout is a terminal).
 """
 
@@ -205,7 +206,7 @@ def _ms(value: float) -> str:
 def render_report(report: ProbeReport, *, colour: bool = False) -> str:
     """One target in full: everything the probe learnt, then why it stopped, if it did."""
     style = _Style(colour)
-    lines = [f"{style(report.target, 'bold')}  {_status(report, style)}"]
+    lines = [f"{style(_clean(report.target), 'bold')}  {_status(report, style)}"]  # DNS names
     if report.mx is not None:
         how = (
             "implicit MX (no MX records)"
@@ -214,7 +215,7 @@ def render_report(report: ProbeReport, *, colour: bool = False) -> str:
         )
         lines.append(_row("found via", f"{_clean(report.mx.domain)}: {how}"))
     if report.address and report.address != report.host:
-        lines.append(_row("address", report.address))
+        lines.append(_row("address", _clean(report.address)))
     if report.banner is not None:
         for index, text in enumerate(_reply(report.banner.code, report.banner.text)):
             lines.append(_row("banner" if index == 0 else "", text))

@@ -52,12 +52,23 @@ def _escape_char(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
+#: Every non-printable Latin-1 character and every surrogate-escaped byte, for translate().
+_BYTES_TABLE = {
+    code: _escape_char(chr(code))
+    for code in (*range(0x100), *range(0xDC80, 0xDD00))
+    if not chr(code).isprintable()
+}
+
+
 def _escape(text: str) -> str:
     # str.isprintable() is False exactly for Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than
     # U+0020: the classes that a terminal interprets or that hide or reorder text.
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in text)
+    translated = text.translate(_BYTES_TABLE)  # controls and invalid bytes, in C
+    if translated.isprintable():
+        return translated
+    return "".join([ch if ch.isprintable() else _escape_char(ch) for ch in text])
 
 
 def _decode(value: str | bytes | bytearray | memoryview) -> str:

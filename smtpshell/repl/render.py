@@ -96,7 +96,7 @@ def wire_fragments(line: WireLine, *, hints: bool = True) -> Fragments:
 
 
 def _code_of(text: str) -> int | None:
-    return int(text[:3]) if text[:3].isdigit() else None
+    return int(text[:3]) if text[:3].isascii() and text[:3].isdigit() else None
 
 
 _LEVEL_STYLE = {

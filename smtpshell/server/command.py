@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from smtpshell.practice import add_arguments, options_from_namespace
+from smtpshell.protocol.display import display
 
 if TYPE_CHECKING:
     from smtpshell.server.practice import PracticeServer
@@ -82,7 +83,7 @@ def _build_server(args: argparse.Namespace) -> PracticeServer:
 
 def _print_arrival(message: Any) -> None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
-    print(f"{stamp} {message.summary()}", flush=True)
+    print(f"{stamp} {display(message.summary())}", flush=True)  # client text: escaped
 
 
 def _banner(server: PracticeServer) -> str:

@@ -12,18 +12,16 @@ import binascii
 import email.parser
 import email.policy
 import email.utils
-import hashlib
 import os
 from pathlib import Path
 
 from smtpshell import auth as sasl
 from smtpshell.knowledge import (
     command,
-    describe_feature,
-    explain,
     extension,
     mechanism,
 )
+from smtpshell.knowledge.lines import explain_reply
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.protocol.display import display
 from smtpshell.shell.engine import Engine
@@ -567,15 +565,12 @@ def _mailbox(engine: Engine, inv: Invocation) -> Result | None:
     aliases=("extensions",),
 )
 def _features(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    if client is None or not client.does_esmtp:
+    rows = engine.views.features()
+    if rows is None:
         return Result([Note("no EHLO answer yet: send EHLO first", Level.HINT)])
-    rows = []
-    for keyword, params in client.esmtp_features.items():
-        info = describe_feature(keyword, params)
-        rows.append((info.keyword, info.params, info.interpretation or info.summary, info.rfc))
+    table = tuple((row.keyword, row.params, row.meaning, row.source) for row in rows)
     return Result(
-        [Table("Advertised extensions", tuple(rows), ("keyword", "params", "meaning", "source"))]
+        [Table("Advertised extensions", table, ("keyword", "params", "meaning", "source"))]
     )
 
 
@@ -587,59 +582,10 @@ def _features(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _tls(engine: Engine, inv: Invocation) -> Result:
-    client = engine.client
-    info = client.tls_info() if client is not None else None
-    if info is None:
+    rows = engine.views.tls()
+    if rows is None:
         return Result([Note("no TLS on this connection: /starttls or /connect --tls", Level.HINT)])
-    verified = info.get("verified")
-    rows: list[tuple[str, str]] = [
-        ("version", str(info.get("version"))),
-        ("cipher", f"{info.get('cipher')} ({info.get('bits')} bits)"),
-        ("verified", "yes" if verified else "NO: any certificate was accepted"),
-        ("host name checked", "yes" if info.get("hostname_checked") else "no"),
-        ("server name (SNI)", str(info.get("server_hostname"))),
-    ]
-    rows += _certificate_rows(info.get("peer_cert"), info.get("peer_cert_der"))
-    return Result([Table("TLS", tuple(rows))])
-
-
-def _name(entries: object) -> str:
-    parts = []
-    for rdn in entries or ():  # type: ignore[union-attr]
-        for key, value in rdn:
-            parts.append(f"{key}={value}")
-    return ", ".join(parts)
-
-
-def _certificate_rows(cert: dict | None, der: bytes | None) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    if cert:
-        rows.append(("subject", _name(cert.get("subject"))))
-        rows.append(("issuer", _name(cert.get("issuer"))))
-        rows.append(("valid", f"{cert.get('notBefore')} to {cert.get('notAfter')}"))
-        names = ", ".join(f"{k}:{v}" for k, v in cert.get("subjectAltName", ()))
-        rows.append(("names", names or "-"))
-    elif der:
-        rows += _unverified_certificate_rows(der)
-    if der:
-        rows.append(("sha256", hashlib.sha256(der).hexdigest()))
-    return rows
-
-
-def _unverified_certificate_rows(der: bytes) -> list[tuple[str, str]]:
-    """An unverified peer's certificate, decoded for display only (trust nothing in it)."""
-    try:
-        from cryptography import x509
-
-        cert = x509.load_der_x509_certificate(der)
-        rows = [
-            ("subject", cert.subject.rfc4514_string()),
-            ("issuer", cert.issuer.rfc4514_string()),
-            ("valid", f"{cert.not_valid_before_utc} to {cert.not_valid_after_utc}"),
-        ]
-    except Exception:  # display only: a broken certificate is shown by its hash
-        return [("certificate", "could not be decoded")]
-    return rows
+    return Result([Table("TLS", tuple(tuple(row) for row in rows))])
 
 
 @command_(
@@ -662,17 +608,20 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
             return Result([Note("no reply yet: /explain CODE", Level.HINT)])
         code, text = reply.code, reply.first_line
     else:
-        if not code_text.isdigit():
+        if not (code_text.isascii() and code_text.isdigit()):
             raise UsageError(f"not a reply code: {code_text!r}")
         code = int(code_text)
-    info = explain(code, text)
-    lines = [info.long, f"({info.reply_class}; {info.rfc})"]
-    if info.enhanced:
-        lines += ["", f"{info.enhanced}: {info.enhanced_title}", info.enhanced_description or ""]
-        if info.enhanced_rfc:
-            lines.append(f"({info.enhanced_rfc})")
+    info = explain_reply(code, text)
+    head, klass, enhanced = info.headline, info.reply_class, info.enhanced
+    klass_title = klass.title if klass else "Not a valid SMTP reply code"
+    lines = [head.text, f"({klass_title}; {head.source})"]
+    if enhanced is not None:
+        code_text, _, title = enhanced.title.partition(" ")
+        lines += ["", f"{code_text}: {title}", enhanced.text]
+        if enhanced.source:
+            lines.append(f"({enhanced.source})")
     lines += list(info.notes)
-    return Result([Text(f"{code} {info.short}", "\n".join(lines).rstrip())])
+    return Result([Text(head.title, "\n".join(lines).rstrip())])
 
 
 @command_(
@@ -682,23 +631,7 @@ def _explain(engine: Engine, inv: Invocation) -> Result:
     "inspect",
 )
 def _status(engine: Engine, inv: Invocation) -> Result:
-    s = engine.status()
-    client = engine.client
-    session = client.session if client is not None else None
-    rows = [
-        ("target", s.target or "-"),
-        ("connected", "yes" if s.connected else "no"),
-        ("protocol", "LMTP" if s.lmtp else "SMTP"),
-        ("TLS", ("verified" if s.tls_verified else "NOT verified") if s.tls else "no"),
-        ("authenticated as", s.user or "-"),
-        ("stage", s.stage),
-        ("sender", (session.mail_from if session else None) or "-"),
-        ("recipients", ", ".join(session.recipients) if session and session.recipients else "-"),
-        ("last reply", str(engine.last_reply) if engine.last_reply else "-"),
-        ("mode", s.mode.value),
-        ("secrets", "REVEALED" if s.reveal else "redacted"),
-    ]
-    return Result([Table("Session", tuple(rows))])
+    return Result([Table("Session", tuple(tuple(row) for row in engine.views.status()))])
 
 
 # --------------------------------------------------------------------------- transcript
@@ -716,7 +649,7 @@ def _history(engine: Engine, inv: Invocation) -> Result:
     entries = engine.history[:-1]  # the /history line itself is the last one
     count = inv.arg("N")
     if count is not None:
-        if not count.isdigit():
+        if not (count.isascii() and count.isdigit()):
             raise UsageError(f"not a number: {count!r}")
         entries = entries[-int(count) :] if int(count) else []
     start = len(engine.history[:-1]) - len(entries) + 1

@@ -13,6 +13,7 @@ import binascii
 from dataclasses import dataclass
 
 from smtpshell.knowledge import explain
+from smtpshell.protocol.display import SafeText, display
 from smtpshell.shell.results import Item, Level, Note, Table, Text
 from smtpshell.transcript import Event, EventKind, escape_bytes
 
@@ -37,7 +38,7 @@ class WireLine:
     """
 
     direction: str
-    text: str
+    text: SafeText  # display-safe: built only by protocol.display
     kind: EventKind
     code: int | None = None
     final: bool = False
@@ -127,7 +128,7 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
             )
         return out
     text = event.text or event.kind.value
-    return [WireLine("*", escape_bytes(text.encode("utf-8", "replace")), event.kind)]
+    return [WireLine("*", display(text), event.kind)]
 
 
 def format_latency(seconds: float | None) -> str:

@@ -51,6 +51,7 @@ from smtpshell.shell.history import HistoryFile, history_entry, shown_line
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
+from smtpshell.shell.views import Views
 from smtpshell.transcript import REDACTED, Event, EventKind, Transcript, escape_bytes
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
@@ -250,6 +251,11 @@ class Engine:
         if client is not None and client.expecting_auth_response:
             return Mode.SECRET
         return Mode.RAW if self.raw_mode else Mode.COMMAND
+
+    @property
+    def views(self) -> Views:
+        """The session as data (status, TLS, features) for every face."""
+        return Views(self)
 
     @property
     def features(self) -> dict[str, str]:

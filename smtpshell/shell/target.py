@@ -90,7 +90,7 @@ def parse_source(text: str) -> tuple[str, int]:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise UsageError(f"not a port number: {text!r}")
     return int(text)
 

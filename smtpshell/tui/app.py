@@ -436,11 +436,7 @@ class SmtpShellApp(App[int]):
 
     def action_compose(self) -> None:
         data = self.session_data()
-        size_limit = None
-        features = self.engine.features
-        size = features.get("size", "")
-        if size.strip().isdigit() and int(size):
-            size_limit = int(size)
+        size_limit = self.engine.views.capabilities().size.max_bytes
         user = data.status.user if data is not None else None
         sender = user if user and "@" in user else (f"{user}@example.com" if user else "")
         self.push_screen(ComposeScreen(size_limit=size_limit, from_addr=sender), self._send)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smtpshell.knowledge import FeatureInfo, describe_feature, human_size, mechanism
-from smtpshell.knowledge.auth import split_mechanisms
-from smtpshell.shell import Engine, Status, Table
+from smtpshell.knowledge import FeatureInfo, human_size, mechanism
+from smtpshell.protocol.capabilities import Capabilities, SizeKind, SizeLimit
+from smtpshell.protocol.display import SafeText, display
+from smtpshell.shell import Engine, Status
 
 __all__ = [
     "FeatureChanges",
@@ -77,49 +78,48 @@ class FeatureMemory:
     """Remembers the last EHLO answer of a plain-text session, per client object."""
 
     client_id: int | None = None
-    plain_features: dict[str, str] = field(default_factory=dict)
+    plain: Capabilities = field(default_factory=Capabilities)
 
-    def observe(self, client: object, tls: bool, features: dict[str, str]) -> dict[str, str]:
+    def observe(self, client: object, tls: bool, capabilities: Capabilities) -> Capabilities:
         if id(client) != self.client_id:
-            self.client_id, self.plain_features = id(client), {}
-        if not tls and features:
-            self.plain_features = dict(features)
-        return self.plain_features
+            self.client_id, self.plain = id(client), Capabilities()
+        if not tls and capabilities:
+            self.plain = capabilities
+        return self.plain
 
 
-def _changes(before: dict[str, str], after: dict[str, str]) -> FeatureChanges:
-    added = tuple(k.upper() for k in after if k not in before)
-    removed = tuple(k.upper() for k in before if k not in after)
-    changed = tuple(
-        (k.upper(), before[k], after[k]) for k in after if k in before and before[k] != after[k]
+def _changes(before: Capabilities, after: Capabilities) -> FeatureChanges:
+    """The one STARTTLS diff rule (protocol.capabilities), as the inspector shows it."""
+    diff = before.diff(after)
+    return FeatureChanges(
+        tuple(cap.keyword for cap in diff.added),
+        tuple(cap.keyword for cap in diff.removed),
+        tuple((change.keyword, change.before, change.after) for change in diff.changed),
     )
-    return FeatureChanges(added, removed, changed)
 
 
-def _mechanisms(params: str) -> tuple[Mechanism, ...]:
+def _mechanisms(names: tuple[SafeText, ...]) -> tuple[Mechanism, ...]:
     out = []
-    for name in split_mechanisms(params):
-        info = mechanism(name)
+    for name in names:
+        info = mechanism(name)  # known names are printable ASCII: escaped == raw
         if info is None:
             out.append(Mechanism(name, False, "unknown mechanism"))
         else:
             note = info.summary
             if info.supported and info.cleartext_password:
                 note += " Sends the password in the clear: use TLS."
-            out.append(Mechanism(info.name, info.supported, note))
+            out.append(Mechanism(display(info.name), info.supported, note))
     return tuple(out)
 
 
-def _tls_rows(engine: Engine) -> tuple[tuple[str, str], ...]:
-    """The rows ``/tls`` shows, so the inspector and the shell never disagree."""
-    spec = engine.registry.get("tls")
-    if spec is None or engine.client is None or engine.client.tls_info() is None:
-        return ()
-    result = spec.handler(engine, engine.registry.parse("/tls"))
-    for item in result.items if result is not None else ():
-        if isinstance(item, Table):
-            return tuple((row[0], row[-1]) for row in item.rows if row)
-    return ()
+def _size_label(size: SizeLimit) -> str | None:
+    if size.kind is SizeKind.ABSENT:
+        return None
+    if size.kind is SizeKind.LIMIT and size.limit is not None:
+        return human_size(size.limit)
+    if size.kind is SizeKind.INVALID:
+        return f"unreadable ({size.text})"
+    return "no limit"
 
 
 def _short_reply(engine: Engine) -> str | None:
@@ -127,7 +127,7 @@ def _short_reply(engine: Engine) -> str | None:
     if reply is None:
         return None
     more = " …" if len(reply.lines) > 1 else ""
-    return f"{reply.code} {reply.first_line}{more}"
+    return display(f"{reply.code} {reply.first_line}{more}")
 
 
 def gather(engine: Engine, memory: FeatureMemory) -> InspectorData:
@@ -137,25 +137,22 @@ def gather(engine: Engine, memory: FeatureMemory) -> InspectorData:
     if client is None:
         return InspectorData(status=status)
     session = client.session
-    features = dict(client.esmtp_features) if client.does_esmtp else {}
-    plain = memory.observe(client, session.tls, features)
-    infos = tuple(describe_feature(k, v) for k, v in features.items())
-    size = features.get("size")
-    size_limit = None
-    if size is not None:
-        size_limit = human_size(int(size)) if size.strip().isdigit() and int(size) else "no limit"
-    changes = _changes(plain, features) if session.tls and plain and features else None
+    views = engine.views
+    caps = views.capabilities()
+    plain = memory.observe(client, session.tls, caps)
+    rows = views.features() or ()
+    changes = _changes(plain, caps) if session.tls and plain and caps else None
     return InspectorData(
         status=status,
         greeted=session.greeted,
         esmtp=session.esmtp,
-        mail_from=session.mail_from,
-        recipients=tuple(session.recipients),
+        mail_from=display(session.mail_from) if session.mail_from is not None else None,
+        recipients=tuple(display(r) for r in session.recipients),
         in_data=session.in_data,
-        features=infos,
-        mechanisms=_mechanisms(features.get("auth", "")),
-        size_limit=size_limit,
-        tls_rows=_tls_rows(engine),
+        features=tuple(row.info for row in rows),
+        mechanisms=_mechanisms(caps.auth),
+        size_limit=_size_label(caps.size),
+        tls_rows=tuple((row.label, row.value) for row in views.tls() or ()),
         tls_changes=changes,
         last_reply=_short_reply(engine),
     )

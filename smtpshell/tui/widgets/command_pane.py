@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, RichLog, Static
 
@@ -184,7 +185,7 @@ class CommandPane(Vertical):
         if not self._busy_label:
             return
         self._busy_frame = (self._busy_frame + 1) % len(SPINNER)
-        self.spinner.update(f"{SPINNER[self._busy_frame]} {self._busy_label}")
+        self.spinner.update(Content(f"{SPINNER[self._busy_frame]} {self._busy_label}"))
 
     # ------------------------------------------------------------------ events
 
@@ -218,7 +219,8 @@ class CommandPane(Vertical):
         self._busy_label = label or ""
         self.cancel_button.disabled = not label
         self.set_class(bool(label), "-busy")
-        self.spinner.update(f"{SPINNER[self._busy_frame]} {label}" if label else "")
+        # the label is the typed line: plain Content, so "[bold]" is shown, not parsed
+        self.spinner.update(Content(f"{SPINNER[self._busy_frame]} {label}" if label else ""))
 
     def echo(self, text: str, mode: Mode | None = None) -> None:
         """Show the line as it will be remembered (secrets already left out)."""

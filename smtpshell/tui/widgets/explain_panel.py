@@ -1,8 +1,9 @@
 """What the selected log line means: reply code, enhanced status code, EHLO keyword, verb.
 
-Everything comes from the knowledge tables (``explain``, ``describe_feature``,
-``command``), so the panel says what ``/explain`` and ``/help`` say.  Server text is
-already escaped by the log pane and is added as plain text, never as markup.
+The meaning comes from ``knowledge.explain_line`` (the same data ``/explain``, the lessons
+and the probe use); this widget only styles it.  Server text is already escaped (the log
+pane's lines and explain_line's parts are display-safe) and is added as plain text, never
+as markup.
 """
 
 from __future__ import annotations
@@ -11,94 +12,91 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from smtpshell.knowledge import command, describe_feature, explain
+from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_line
 from smtpshell.transcript import EventKind
 from smtpshell.tui.widgets.log_pane import LogRow
 
-__all__ = ["ExplainPanel", "explain_row"]
+__all__ = ["ExplainPanel", "explain_row", "style_explanation"]
 
 PLACEHOLDER = "Select a log line (click it, or Ctrl+L then ↑/↓) to see what it means."
 
+_EVENTS = {EventKind.TLS: "tls", EventKind.CONNECT: "connect", EventKind.CLOSE: "close"}
 
-def _reply_text(row: LogRow) -> str:
-    return row.wire.text[4:]
+
+def _head(info: LineExplanation) -> Text:
+    """The headline part: what the line is, bold, then its main text."""
+    out, head = Text(), info.headline
+    if info.kind is LineKind.REPLY:
+        out.append(head.title, style="bold")
+        if info.enhanced is not None:
+            out.append(f"  ·  {info.enhanced.title}", style="bold")
+        out.append(f"\n{head.text}")
+    elif info.kind is LineKind.EXTENSION:
+        keyword, _, title = head.title.partition(" — ")
+        out.append(keyword, style="bold")
+        out.append(f" — {title}. {head.text}")
+    elif info.kind is LineKind.COMMAND:
+        out.append(f"{head.title} ", style="bold")
+        out.append(head.text)
+    else:
+        out.append(f"{head.title}: " if head.text else head.title, style="bold")
+        out.append(head.text)
+    return out
+
+
+def _footer(info: LineExplanation, latency: float | None) -> list[str]:
+    """The dim last line: the reply class and sources, a command's syntax, the latency."""
+    source = info.headline.source
+    if info.kind is LineKind.REPLY:
+        parts = (info.reply_class and info.reply_class.title, source, info.enhanced)
+        footer = [text for p in parts if p and (text := p if isinstance(p, str) else p.source)]
+        if latency is not None:
+            footer.append(f"answered in {latency * 1000:.1f} ms")
+        return footer
+    if info.kind is LineKind.COMMAND:
+        return [
+            f"syntax: {info.syntax}  ·  {source}",
+            *([f"needs {info.needs}"] * bool(info.needs)),
+        ]
+    return [source] if info.kind is LineKind.EXTENSION and source else []
+
+
+def style_explanation(info: LineExplanation, *, latency: float | None = None) -> Text:
+    """An explanation as styled text: headline bold, sources dim, notes italic."""
+    out = _head(info)
+    enhanced = info.enhanced
+    if enhanced is not None and enhanced.text:
+        out.append(f"\n{enhanced.title.split(' ', 1)[0]}: {enhanced.text}")
+    for name, note in info.items:
+        out.append(f"\n  {name}: {note}")
+    for note in info.notes:
+        out.append(f"\n{note}", style="italic")
+    footer = _footer(info, latency)
+    if footer:
+        out.append("\n" + "  ·  ".join(footer), style="dim")
+    return out
 
 
 def explain_row(row: LogRow, *, reply_verb: str | None = None, first_line: bool = False) -> Text:
-    """The explanation of one log line as styled text.
+    """The explanation of one log line, styled.
 
     ``reply_verb`` is the verb of the command a server line answers (from the reply's
     final line), so the lines of an EHLO reply are explained as extensions;
     ``first_line`` marks the first line of a reply (the server's name after EHLO).
     """
-    wire = row.wire
-    out = Text()
-    if wire.direction == "C":
-        if wire.secret:
-            out.append("AUTH data (secret): ", style="bold")
-            out.append("redacted here, in exports and in history; F6 reveals it on screen.")
-            return out
-        verb = wire.text.split(" ", 1)[0].split(":", 1)[0].upper()
-        info = command(verb) if verb else None
-        if info is None:
-            if row.event.kind is EventKind.SENT and len(row.event.data) > len(wire.text) + 2:
-                out.append("Message data", style="bold")
-                out.append(" (a line of the DATA body, or a command the tables do not know).")
-            else:
-                out.append(f"{verb or 'This line'}: ", style="bold")
-                out.append("not a command in smtpshell's tables (message data, or unknown).")
-            return out
-        out.append(f"{info.verb} ", style="bold")
-        out.append(info.description)
-        out.append(f"\nsyntax: {info.syntax}  ·  {info.rfc}", style="dim")
-        if info.extension:
-            out.append(f"  ·  needs {info.extension}", style="dim")
-        return out
-    if wire.direction == "S":
-        code_text = wire.text[:3]
-        if not code_text.isdigit():
-            out.append("Malformed reply line: ", style="bold")
-            out.append("it does not start with a three-digit code (RFC 5321 §4.2).")
-            return out
-        if reply_verb in ("EHLO", "LHLO") and not wire.final and not first_line:
-            keyword, _, params = _reply_text(row).partition(" ")
-            feature = describe_feature(keyword, params)
-            out.append(f"{feature.keyword}", style="bold")
-            out.append(f" — {feature.title}. ")
-            out.append(feature.interpretation or feature.summary)
-            out.append(f"\n{feature.rfc}", style="dim")
-            for name, note in feature.items:
-                out.append(f"\n  {name}: {note}")
-            return out
-        if reply_verb in ("EHLO", "LHLO") and first_line and not wire.final:
-            out.append("EHLO greeting line: ", style="bold")
-            out.append("the server's name, then one extension per line (select one).")
-            return out
-        info = explain(int(code_text), _reply_text(row))
-        out.append(f"{info.code} {info.short}", style="bold")
-        if info.enhanced:
-            out.append(f"  ·  {info.enhanced} {info.enhanced_title or ''}".rstrip(), style="bold")
-        out.append(f"\n{info.long}")
-        if info.enhanced and info.enhanced_description:
-            out.append(f"\n{info.enhanced}: {info.enhanced_description}")
-        for note in info.notes:
-            out.append(f"\n{note}", style="italic")
-        sources = [info.reply_class, info.rfc]
-        if info.enhanced_rfc:
-            sources.append(info.enhanced_rfc)
-        if wire.latency is not None:
-            sources.append(f"answered in {wire.latency * 1000:.1f} ms")
-        out.append("\n" + "  ·  ".join(sources), style="dim")
-        return out
-    kind = row.event.kind
-    label = {
-        EventKind.TLS: "TLS is up: from here on the connection is encrypted. ",
-        EventKind.CONNECT: "Connected. ",
-        EventKind.CLOSE: "Connection closed. ",
-    }.get(kind, "Note: ")
-    out.append(label, style="bold")
-    out.append(wire.text)
-    return out
+    wire, event = row.wire, row.event
+    data = event.kind is EventKind.SENT and len(event.data) > len(wire.text) + 2
+    info = explain_line(
+        wire.direction,
+        wire.text,
+        verb=reply_verb,
+        first_line=first_line,
+        final=wire.final,
+        secret=wire.secret,
+        data=data,
+        event=_EVENTS.get(event.kind),
+    )
+    return style_explanation(info, latency=wire.latency)
 
 
 class ExplainPanel(Static):

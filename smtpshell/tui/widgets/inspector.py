@@ -53,13 +53,14 @@ def session_renderable(data: InspectorData | None) -> Table:
     transaction = data.mail_from is not None or data.in_data
     grid.add_row("transaction", Text(f"yes ({stage})", style="bold") if transaction else "no")
     if data.mail_from is not None:
-        grid.add_row("sender", f"<{data.mail_from}>")
+        grid.add_row("sender", Text(f"<{data.mail_from}>"))  # Text: never markup
     if data.recipients:
         grid.add_row(
-            f"recipients ({len(data.recipients)})", "\n".join(f"<{r}>" for r in data.recipients)
+            f"recipients ({len(data.recipients)})",
+            Text("\n".join(f"<{r}>" for r in data.recipients)),
         )
     if data.last_reply:
-        grid.add_row("last reply", data.last_reply)
+        grid.add_row("last reply", Text(data.last_reply))
     return grid
 
 
