@@ -25,6 +25,7 @@ from types import TracebackType
 
 from smtpshell.practice import DEFAULT_PASSWORD, DEFAULT_USER, PracticeOptions, parse_user
 from smtpshell.server.certs import CertificatePair, default_certificate
+from smtpshell.server.dns import DKIM_SELECTOR, LESSON_DOMAIN, ZoneServer, dkim_key, lesson_zone
 from smtpshell.server.faults import NO_FAULTS, Faults
 from smtpshell.server.messages import MessageStore, ReceivedMessage
 from smtpshell.server.session import ConnectionGate, PracticeLMTP, PracticeSMTP, SessionConfig
@@ -94,6 +95,8 @@ class PracticeServer:
         auth_failure_delay: float = _BOUNDS.auth_failure_delay,
         max_connections: int = _BOUNDS.max_connections,
         idle_timeout: float = _BOUNDS.idle_timeout,
+        dns: bool = False,
+        refuse_relay: bool = False,
     ) -> None:
         if min(max_messages, max_stored_bytes, max_auth_failures, max_connections) < 1:
             raise ValueError("every bound (messages, bytes, AUTH failures, connections) is >= 1")
@@ -140,6 +143,11 @@ class PracticeServer:
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
         self._gate = ConnectionGate(max_connections)
+        self.dns = dns
+        self.refuse_relay = refuse_relay
+        #: The in-process DNS server's UDP port (``dns=True``), else None.
+        self.dns_port: int | None = None
+        self._dns_server: ZoneServer | None = None
 
     @classmethod
     def from_options(
@@ -182,6 +190,8 @@ class PracticeServer:
             auth_failure_delay=options.auth_failure_delay,
             max_connections=options.max_connections,
             idle_timeout=options.idle_timeout,
+            dns=options.dns,
+            refuse_relay=options.refuse_relay,
         )
 
     # --- what callers read ------------------------------------------------------------------
@@ -286,6 +296,10 @@ class PracticeServer:
                 )
                 thread.start()
                 self._loop, self._thread = loop, thread
+                if self.dns:
+                    self._dns_server = ZoneServer(lesson_zone())
+                    self._dns_server.start()
+                    self.dns_port = self._dns_server.port
                 future = asyncio.run_coroutine_threadsafe(self._serve(sockets, server_tls), loop)
                 future.result(timeout=LIFECYCLE_TIMEOUT)
             except BaseException:
@@ -300,6 +314,9 @@ class PracticeServer:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
+        if self._dns_server is not None:
+            self._dns_server.stop()
+            self._dns_server = None
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
         if loop is None or thread is None:
@@ -348,6 +365,9 @@ class PracticeServer:
             auth_failure_delay=self.auth_failure_delay,
             idle_timeout=self.idle_timeout,
             gate=self._gate,
+            refuse_relay=self.refuse_relay,
+            local_domains=frozenset({"localhost", self.hostname.lower(), LESSON_DOMAIN}),
+            dkim=(DKIM_SELECTOR, LESSON_DOMAIN, dkim_key().private_pem) if self.dns else None,
         )
 
         def factory(

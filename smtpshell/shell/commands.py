@@ -526,6 +526,144 @@ def _plain(engine: Engine, inv: Invocation) -> Result:
     return Result([Note(f"AUTH PLAIN {encoded}   = {shape}")])
 
 
+def _lesson_dns(engine: Engine, server: str | None) -> tuple[str, int] | Result:
+    if server:
+        host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "53")
+        if not port.isdigit():
+            return Result(
+                [Note(f"--server wants HOST or HOST:PORT, not {server!r}")], Outcome.USAGE
+            )
+        return host or server, int(port)
+    port = getattr(engine.practice, "dns_port", None)
+    if port is None:
+        return Result(
+            [
+                Note(
+                    "no DNS server to ask: lessons with 'server: --dns' start one "
+                    "(or: smtpshell serve --dns); --server HOST:PORT asks another",
+                    Level.ERROR,
+                )
+            ],
+            Outcome.USAGE,
+        )
+    return "127.0.0.1", port
+
+
+@command_(
+    "dns",
+    "Ask DNS: MX, A, AAAA or TXT records of NAME (the lesson's DNS server by default)",
+    "Sends one query and shows the answer.  MX records are sorted by preference: a sender "
+    "tries the lowest first (RFC 5321 §5.1).  TXT shows SPF (v=spf1), DKIM keys "
+    "(SELECTOR._domainkey) and DMARC policies (_dmarc).  Without --server it asks the "
+    "practice server's in-process DNS server (lessons with --dns).",
+    "inspect",
+    args=(
+        Arg("TYPE", "MX, A, AAAA or TXT", Completion.CHOICE, choices=("mx", "a", "aaaa", "txt")),
+        Arg("NAME", "a domain name"),
+    ),
+    options=(Option("--server", "the DNS server to ask", value="HOST:PORT"),),
+    examples=("/dns MX example.test", "/dns TXT _dmarc.example.test"),
+)
+def _dns(engine: Engine, inv: Invocation) -> Result:
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
+    kind = (inv.arg("TYPE") or "").upper()
+    name = inv.arg("NAME") or ""
+    where = _lesson_dns(engine, inv.opt("server"))
+    if isinstance(where, Result):
+        return where
+    try:
+        query = dns.message.make_query(name, kind)
+        answer = dns.query.udp(query, where[0], port=where[1], timeout=engine.timeout or 5)
+    except (dns.exception.DNSException, OSError, ValueError) as error:
+        return Result([Note(f"DNS query failed: {error}", Level.ERROR)], Outcome.CONNECTION)
+    rcode = dns.rcode.to_text(answer.rcode())
+    if rcode != "NOERROR":
+        return Result([Note(f"{name} {kind}: {rcode}", Level.WARN)])
+    rows: list[tuple[str, ...]] = []
+    for rrset in answer.answer:
+        for rdata in rrset:
+            if rrset.rdtype == dns.rdatatype.MX:
+                rows.append((str(rdata.preference), rdata.exchange.to_text().rstrip(".")))
+            elif rrset.rdtype == dns.rdatatype.TXT:
+                rows.append(("", b"".join(rdata.strings).decode("utf-8", "replace")))
+            else:
+                rows.append(("", rdata.to_text()))
+    if not rows:
+        return Result([Note(f"{name} has no {kind} records", Level.WARN)])
+    if kind == "MX":
+        rows.sort(key=lambda row: int(row[0]))
+        headers: tuple[str, ...] = ("preference", "mail exchanger")
+    else:
+        rows = [(row[1],) for row in rows]
+        headers = (kind,)
+    return Result([Table(f"{name} {kind}", tuple(rows), headers)])
+
+
+@command_(
+    "dkim",
+    "Verify the DKIM signature of a message the practice server stored",
+    "Checks the DKIM-Signature of stored message N (default: the last one) against the "
+    "public key DNS publishes (RFC 6376 §6), with the dkimpy library.  --tamper changes one "
+    "byte of the body first, to see the body hash fail.  Lessons with --dns sign the mail "
+    "that logged-in users send from @example.test.",
+    "inspect",
+    args=(Arg("N", "a stored message number (1 = the first)", optional=True),),
+    options=(Option("--tamper", "change the body before verifying"),),
+)
+def _dkim(engine: Engine, inv: Invocation) -> Result:
+    import dkim
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    practice = engine.practice
+    where = _lesson_dns(engine, None)
+    if isinstance(where, Result) or practice is None:
+        return where if isinstance(where, Result) else Result([], Outcome.USAGE)
+    stored = list(practice.messages)
+    number = inv.arg("N")
+    if not stored:
+        return Result([Note("the practice server has stored no message yet", Level.ERROR)])
+    if number is not None and (not number.isdigit() or not 1 <= int(number) <= len(stored)):
+        return Result([Note(f"N is a number from 1 to {len(stored)}", Level.ERROR)], Outcome.USAGE)
+    data = stored[int(number) - 1 if number else -1].data
+    if inv.opt("tamper"):
+        data = data.rstrip(b"\r\n") + b"!\r\n"
+    if b"dkim-signature:" not in data.lower():
+        return Result([Note("this message carries no DKIM-Signature", Level.WARN)])
+
+    def txt(name: bytes, timeout: float = 5) -> bytes | None:
+        query = dns.message.make_query(name.decode("ascii").rstrip("."), "TXT")
+        try:
+            answer = dns.query.udp(query, where[0], port=where[1], timeout=timeout)
+        except (dns.exception.DNSException, OSError):
+            return None
+        for rrset in answer.answer:
+            if rrset.rdtype == dns.rdatatype.TXT:
+                return b"".join(b"".join(r.strings) for r in rrset)
+        return None
+
+    checker = dkim.DKIM(data)
+    try:
+        ok = checker.verify(dnsfunc=txt)
+    except dkim.DKIMException as error:
+        ok, why = False, str(error)
+    else:
+        why = "" if ok else "the signature does not match (body or signed headers changed)"
+    domain = (checker.domain or b"?").decode()
+    selector = (checker.selector or b"?").decode()
+    where_key = f"{selector}._domainkey.{domain}"
+    if ok:
+        return Result([Note(f"dkim=pass: d={domain} s={selector}, key from {where_key}", Level.OK)])
+    return Result([Note(f"dkim=fail: d={domain} s={selector}: {why}", Level.ERROR)])
+
+
 @command_(
     "mailbox",
     "Your mailbox on a class server (XMAILBOX): the list, or message N",

@@ -29,6 +29,8 @@ def test_the_course_is_complete():
         "13-bdat-chunking",
         "14-mime-attachments",
         "15-smtp-smuggling",
+        "16-mx-and-relaying",
+        "17-spf-dkim-dmarc",
     ]
 
 
