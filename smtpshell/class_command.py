@@ -35,13 +35,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    import threading
+def start_class(args: argparse.Namespace):
+    """Read the roster, start the class server, write the sheet: (server, banner, folder).
+
+    Raises RosterError, ValueError or OSError with a message for the teacher."""
     from pathlib import Path
 
     from smtpshell.classroom.roster import (
         ClassDetails,
-        RosterError,
         fingerprint,
         read_roster,
         sheet_csv,
@@ -49,26 +50,41 @@ def run(args: argparse.Namespace) -> int:
     )
     from smtpshell.classroom.server import ClassServer, class_options
 
-    try:
-        students = read_roster(args.roster)
-        server = ClassServer(
-            students,
-            class_options(args.host, args.port, allow_remote=args.allow_remote),
-        )
-        server.start()
-    except (RosterError, ValueError, OSError) as error:
-        print(f"smtpshell class: {error}", file=sys.stderr)
-        return 2
+    students = read_roster(args.roster)
+    server = ClassServer(
+        students, class_options(args.host, args.port, allow_remote=args.allow_remote)
+    )
+    server.start()
     try:
         details = ClassDetails(server.host, server.port, fingerprint(server.cert_path))
         folder = Path(args.sheet) if args.sheet else Path(args.roster).resolve().parent
         folder.mkdir(parents=True, exist_ok=True)
         text_path, csv_path = folder / "class-sheet.txt", folder / "class-sheet.csv"
-        text_path.write_text(sheet_text(students, details), encoding="utf-8")
-        csv_path.write_text(sheet_csv(students, details), encoding="utf-8")
-        for path in (text_path, csv_path):
-            path.chmod(0o600)  # passwords: the teacher's eyes only
-        banner = f"{len(students)} students on {server.host}:{server.port}   sheet: {text_path}"
+        for path, text in (
+            (text_path, sheet_text(students, details)),
+            (csv_path, sheet_csv(students, details)),
+        ):
+            path.touch(mode=0o600)  # passwords: the teacher's eyes only
+            path.chmod(0o600)
+            path.write_text(text, encoding="utf-8")
+    except BaseException:
+        server.stop()
+        raise
+    banner = f"{len(students)} students on {server.host}:{server.port}   sheet: {text_path}"
+    return server, banner, folder, details
+
+
+def run(args: argparse.Namespace) -> int:
+    import threading
+
+    from smtpshell.classroom.roster import RosterError
+
+    try:
+        server, banner, folder, details = start_class(args)
+    except (RosterError, ValueError, OSError) as error:
+        print(f"smtpshell class: {error}", file=sys.stderr)
+        return 2
+    try:
         print(banner)
         print(f"certificate SHA-256 {details.fingerprint}")
         if args.no_dashboard:

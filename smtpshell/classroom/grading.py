@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,6 +41,8 @@ __all__ = [
     "summary_text",
 ]
 
+#: Characters XML 1.0 cannot carry (a program's output may hold any of them).
+_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 #: Bytes of the program's stdout/stderr kept for the report.
 OUTPUT_TAIL = 4000
 
@@ -390,7 +393,9 @@ def junit_xml(reports: Sequence[GradeReport]) -> str:
                 if not check.ok:
                     failure = ET.SubElement(case, "failure", message=check.detail or "failed")
                     failure.text = "\n".join(run.transcript[:60])
+        if report.runs:
             out = ET.SubElement(suite, "system-out")
-            out.text = run.stdout
+            text = "\n".join(f"[{run.name}] {run.stdout}" for run in report.runs if run.stdout)
+            out.text = _XML_UNSAFE.sub("\ufffd", text)  # a student's program prints anything
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

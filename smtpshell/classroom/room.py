@@ -187,6 +187,10 @@ class Room:
             row = self._rows.get(account)
             if row is None:
                 return
+            if steps == 0:  # "XLESSON joined 0 0": learn --class checking in
+                self._transcripts[account].append(f"-- {lesson}")
+                self._changed()
+                return
             row.lesson, row.step, row.steps = lesson, step, steps
             self._transcripts[account].append(f"-- lesson {lesson}: step {step} of {steps} done")
             self._changed()

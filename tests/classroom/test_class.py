@@ -214,3 +214,69 @@ def test_the_sheet_has_accounts_and_the_certificate_fingerprint(classroom, roste
     assert rows[0].startswith("name,account,password")
     assert len(rows) == STUDENTS + 1
     assert "password=<redacted>" in repr(roster[0])
+
+
+def test_the_dashboard_keys_switch_faults_for_a_student_and_the_class(roster):
+    from smtpshell.classroom.room import FAULT_PRESETS, Room
+    from smtpshell.tui.classroom import ClassDashboard
+
+    room = Room((s.name, s.account) for s in roster[:3])
+    app = ClassDashboard(room)
+
+    async def drive() -> None:
+        async with app.run_test(size=(200, 20)) as pilot:
+            await pilot.press("down", "f")
+            await pilot.pause()
+            assert room.fault_for(roster[1].account) == FAULT_PRESETS[1]
+            assert room.fault_for(roster[0].account) is None
+            await pilot.press("F", "F")
+            await pilot.pause()
+            assert room.class_fault == FAULT_PRESETS[2]
+            assert room.fault_for(roster[0].account) == FAULT_PRESETS[2]
+            assert room.fault_for(roster[1].account) == FAULT_PRESETS[1]  # its own wins
+            await pilot.pause(0.3)
+            assert app.cell(roster[0].account, "fault") == FAULT_PRESETS[2].describe()
+
+    asyncio.run(drive())
+
+
+def test_the_class_command_writes_the_sheet_and_stays_on_loopback(tmp_path):
+    import argparse
+
+    from smtpshell.class_command import start_class
+
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_text("name,account\nAda Lovelace,ada\nAlan Turing,\n")
+    args = argparse.Namespace(
+        roster=str(roster_file), host="127.0.0.1", port=0, allow_remote=False, sheet=None
+    )
+    server, banner, folder, details = start_class(args)
+    try:
+        sheet = (folder / "class-sheet.txt").read_text()
+        assert "ada@class.test" in sheet and "alan.turing@class.test" in sheet
+        assert details.fingerprint in sheet
+        assert (folder / "class-sheet.csv").stat().st_mode & 0o077 == 0
+        assert "2 students" in banner
+    finally:
+        server.stop()
+    remote = argparse.Namespace(**{**vars(args), "host": "192.0.2.1"})
+    with pytest.raises(ValueError, match="allow_remote"):
+        start_class(remote)
+
+
+def test_learn_class_reports_through_the_glue(classroom, roster, monkeypatch):
+    import argparse
+
+    from smtpshell.learn_command import _class_progress
+
+    server, _, _ = classroom
+    me = roster[7]
+    monkeypatch.setenv("SMTPSHELL_CLASS_PASSWORD", me.password)
+    args = argparse.Namespace(
+        class_address=f"{server.host}:{server.port}", student=me.account, timeout=10
+    )
+    progress = _class_progress(args)
+    assert isinstance(progress, ReportingProgress)
+    assert "-- joined" in server.room.transcript(me.account)
+    monkeypatch.setenv("SMTPSHELL_CLASS_PASSWORD", "wrong")
+    assert _class_progress(args) is None  # the lesson goes on without the class

@@ -205,3 +205,11 @@ def test_the_recorder_sees_bare_lf_and_early_bytes():
     assert [line.crlf for line in session.client_lines] == [False, True]
     assert not session.closed_without_quit
     assert shutil.which(sys.executable)
+
+
+def test_junit_survives_any_output(rubric, tmp_path):
+    script = tmp_path / "noisy.py"
+    script.write_text("import sys\nsys.stdout.write('bell\\x07 nul\\x00 <&>')\n")
+    report = grade_program([sys.executable, str(script)], rubric)
+    assert report.exit_status == 1
+    ET.fromstring(junit_xml([report]))  # well-formed despite NUL and BEL
