@@ -12,6 +12,7 @@ Faults the teacher switches on (for the class, or one student) live here too, as
 from __future__ import annotations
 
 import collections
+import copy
 import csv
 import io
 import json
@@ -233,11 +234,11 @@ class Room:
 
     def rows(self) -> list[StudentRow]:
         with self._lock:
-            return [StudentRow(**asdict(row)) for row in self._rows.values()]
+            return [copy.copy(row) for row in self._rows.values()]
 
     def row(self, account: str) -> StudentRow:
         with self._lock:
-            return StudentRow(**asdict(self._rows[account]))
+            return copy.copy(self._rows[account])
 
     def transcript(self, account: str) -> list[str]:
         with self._lock:

@@ -142,6 +142,7 @@ class ClassDashboard(App):
         self.export_dir = export_dir or Path.cwd()
         self._version = -1
         self._accounts: list[str] = []
+        self._shown: dict[str, tuple[str, ...]] = {}
         self._class_fault = 0
         self._student_faults: dict[str, int] = {}
 
@@ -161,7 +162,8 @@ class ClassDashboard(App):
         for column in COLUMNS:
             table.add_column(column, key=column)
         for row in self.room.rows():
-            table.add_row(*row_cells(row), key=row.account)
+            self._shown[row.account] = row_cells(row)
+            table.add_row(*self._shown[row.account], key=row.account)
             self._accounts.append(row.account)
         self.refresh_rows()
         self.set_interval(REFRESH, self.refresh_rows)
@@ -174,8 +176,12 @@ class ClassDashboard(App):
         connected = 0
         for row in self.room.rows():
             connected += row.connected
-            for column, value in zip(COLUMNS, row_cells(row), strict=True):
-                table.update_cell(row.account, column, value)
+            cells = row_cells(row)
+            before = self._shown.get(row.account, ())
+            for index, (column, value) in enumerate(zip(COLUMNS, cells, strict=True)):
+                if index >= len(before) or before[index] != value:
+                    table.update_cell(row.account, column, value)
+            self._shown[row.account] = cells
         fault = self.room.class_fault.describe() if self.room.class_fault else "none"
         self.query_one("#summary", Static).update(
             f"{self.banner}   {connected}/{len(self._accounts)} connected   class fault: {fault}"
