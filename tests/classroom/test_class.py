@@ -280,3 +280,30 @@ def test_learn_class_reports_through_the_glue(classroom, roster, monkeypatch):
     assert "-- joined" in server.room.transcript(me.account)
     monkeypatch.setenv("SMTPSHELL_CLASS_PASSWORD", "wrong")
     assert _class_progress(args) is None  # the lesson goes on without the class
+
+
+def test_mailbox_command_in_the_shell(classroom, roster):
+    server, _, _ = classroom
+    me = roster[4]
+    engine = new_engine(scripted=True, timeout=10)
+    try:
+        assert engine.run_line(f"/connect {server.host}:{server.port}").ok
+        engine.run_line("EHLO student.example")
+        assert engine.run_line(f"/login {me.account} {me.password}").ok
+        assert engine.run_line("/mailbox").ok
+        assert engine.last_reply.code == 250
+        assert f"<{roster[3].address}>" in " ".join(engine.last_reply.lines)
+        engine.run_line("/mailbox 1")
+        assert f"for {me.account} only" in " ".join(engine.last_reply.lines)
+        assert not engine.run_line("/mailbox two").ok
+        assert not any(me.password in entry for entry in engine.history)
+    finally:
+        engine.shutdown()
+    plain = new_engine(scripted=True, timeout=10)
+    try:
+        plain.run_line("/connect")
+        plain.run_line("EHLO x")
+        result = plain.run_line("/mailbox")
+        assert not result.ok and "XCLASS" in result.items[0].text
+    finally:
+        plain.shutdown()

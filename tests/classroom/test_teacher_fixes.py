@@ -62,3 +62,11 @@ def test_next_at_the_end_of_a_lesson_asks_the_face_to_go_on():
         assert feedback.exit and runner.next_requested
     finally:
         runner.close()
+
+
+def test_a_nul_in_a_challenge_is_shown_as_one_escape():
+    from smtpshell.learn.teach import _decode_challenge
+
+    shown = _decode_challenge(base64.b64encode(b"User Name\0"))
+    assert shown == "'User Name\\x00'"  # one backslash: \x00, not \\x00
+    assert _decode_challenge(base64.b64encode(b"Username:")) == "'Username:'"
