@@ -21,6 +21,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from smtpshell.protocol.display import display
+
 __all__ = ["ClientLine", "RecordedSession", "RecordingServer", "ServerLine"]
 
 #: How much one session may send before the server stops reading (a flooding client).
@@ -110,8 +112,7 @@ class RecordedSession:
 
 
 def _show(raw: bytes) -> str:
-    text = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:200])
+    return str(display(raw.rstrip(b"\r\n")[:200]))
 
 
 class RecordingServer:

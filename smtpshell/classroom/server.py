@@ -31,6 +31,7 @@ from aiosmtpd.smtp import SMTP
 from smtpshell.classroom.room import Room
 from smtpshell.classroom.roster import CLASS_DOMAIN, Student
 from smtpshell.practice import PracticeOptions
+from smtpshell.protocol.display import display
 from smtpshell.server.messages import ReceivedMessage
 from smtpshell.server.practice import PracticeServer
 from smtpshell.server.session import PracticeSMTP
@@ -240,7 +241,8 @@ def _with_xclass(hook):
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    """Client-controlled text, made displayable the one way smtpshell does it."""
+    return str(display(text))
 
 
 class ClassServer(PracticeServer):

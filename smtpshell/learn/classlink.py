@@ -18,6 +18,7 @@ from pathlib import Path
 
 from smtpshell.client import SMTP
 from smtpshell.learn.progress import LessonProgress, ProgressStore
+from smtpshell.protocol.display import display
 
 __all__ = ["ClassLink", "ReportingProgress", "parse_class_address"]
 
@@ -62,7 +63,7 @@ class ClassLink:
                 client.login(self.account, self.password)
                 code, message = client.docmd("XLESSON", f"{lesson} {step} {steps}")
                 if code != 250:
-                    self.problem = f"XLESSON: {code} {message.decode(errors='replace')}"
+                    self.problem = f"XLESSON: {code} {display(message)}"
                     return False
         except (OSError, ssl.SSLError) as error:  # SMTP errors are OSErrors here
             self.problem = f"{self.host}:{self.port}: {error}"
