@@ -60,6 +60,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "read from $SMTPSHELL_CLASS_PASSWORD)",
     )
     parser.add_argument(
+        "--fingerprint",
+        metavar="SHA256",
+        help="with --class: the certificate fingerprint on your class sheet; your password "
+        "is sent only to a server whose certificate has it",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=30.0,
@@ -214,7 +220,14 @@ def _class_progress(args: argparse.Namespace):
     password = os.environ.get("SMTPSHELL_CLASS_PASSWORD") or getpass.getpass(
         f"Password for {args.student} on the class server: "
     )
-    link = ClassLink(host, port, args.student, password, timeout=args.timeout)
+    link = ClassLink(
+        host,
+        port,
+        args.student,
+        password,
+        timeout=args.timeout,
+        fingerprint=getattr(args, "fingerprint", None),
+    )
     if not link.report("joined", 0, 0):
         print(f"smtpshell learn: cannot report to the class: {link.problem}", file=sys.stderr)
         return None

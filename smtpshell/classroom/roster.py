@@ -154,8 +154,8 @@ def sheet_text(students: Iterable[Student], details: ClassDetails) -> str:
             f"  account   {student.account}        password  {student.password}",
             f"  address   {student.address}",
             f"  server    {details.host} port {details.port} (STARTTLS offered)",
-            f"  join      smtpshell learn --class {details.host}:{details.port} "
-            f"--student {student.account}",
+            f"  join      smtpshell learn next --class {details.host}:{details.port} "
+            f"--student {student.account} --fingerprint {details.fingerprint.replace(':', '')}",
             f"  or        smtpshell repl {details.host}:{details.port}  then  "
             f"/starttls  /login {student.account}",
             "  certificate SHA-256 (compare with /tls after /starttls):",

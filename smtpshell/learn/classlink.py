@@ -12,6 +12,7 @@ reached the lesson goes on and the student is told once.  See docs/teaching.md.
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,9 @@ class ClassLink:
     account: str
     password: str = field(repr=False)
     timeout: float = 10.0
+    #: The SHA-256 fingerprint from the class sheet (``AB:CD:...``): when given, the report
+    #: goes only to a server whose certificate has it.
+    fingerprint: str | None = None
     #: Why the last report failed (None: it worked).
     problem: str | None = None
 
@@ -50,6 +54,21 @@ class ClassLink:
         context.verify_mode = ssl.CERT_NONE
         return context
 
+    def _pinned(self, client: SMTP) -> bool:
+        """With a fingerprint: the certificate must have it (checked before AUTH)."""
+        if not self.fingerprint:
+            return True
+        sock = client.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        if der is None or _normal(_fingerprint(der)) != _normal(self.fingerprint):
+            seen = _fingerprint(der) if der else "none"
+            self.problem = (
+                f"the class server's certificate is not the one on the sheet ({seen}): "
+                "not sending the password"
+            )
+            return False
+        return True
+
     def report(self, lesson: str, step: int, steps: int) -> bool:
         try:
             with SMTP(self.host, self.port, timeout=self.timeout) as client:
@@ -60,6 +79,11 @@ class ClassLink:
                 if client.has_extn("starttls"):
                     client.starttls(context=self._context())
                     client.ehlo()
+                    if not self._pinned(client):
+                        return False
+                elif self.fingerprint:
+                    self.problem = "the class server offers no STARTTLS: not sending the password"
+                    return False
                 client.login(self.account, self.password)
                 code, message = client.docmd("XLESSON", f"{lesson} {step} {steps}")
                 if code != 250:
@@ -73,6 +97,15 @@ class ClassLink:
             return False
         self.problem = None
         return True
+
+
+def _fingerprint(der: bytes) -> str:
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _normal(fingerprint: str) -> str:
+    return fingerprint.replace(":", "").replace(" ", "").upper()
 
 
 class ReportingProgress(ProgressStore):
