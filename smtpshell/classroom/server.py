@@ -258,8 +258,8 @@ class ClassServer(PracticeServer):
         }
         self._mail_lock = threading.Lock()
         options = replace(options, users=tuple((s.account, s.password) for s in self.students))
-        template = PracticeServer.from_options(options, on_message=self._arrived)
-        self.__dict__.update(template.__dict__)
+        super().__init__(**self.arguments_from_options(options, on_message=self._arrived))
+        #: Each conversation reaches this server (and its room) through its class.
         self.smtp_class = type("BoundClassSMTP", (ClassSMTP,), {"server": self})
 
     def _arrived(self, message: ReceivedMessage) -> None:

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from smtpshell.practice import DEFAULT_PASSWORD, DEFAULT_USER, PracticeOptions, parse_user
 from smtpshell.server.certs import CertificatePair, default_certificate
@@ -157,6 +158,15 @@ class PracticeServer:
         on_message: Callable[[ReceivedMessage], None] | None = None,
     ) -> PracticeServer:
         """A server configured from the options table (``serve`` and lesson headers)."""
+        return cls(**cls.arguments_from_options(options, on_message=on_message))
+
+    @staticmethod
+    def arguments_from_options(
+        options: PracticeOptions,
+        *,
+        on_message: Callable[[ReceivedMessage], None] | None = None,
+    ) -> dict[str, Any]:
+        """The constructor's keyword arguments for ``options`` (subclasses add their own)."""
         faults = Faults(
             delay=dict(options.delay),
             reject_rcpt=options.reject_rcpt,
@@ -166,33 +176,33 @@ class PracticeServer:
             slow_greeting=options.slow_greeting,
             accept_bare_lf_dot=options.accept_bare_lf_dot,
         )
-        return cls(
-            options.host,
-            options.port,
-            options.accounts,
-            tls_port=options.tls_port,
-            cert=options.cert,
-            key=options.key,
-            auth_require_tls=options.auth_require_tls,
-            lmtp_socket=options.lmtp_socket,
-            size_limit=options.size or None,
-            maildir=options.maildir,
-            faults=faults,
-            on_message=on_message,
-            hostname=options.hostname,
-            allow_remote=options.allow_remote,
-            pipelining=options.pipelining,
-            chunking=options.chunking,
-            dsn=options.dsn,
-            max_messages=options.max_messages,
-            max_stored_bytes=options.max_stored_bytes,
-            max_auth_failures=options.max_auth_failures,
-            auth_failure_delay=options.auth_failure_delay,
-            max_connections=options.max_connections,
-            idle_timeout=options.idle_timeout,
-            dns=options.dns,
-            refuse_relay=options.refuse_relay,
-        )
+        return {
+            "host": options.host,
+            "port": options.port,
+            "users": options.accounts,
+            "tls_port": options.tls_port,
+            "cert": options.cert,
+            "key": options.key,
+            "auth_require_tls": options.auth_require_tls,
+            "lmtp_socket": options.lmtp_socket,
+            "size_limit": options.size or None,
+            "maildir": options.maildir,
+            "faults": faults,
+            "on_message": on_message,
+            "hostname": options.hostname,
+            "allow_remote": options.allow_remote,
+            "pipelining": options.pipelining,
+            "chunking": options.chunking,
+            "dsn": options.dsn,
+            "max_messages": options.max_messages,
+            "max_stored_bytes": options.max_stored_bytes,
+            "max_auth_failures": options.max_auth_failures,
+            "auth_failure_delay": options.auth_failure_delay,
+            "max_connections": options.max_connections,
+            "idle_timeout": options.idle_timeout,
+            "dns": options.dns,
+            "refuse_relay": options.refuse_relay,
+        }
 
     # --- what callers read ------------------------------------------------------------------
 

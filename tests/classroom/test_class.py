@@ -316,9 +316,7 @@ def test_learn_class_sends_the_password_only_to_the_pinned_certificate(classroom
     pinned = ClassLink(server.host, server.port, me.account, me.password, fingerprint=good)
     assert pinned.report("pinned", 1, 2), pinned.problem
     assert server.room.row(me.account).lesson == "pinned"
-    wrong = ClassLink(
-        server.host, server.port, me.account, me.password, fingerprint="AB" * 32
-    )
+    wrong = ClassLink(server.host, server.port, me.account, me.password, fingerprint="AB" * 32)
     assert not wrong.report("wrong", 1, 2)
     assert "not the one on the sheet" in (wrong.problem or "")
     assert server.room.row(me.account).lesson == "pinned"
