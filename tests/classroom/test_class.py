@@ -9,6 +9,7 @@ the real Textual app under Pilot; no sleeps: the test waits on the room's condit
 from __future__ import annotations
 
 import asyncio
+import csv
 import threading
 
 import pytest
@@ -320,3 +321,51 @@ def test_learn_class_sends_the_password_only_to_the_pinned_certificate(classroom
     assert not wrong.report("wrong", 1, 2)
     assert "not the one on the sheet" in (wrong.problem or "")
     assert server.room.row(me.account).lesson == "pinned"
+
+
+def test_smtpshell_class_runs_headless_and_serves_the_roster(tmp_path):
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    roster_file = tmp_path / "roster.txt"
+    roster_file.write_text("Ada Lovelace\nAlan Turing\n")
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smtpshell", "class", str(roster_file), "--port", "0",
+         "--no-dashboard"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "no banner"
+        banner = process.stdout.readline()
+        assert "2 students on 127.0.0.1:" in banner
+        port = int(banner.split("127.0.0.1:", 1)[1].split()[0])
+        sheet = list(csv.DictReader((tmp_path / "class-sheet.csv").open()))
+        ada = next(row for row in sheet if row["account"] == "ada.lovelace")
+        with SMTP("127.0.0.1", port, timeout=10) as client:
+            client.ehlo()
+            assert client.has_extn("xclass")
+            client.starttls(context=_unverified())
+            client.ehlo()
+            client.login(ada["account"], ada["password"])
+            assert client.docmd("XMAILBOX")[0] == 250
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+
+
+def _unverified():
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context

@@ -213,3 +213,36 @@ def test_junit_survives_any_output(rubric, tmp_path):
     report = grade_program([sys.executable, str(script)], rubric)
     assert report.exit_status == 1
     ET.fromstring(junit_xml([report]))  # well-formed despite NUL and BEL
+
+
+def test_the_cli_batch_writes_reports_and_a_summary(tmp_path):
+    import os
+
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for name, mode in (("alice", "good"), ("bob", "nostuff")):
+        (submissions / f"{name}.py").write_text(
+            STUDENT.read_text().replace(
+                "mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])",
+                f"mode, host, port = {mode!r}, sys.argv[1], int(sys.argv[2])",
+            )
+        )
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "smtpshell", "grade", "--timeout", "3", "--batch",
+         str(submissions), "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 of 2 submissions pass every check" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert [(s["student"], s["exit_status"]) for s in summary["students"]] == [
+        ("alice", 0),
+        ("bob", 1),
+    ]
+    assert json.loads((out / "bob.json").read_text())["passed"] == 15
+    suites = ET.parse(out / "junit.xml").getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["alice", "bob"]
