@@ -18,6 +18,8 @@ EPILOG = """\
 TARGET is host, host:port, [ipv6]:port, smtp://host[:port] or smtps://host[:port].
 A bare domain (with a dot, and no port given) is resolved through its MX records,
 lowest preference first; a domain without MX records is probed itself (RFC 5321 5.1).
+With --lmtp, TARGET is an LMTP server over TCP (port 2003 unless given; no MX lookup)
+or the absolute path of its Unix socket, such as /run/dovecot/lmtp.
 
 exit status:
   0  every target was probed and every certificate verified
@@ -68,6 +70,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     connection.add_argument(
         "--no-starttls", action="store_true", help="do not upgrade with STARTTLS even if offered"
+    )
+    connection.add_argument(
+        "--lmtp",
+        action="store_true",
+        help="speak LMTP (LHLO, RFC 2033): TCP (default port 2003) or a Unix socket path",
     )
     connection.add_argument(
         "--timeout",
@@ -144,6 +151,13 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
     for option, value in (("--vrfy", args.vrfy), ("--helo", args.helo)):
         if value is not None and (not value.strip() or _has_control(value)):
             return _usage_error(f"{option} needs a value without spaces or control characters")
+    if args.lmtp and (args.implicit_tls or args.mx):
+        other = "--implicit-tls" if args.implicit_tls else "--mx"
+        return _usage_error(f"--lmtp cannot be combined with {other}")
+    if args.lmtp and any(spec.implicit_tls for spec in specs):
+        return _usage_error("--lmtp cannot probe an smtps:// target")
+    if not args.lmtp and any(spec.is_socket for spec in specs):
+        return _usage_error("a Unix socket path is an LMTP target: add --lmtp")
     if args.ca_file:
         try:
             tls_context(args.ca_file)
@@ -160,6 +174,7 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         vrfy=args.vrfy,
         mx=args.mx,
         concurrency=args.concurrency,
+        lmtp=args.lmtp,
     )
     reports = run_probes(specs, options, resolver=resolver, progress=Progress(sys.stderr))
     if args.json:

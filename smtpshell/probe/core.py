@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from smtpshell.client import SMTP, SMTP_SSL, unverified_context
+from smtpshell.client import LMTP, SMTP, SMTP_SSL, unverified_context
 from smtpshell.errors import (
     SMTPCertificateError,
     SMTPHeloError,
@@ -44,7 +44,7 @@ from smtpshell.protocol.capabilities import (
     size_limit,
 )
 from smtpshell.protocol.display import display
-from smtpshell.transcript import EventKind
+from smtpshell.transcript import ConnectFacts, EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -63,6 +63,8 @@ class ProbeOptions:
     vrfy: str | None = None
     mx: bool = False
     concurrency: int = 4
+    #: Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO fallback, default port 2003.
+    lmtp: bool = False
 
 
 class Cancellation:
@@ -114,6 +116,27 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
+
+
+def _starttls_reply(client: SMTP) -> Reply | None:
+    """The server's reply to STARTTLS as the transcript saw it; None when none came."""
+    events = client.transcript.events()
+    sent = [
+        index
+        for index, event in enumerate(events)
+        if event.kind == EventKind.SENT and event.data[:8].upper() == b"STARTTLS"
+    ]
+    if not sent:
+        return None
+    lines: list[bytes] = []
+    for event in events[sent[-1] + 1 :]:
+        if event.kind != EventKind.RECEIVED:
+            continue
+        lines.append(event.data.rstrip(b"\r\n")[4:])
+        if event.final:
+            code = event.code
+            return Reply(int(code), _text(b"\n".join(lines))) if code else None
+    return None
 
 
 def _text(message: bytes | str) -> str:
@@ -207,6 +230,8 @@ class _Probe:
         if self.target.implicit_tls:
             context = tls_context(self.options.ca_file) if verify else unverified_context()
             client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+        elif self.options.lmtp:
+            client = LMTP(local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
         self.cancel.track(client)
@@ -242,6 +267,9 @@ class _Probe:
             else:
                 self.report.capabilities_before_tls = capabilities
                 self.report.auth_before_tls = list(auth_mechanisms(capabilities))
+                # SIZE as the clear-text EHLO said it, so a STARTTLS that fails later
+                # does not lose it; the EHLO after TLS, when there is one, replaces it.
+                self._size()
                 self._starttls(capabilities)
             self._size()
             self._vrfy()
@@ -284,22 +312,27 @@ class _Probe:
             self._fail(ProbeIssue("banner", "SMTPConnectError", _text(banner), code))
 
     def _note_peer(self, connected: Any) -> None:
-        peer = connected.detail.get("peer") if connected is not None else None
+        facts = connected.facts if connected is not None else None
+        peer = facts.peer if isinstance(facts, ConnectFacts) else None
         if peer:
             self.report.address = str(peer[0])
 
     def _greet(self) -> list[Capability]:
-        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback)."""
+        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback).
+
+        Over LMTP it is LHLO, and there is no fallback: RFC 2033 §4.1 has no HELO.
+        """
         client = self.client
         assert client is not None
+        command = "LHLO" if self.options.lmtp else "EHLO"
         with self._stage("ehlo"):
             code, message = client.ehlo()
         if code == 250:
             text = _text(message)
-            self.report.greeting = Greeting("EHLO", Reply(code, text.split("\n", 1)[0]))
+            self.report.greeting = Greeting(command, Reply(code, text.split("\n", 1)[0]))
             return list(parse_capabilities(message))
         refused = Reply(code, _text(message))
-        if code == 421 or client.sock is None:
+        if code == 421 or client.sock is None or self.options.lmtp:
             self._fail(ProbeIssue("ehlo", "SMTPHeloError", refused.text, code))
         with self._stage("helo"):
             code, message = client.helo()
@@ -324,6 +357,11 @@ class _Probe:
             self._retry_starttls_unverified()
         except Exception as exc:
             self._record("starttls", started)
+            # The server may have said 220 before the handshake failed: keep that answer.
+            # (A refusal such as 454 is the error's code, as before.)
+            reply = _starttls_reply(client)
+            if reply is not None and reply.code == 220:
+                self.report.starttls = reply
             self._fail(issue_from_exception("starttls", exc))
         else:
             self._record("starttls", started)

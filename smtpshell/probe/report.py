@@ -53,7 +53,10 @@ Verification = Literal["verified", "failed", "skipped"]
 
 
 def format_address(host: str, port: int) -> str:
-    """``host:port``, with IPv6 literals in brackets so the result parses back."""
+    """``host:port``, with IPv6 literals in brackets so the result parses back; a Unix
+    socket path as it is."""
+    if host.startswith("/"):
+        return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -91,9 +94,9 @@ class Reply:
 
 @dataclass(slots=True)
 class Greeting:
-    """The EHLO (or, after EHLO was refused, HELO) the session got going with."""
+    """The EHLO (or, after EHLO was refused, HELO; LHLO over LMTP) the session got going with."""
 
-    command: Literal["EHLO", "HELO"]
+    command: Literal["EHLO", "HELO", "LHLO"]
     reply: Reply
     ehlo_refused: Reply | None = None
 

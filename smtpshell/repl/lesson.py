@@ -147,7 +147,7 @@ class LessonRepl(Repl):
         for line in event_lines(event, self.engine.reveal, hints=self.hints):
             fragments = wire_fragments(line, hints=self.hints)
             self._printer([frag for frag in fragments if frag[0] != "class:latency"])
-        if event.kind is EventKind.RECEIVED and event.detail.get("final"):
+        if event.kind is EventKind.RECEIVED and event.final:
             self._printer([])
 
     def show_feedback(self, feedback: StepFeedback) -> None:
