@@ -26,7 +26,6 @@ from typing import Any
 
 from smtpshell.practice import DEFAULT_PASSWORD, DEFAULT_USER, PracticeOptions, parse_user
 from smtpshell.server.certs import CertificatePair, default_certificate
-from smtpshell.server.dns import DKIM_SELECTOR, LESSON_DOMAIN, ZoneServer, dkim_key, lesson_zone
 from smtpshell.server.faults import NO_FAULTS, Faults
 from smtpshell.server.messages import MessageStore, ReceivedMessage
 from smtpshell.server.session import ConnectionGate, PracticeLMTP, PracticeSMTP, SessionConfig
@@ -148,7 +147,7 @@ class PracticeServer:
         self.refuse_relay = refuse_relay
         #: The in-process DNS server's UDP port (``dns=True``), else None.
         self.dns_port: int | None = None
-        self._dns_server: ZoneServer | None = None
+        self._dns_server: Any = None  # a server.dns.ZoneServer while dns=True
 
     @classmethod
     def from_options(
@@ -306,7 +305,9 @@ class PracticeServer:
                 )
                 thread.start()
                 self._loop, self._thread = loop, thread
-                if self.dns:
+                if self.dns:  # dnspython and the key are loaded only when a lesson wants them
+                    from smtpshell.server.dns import ZoneServer, lesson_zone
+
                     self._dns_server = ZoneServer(lesson_zone())
                     self._dns_server.start()
                     self.dns_port = self._dns_server.port
@@ -376,8 +377,9 @@ class PracticeServer:
             idle_timeout=self.idle_timeout,
             gate=self._gate,
             refuse_relay=self.refuse_relay,
-            local_domains=frozenset({"localhost", self.hostname.lower(), LESSON_DOMAIN}),
-            dkim=(DKIM_SELECTOR, LESSON_DOMAIN, dkim_key().private_pem) if self.dns else None,
+            # example.test: the lesson zone of server.dns (not imported: no dnspython here)
+            local_domains=frozenset({"localhost", self.hostname.lower(), "example.test"}),
+            dkim=_lesson_dkim() if self.dns else None,
         )
 
         def factory(
@@ -420,6 +422,12 @@ class PracticeServer:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
+
+
+def _lesson_dkim() -> tuple[str, str, bytes]:
+    from smtpshell.server.dns import DKIM_SELECTOR, LESSON_DOMAIN, dkim_key
+
+    return DKIM_SELECTOR, LESSON_DOMAIN, dkim_key().private_pem
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
