@@ -430,7 +430,9 @@ def _noop(engine: Engine, inv: Invocation) -> None:
     "raw.  Nothing is added or checked: no CRLF unless you write \\r\\n (escapes: \\r \\n "
     "\\t \\0 \\\\ \\xHH), bare LF, NUL, pipelined commands, anything.  A reply is read when "
     "the bytes end in a line feed (--read / --no-read override); /reply reads one later.  "
-    "The session state shown may not follow what raw bytes did.",
+    "The session state shown may not follow what raw bytes did.  Inside a message (after "
+    "354), '/raw TEXT' is the one line that is not message text: it writes TEXT as it is "
+    "(lesson 15 hides a bare-LF dot in a body this way).",
     "mail",
     args=(Arg("TEXT", "the bytes, with escapes", optional=True, rest=True),),
     options=(
