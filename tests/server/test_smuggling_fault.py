@@ -40,3 +40,23 @@ def test_the_option_is_in_the_table_for_lessons_and_serve():
     options = parse_option_text("--accept-bare-lf-dot")
     assert options.accept_bare_lf_dot
     assert any("UNSAFE" in line for line in options.describe())
+
+
+def test_raw_inside_a_message_is_the_only_command_there():
+    from smtpshell.wiring import new_engine
+
+    engine = new_engine(scripted=True, timeout=10)
+    try:
+        for line in ("/connect", "EHLO x", "MAIL FROM:<a@example.com>", "RCPT TO:<demo@localhost>"):
+            engine.run_line(line)
+        engine.run_line("DATA")
+        engine.run_line(r"/raw first line\r\n")
+        engine.run_line("/status is message text here")
+        refused = engine.run_line(r"/raw more\r\n.\r\n")  # would jump the typed line
+        assert not refused.ok and "1 typed line(s)" in refused.items[0].text
+        engine.run_line(".")
+        assert engine.last_reply.code == 250
+        data = engine.practice.messages[-1].data
+        assert data == b"first line\r\n/status is message text here\r\n"
+    finally:
+        engine.shutdown()
