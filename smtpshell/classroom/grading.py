@@ -43,6 +43,8 @@ __all__ = [
 
 #: Characters XML 1.0 cannot carry (a program's output may hold any of them).
 _XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: The grader's environment variables a student's program sees (nothing else).
+_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT", "JAVA_HOME")
 #: Bytes of the program's stdout/stderr kept for the report.
 OUTPUT_TAIL = 4000
 
@@ -184,7 +186,10 @@ def _run_once(
             "to": rubric.recipient,
             "message": str(message_file),
         }
-        env = dict(os.environ)
+        # The student's program gets no secret of the grader's environment: only what a
+        # program needs to run, and the server's address.
+        env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+        env["HOME"] = str(workdir)
         env.update(
             SMTPSHELL_HOST=server.host,
             SMTPSHELL_PORT=str(server.port),

@@ -179,7 +179,7 @@ class Room:
                 row.last_reply = text
                 row.tls = tls
                 row.stage = connection.stage
-                if text[:1] in ("4", "5"):
+                if text[:1] in ("4", "5") and text[3:4] != "-":  # once per reply
                     row.errors += 1
             self._changed()
 

@@ -246,3 +246,15 @@ def test_the_cli_batch_writes_reports_and_a_summary(tmp_path):
     assert json.loads((out / "bob.json").read_text())["passed"] == 15
     suites = ET.parse(out / "junit.xml").getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["alice", "bob"]
+
+
+def test_the_program_sees_the_address_but_no_secret_of_the_grader(rubric, tmp_path, monkeypatch):
+    monkeypatch.setenv("TEACHER_API_TOKEN", "do-not-leak")
+    script = tmp_path / "env.py"
+    script.write_text(
+        "import os, sys\n"
+        "print(os.environ.get('TEACHER_API_TOKEN'), os.environ['SMTPSHELL_HOST'],"
+        " os.environ['SMTPSHELL_PORT'] == sys.argv[1])\n"
+    )
+    report = grade_program([sys.executable, str(script), "{port}"], rubric)
+    assert report.runs[0].stdout.split() == ["None", "127.0.0.1", "True"]
