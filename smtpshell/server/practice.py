@@ -97,6 +97,9 @@ class PracticeServer:
         idle_timeout: float = _BOUNDS.idle_timeout,
         dns: bool = False,
         refuse_relay: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+        require_tls: bool = False,
+        banner: str | None = None,
     ) -> None:
         if min(max_messages, max_stored_bytes, max_auth_failures, max_connections) < 1:
             raise ValueError("every bound (messages, bytes, AUTH failures, connections) is >= 1")
@@ -142,6 +145,11 @@ class PracticeServer:
         self.auth_failure_delay = auth_failure_delay
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
+        #: A server-side context used instead of the one made from the certificate (for
+        #: tests that need old protocols or a weak cipher list); it must hold a certificate.
+        self.tls_context = tls_context
+        self.require_tls = require_tls
+        self.banner = banner
         self._gate = ConnectionGate(max_connections)
         self.dns = dns
         self.refuse_relay = refuse_relay
@@ -289,7 +297,7 @@ class PracticeServer:
             if self._thread is not None:
                 raise RuntimeError("the server is already running")
             _quiet_aiosmtpd_logger()
-            server_tls = self.certificate.server_context()
+            server_tls = self.tls_context or self.certificate.server_context()
             sockets = self._bind_all()
             try:
                 self._store = MessageStore(
@@ -380,6 +388,8 @@ class PracticeServer:
             # example.test: the lesson zone of server.dns (not imported: no dnspython here)
             local_domains=frozenset({"localhost", self.hostname.lower(), "example.test"}),
             dkim=_lesson_dkim() if self.dns else None,
+            require_tls=self.require_tls,
+            banner=self.banner,
         )
 
         def factory(
