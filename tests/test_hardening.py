@@ -1013,3 +1013,69 @@ def test_implicit_tls_announces_the_tcp_connect_before_the_handshake(server_tls,
         smtpshell.EventKind.RECEIVED,
     ]
     assert kinds.count(smtpshell.EventKind.CONNECT) == 1
+
+
+def _lmtp_session(peer, rcpts=1):
+    """LHLO, MAIL and ``rcpts`` RCPTs, each accepted (CHUNKING offered)."""
+    for reply in (b"250-hi\r\n250 CHUNKING\r\n", b"250 ok\r\n", *[b"250 ok\r\n"] * rcpts):
+        peer.readline()
+        peer.send(reply)
+
+
+def test_lmtp_early_reply_after_a_delivered_message_is_a_failure():
+    """A second message refused in the middle of its upload is not reported delivered
+    because the first message's per-recipient replies are still in lmtp_replies."""
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer)
+        peer.readline()
+        peer.send(b"354 go\r\n")
+        peer.read_until(b"\r\n.\r\n")
+        peer.send(b"250 2.0.0 delivered\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.readline()  # DATA: go ahead, and refuse at once (the client reads both)
+        peer.send(b"354 go\r\n552 5.3.4 too big\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        assert s.sendmail("a@x.example", ["b@y.example"], "first") == {}
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], "second")
+        assert info.value.smtp_code == 552
+        assert s.lmtp_replies == []
+    wait_done(server)
+
+
+def test_lmtp_refused_bdat_chunk_after_a_delivered_message_is_a_failure(monkeypatch):
+    monkeypatch.setattr(smtpshell.client, "BDAT_CHUNK_SIZE", 4)
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer)
+        peer.readline()
+        peer.read_exactly(2)
+        peer.send(b"250 2.0.0 delivered\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.readline()  # BDAT 4: the first of two chunks, refused
+        peer.read_exactly(4)
+        peer.send(b"552 5.3.4 too big\r\n")
+        peer.readline()
+        peer.send(b"250 reset\r\n")
+        peer.readline()
+        peer.send(b"221 bye\r\n")
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5, chunking=True)
+        assert s.sendmail("a@x.example", ["b@y.example"], b"ok") == {}
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], b"12345678")
+        assert info.value.smtp_code == 552
+        assert s.lmtp_replies == []
+        s.quit()
+    wait_done(server)

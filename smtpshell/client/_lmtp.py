@@ -76,6 +76,15 @@ class LMTP(SMTP):
         (code, msg) = self._start_session(sock, host, 0)
         return (code, msg)
 
+    def _send_body(
+        self, payload: bytes, use_bdat: bool, first: tuple[int, bytes] | None
+    ) -> tuple[int, bytes]:
+        """The message, with ``lmtp_replies`` emptied first: a reply that comes early, or a
+        refused BDAT chunk, ends the upload before the per-recipient replies, and the last
+        message's replies must not count as this one's deliveries."""
+        self.lmtp_replies = []
+        return super()._send_body(payload, use_bdat, first)
+
     def _read_data_replies(self, first: tuple[int, bytes]) -> tuple[int, bytes]:
         """RFC 2033 §4.2: after the data, one reply per accepted recipient, in RCPT order."""
         recipients = self._data_recipients or ("",)
