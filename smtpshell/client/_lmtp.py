@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from smtpshell.client._client import SMTP
+from typing import Unpack
+
+from smtpshell.client._client import SMTP, ExtraOptions
 from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.errors import connect_error
-from smtpshell.protocol import DEFAULT_LIMITS, Limits
-from smtpshell.transcript import Transcript
 
 LMTP_PORT = 2003
 
@@ -33,11 +33,7 @@ class LMTP(SMTP):
         local_hostname: str | None = None,
         source_address: tuple[str, int] | None = None,
         timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
-        *,
-        transcript: Transcript | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-        pipelining: bool = False,
-        chunking: bool = False,
+        **options: Unpack[ExtraOptions],
     ):
         super().__init__(
             host,
@@ -45,10 +41,7 @@ class LMTP(SMTP):
             local_hostname=local_hostname,
             source_address=source_address,
             timeout=timeout,
-            transcript=transcript,
-            limits=limits,
-            pipelining=pipelining,
-            chunking=chunking,
+            **options,
         )
 
     def connect(
