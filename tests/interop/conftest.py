@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,8 +32,8 @@ from . import dovecot as dovecot_module
 from . import exim as exim_module
 from .dovecot import Dovecot, find_dovecot, private_dovecot
 from .exim import Exim, find_exim, private_exim
+from .helpers import DOMAIN, PrivateCA
 
-DOMAIN = "interop.test"
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
 #: ... and this sender with 553 5.7.1, at MAIL itself (smtpd_delay_reject = no).
@@ -48,21 +47,16 @@ POSTFIX_ENV = "SMTPSHELL_INTEROP_POSTFIX"
 
 
 @dataclass
-class Postfix:
+class Postfix(PrivateCA):
     """A running private Postfix: where to connect, what to trust, where mail ends up."""
 
     host: str
     port: int
     ca: trustme.CA
     mailbox: PracticeServer
+    root: Path
     config_dir: Path
     log_file: Path
-
-    def client_context(self) -> ssl.SSLContext:
-        """A verifying client context that trusts only this instance's certificate."""
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
 
     def delivered(
         self, predicate: Callable[[ReceivedMessage], bool], timeout: float = 20.0
@@ -237,6 +231,7 @@ def postfix() -> Iterator[Postfix]:
             port=port,
             ca=ca,
             mailbox=mailbox,
+            root=root,
             config_dir=config_dir,
             log_file=root / "maillog",
         )

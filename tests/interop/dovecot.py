@@ -22,7 +22,6 @@ import pwd
 import select
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import threading
@@ -36,6 +35,8 @@ from urllib.parse import parse_qs
 import trustme
 
 from smtpshell.server import Faults, PracticeServer
+
+from .helpers import PrivateCA
 
 DOMAIN = "interop.test"
 HOSTNAME = f"dovecot.{DOMAIN}"
@@ -196,7 +197,7 @@ class TokenEndpoint:
 
 
 @dataclass
-class Dovecot:
+class Dovecot(PrivateCA):
     """A running private Dovecot: its ports, CA, sink, token endpoint and log."""
 
     host: str
@@ -207,17 +208,6 @@ class Dovecot:
     tokens: TokenEndpoint
     root: Path
     version: str
-
-    def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
-
-    def ca_file(self) -> Path:
-        path = self.root / "ca.pem"
-        if not path.exists():
-            self.ca.cert_pem.write_to_path(str(path))
-        return path
 
     def log(self, lines: int = 40) -> str:
         try:

@@ -1,14 +1,18 @@
-"""What the Exim and Dovecot interop tests share: messages, subjects, the CLI in a subprocess."""
+"""What the interop tests share: messages, subjects, the private servers' CA, the CLI in a
+subprocess."""
 
 from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
+
+import trustme
 
 import smtpshell
 from smtpshell.server import ReceivedMessage
@@ -31,6 +35,13 @@ def tag() -> str:
 def message(subject: str, body: bytes = TRICKY_BODY, to: str = f"alice@{DOMAIN}") -> bytes:
     head = f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n"
     return head.encode() + body
+
+
+def dotted_lines(count: int) -> bytes:
+    """``count`` numbered lines, a lone dot after lines 0, 7, 14...: BDAT must not stuff it."""
+    return b"".join(
+        b"%05d " % n + b"x" * 60 + b"\r\n" + b".\r\n" * (n % 7 == 0) for n in range(count)
+    )
 
 
 def big_body(size: int = TEN_MB) -> bytes:
@@ -108,3 +119,23 @@ def probe_json(*args: str) -> dict[str, Any]:
 def keywords(capabilities: list[dict[str, Any]] | None) -> set[str]:
     """The advertised keywords, upper-cased (the report keeps the server's spelling)."""
     return {cap["keyword"].upper() for cap in capabilities or []}
+
+
+class PrivateCA:
+    """What every private server (Postfix, Exim, Dovecot) does with its trustme CA: a
+    verifying client context that trusts only it, and its certificate as a file for the CLI
+    (SSL_CERT_FILE, --ca-file), written once into the instance's ``root``."""
+
+    ca: trustme.CA
+    root: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+    def ca_file(self) -> Path:
+        path = self.root / "ca.pem"
+        if not path.exists():
+            self.ca.cert_pem.write_to_path(str(path))
+        return path
