@@ -1079,3 +1079,31 @@ def test_lmtp_refused_bdat_chunk_after_a_delivered_message_is_a_failure(monkeypa
         assert s.lmtp_replies == []
         s.quit()
     wait_done(server)
+
+
+def test_an_auth_line_split_over_raw_writes_is_tracked_whole():
+    """``AUTH PLAIN `` in one raw write and the payload in the next: the reply answers AUTH,
+    the session knows who logged in, and no event carries the payload, in any case."""
+    payload = base64.b64encode(b"\0alice\0Wonder-Pass-42").decode()
+
+    def script(peer):
+        peer.send(b"220 hi\r\n")
+        peer.readline()
+        peer.send(b"250-hi\r\n250 AUTH PLAIN\r\n")
+        peer.readline()
+        peer.send(b"235 2.7.0 ok\r\n")
+        peer.readline()
+        peer.send(b"221 bye\r\n")
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.SMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        s.ehlo()
+        s.send_raw(b"AUTH PLAIN ")
+        s.send_raw(payload.encode() + b"\r\n")
+        assert s.getreply()[0] == 235
+        assert s.session.authenticated_as == "alice"
+        s.quit()
+    for event in s.transcript.events():
+        for text in (event.command or "", event.text, event.shown().decode("latin-1")):
+            assert payload.upper() not in text.upper(), event
+    wait_done(server)
