@@ -32,15 +32,13 @@ from . import dovecot as dovecot_module
 from . import exim as exim_module
 from .dovecot import Dovecot, find_dovecot, private_dovecot
 from .exim import Exim, find_exim, private_exim
-from .helpers import DOMAIN, PrivateCA
+from .helpers import DOMAIN, PrivateCA, find_binary
 
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
 #: ... and this sender with 553 5.7.1, at MAIL itself (smtpd_delay_reject = no).
 REFUSED_SENDER = f"refused-sender@{DOMAIN}"
 POSTFIX_HOSTNAME = f"postfix.{DOMAIN}"
-#: Where Debian and most distributions put the binaries; sbin is often not on PATH.
-SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 COMMAND_TIMEOUT = 30
 #: Which postfix binary to run; "off" skips the interop tests on purpose.
 POSTFIX_ENV = "SMTPSHELL_INTEROP_POSTFIX"
@@ -73,18 +71,7 @@ class Postfix(PrivateCA):
 
 def _find_postfix() -> str | None:
     """$SMTPSHELL_INTEROP_POSTFIX (a path, or "off"), else postfix on PATH or in sbin."""
-    chosen = os.environ.get(POSTFIX_ENV, "")
-    if chosen:
-        usable = chosen != "off" and os.access(chosen, os.X_OK)
-        return chosen if usable else None
-    found = shutil.which("postfix")
-    if found:
-        return found
-    for directory in SBIN_DIRS:
-        candidate = Path(directory, "postfix")
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    return find_binary(POSTFIX_ENV, "postfix")
 
 
 def _tail(path: Path, lines: int = 5) -> str:

@@ -31,7 +31,7 @@ import trustme
 
 from smtpshell.server import PracticeServer
 
-from .helpers import PrivateCA
+from .helpers import PrivateCA, find_binary
 
 DOMAIN = "interop.test"
 HOSTNAME = f"exim.{DOMAIN}"
@@ -166,15 +166,8 @@ class Exim(PrivateCA):
 
 def find_exim() -> str | None:
     """$SMTPSHELL_INTEROP_EXIM (a path, or "off"), the unpacked one, else exim4 on PATH."""
-    chosen = os.environ.get(EXIM_ENV, "")
-    if chosen:
-        return chosen if chosen != "off" and os.access(chosen, os.X_OK) else None
-    candidates = [UNPACKED / "usr/sbin/exim4", Path("/usr/sbin/exim4")]
-    found = shutil.which("exim4") or shutil.which("exim")
-    for candidate in [*candidates, *([Path(found)] if found else [])]:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    unpacked = [UNPACKED / "usr/sbin/exim4", Path("/usr/sbin/exim4")]
+    return find_binary(EXIM_ENV, "exim4", "exim", candidates=unpacked)
 
 
 @contextmanager

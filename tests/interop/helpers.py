@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ CLIENT_NAME = f"client.{DOMAIN}"
 TRICKY_BODY = b"hello\r\n.\r\n..two dots\r\n.one dot\r\nend\r\n"
 TEN_MB = 10 * 1024 * 1024
 CLI_TIMEOUT = 120
+#: Where Debian and most distributions put server binaries; sbin is often not on PATH.
+SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 
 
 def tag() -> str:
@@ -139,3 +143,17 @@ class PrivateCA:
         if not path.exists():
             self.ca.cert_pem.write_to_path(str(path))
         return path
+
+
+def find_binary(env_var: str, *names: str, candidates: Sequence[Path] = ()) -> str | None:
+    """$``env_var`` (a path, or "off" to skip the tests on purpose), else the first
+    executable among ``candidates``, ``names`` on PATH, and ``names`` in the sbin dirs."""
+    chosen = os.environ.get(env_var, "")
+    if chosen:
+        return chosen if chosen != "off" and os.access(chosen, os.X_OK) else None
+    on_path = [shutil.which(name) for name in names]
+    in_sbin = [Path(directory, name) for name in names for directory in SBIN_DIRS]
+    for candidate in [*candidates, *(Path(p) for p in on_path if p), *in_sbin]:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
