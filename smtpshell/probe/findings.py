@@ -369,10 +369,14 @@ _SPECS = (
     ),
     FindingSpec(
         "tls.cipher.anonymous",
-        S.HIGH,
+        S.MEDIUM,
         "An anonymous cipher (no server authentication) is accepted",
-        "BCP 195 (RFC 9325 §4.1)",
+        "BCP 195 (RFC 9325 §4.1); RFC 7435 §1",
         "Remove anonymous suites (OpenSSL: !aNULL) unless opportunistic-only is intended.",
+        # Opportunistic STARTTLS between MTAs authenticates nobody anyway (RFC 7435): an
+        # anonymous suite there is Postfix's default, not a hole.  A client that logs in
+        # must know whom it talks to.
+        submission_severity=S.HIGH,
     ),
     FindingSpec(
         "tls.cipher.export",
