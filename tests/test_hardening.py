@@ -1107,3 +1107,26 @@ def test_an_auth_line_split_over_raw_writes_is_tracked_whole():
         for text in (event.command or "", event.text, event.shown().decode("latin-1")):
             assert payload.upper() not in text.upper(), event
     wait_done(server)
+
+
+def test_lmtp_recipients_left_without_a_reply_are_refused_not_delivered():
+    """A 421 among the per-recipient replies closes the connection: the recipients after it
+    got no reply, so sendmail() cannot count them delivered."""
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer, rcpts=3)
+        peer.readline()
+        peer.send(b"354 go\r\n")
+        peer.read_until(b"\r\n.\r\n")
+        peer.send(b"250 2.0.0 delivered\r\n421 4.3.0 shutting down\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        refused = s.sendmail("a@x.example", ["b@y.example", "c@y.example", "d@y.example"], "x")
+        assert sorted(refused) == ["c@y.example", "d@y.example"]
+        assert refused["c@y.example"] == (421, b"4.3.0 shutting down")
+        assert refused["d@y.example"][0] == -1 and b"no reply" in refused["d@y.example"][1]
+        assert [r[:2] for r in s.lmtp_replies] == [("b@y.example", 250), ("c@y.example", 421)]
+    wait_done(server)

@@ -9,6 +9,7 @@ from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.errors import connect_error
 
 LMTP_PORT = 2003
+_NO_REPLY = b"no reply: the server closed the connection before answering for this recipient"
 
 
 class LMTP(SMTP):
@@ -92,10 +93,17 @@ class LMTP(SMTP):
     def _data_outcome(
         self, reply: tuple[int, bytes], accepted: list[str], senderrs: dict[str, tuple[int, bytes]]
     ) -> tuple[int, bytes]:
-        """Per-recipient failures go to the refused dict; success if anyone got the message."""
-        for spelled, (_, code, message) in zip(accepted, self.lmtp_replies, strict=False):
+        """Per-recipient failures go to the refused dict; success if anyone got the message.
+
+        A recipient whose reply never came (the server closed the connection first, with a
+        421) is refused with code -1: it cannot be counted delivered."""
+        replies = self.lmtp_replies
+        for spelled, (_, code, message) in zip(accepted, replies, strict=False):
             if code != 250:
                 senderrs[spelled] = (code, message)
+        if replies:  # empty: no per-recipient replies at all, the reply itself says why
+            for spelled in accepted[len(replies) :]:
+                senderrs[spelled] = (-1, _NO_REPLY)
         delivered = [r for r in self.lmtp_replies if r[1] == 250]
         if delivered:
             return (250, delivered[0][2])
