@@ -889,6 +889,57 @@ def _expect(engine: Engine, inv: Invocation) -> Result:
 
 
 @command_(
+    "replay",
+    "Step through a script (a probe finding) line by line: /replay FILE",
+    "Load FILE, a script as 'smtpshell run' reads it (such as one 'smtpshell probe "
+    "--emit-script' wrote), and offer its lines one at a time at the prompt: Enter sends "
+    "the offered line, or edit it first; 'expect' lines are checked as 'run' checks them "
+    "and the replay goes on after a failed one.  The replay connects afresh to TARGET, else "
+    "to the target in the script's '# run:' line, else it uses the current session.  "
+    "/replay skip skips the offered line, /replay next sends it as written, /replay stop "
+    "ends the replay, /replay alone shows where it is.  Other shell commands (/status) run "
+    "beside it.  A line holding <redacted> asks for the secret, as recalled history does.  "
+    "In a script, /replay FILE runs the whole file at once.",
+    "shell",
+    args=(
+        Arg("FILE", "a script, or next, skip, stop, status", Completion.PATH, optional=True),
+        Arg(
+            "TARGET",
+            "where to replay it (default: the script's '# run:' target)",
+            Completion.TARGET,
+            optional=True,
+        ),
+    ),
+    examples=(
+        "/replay probe-out/mx.example.com/smtp.vrfy.confirms_user.smtp",
+        "/replay finding.smtp practice",
+        "/replay skip",
+        "/replay stop",
+    ),
+)
+def _replay(engine: Engine, inv: Invocation) -> Result:
+    from smtpshell.shell.replay import CONTROL_WORDS, start_replay
+
+    path, target = inv.arg("FILE"), inv.arg("TARGET")
+    replay = engine.replay
+    if path is None or path in CONTROL_WORDS:
+        if target is not None:
+            raise UsageError(f"/replay {path} takes no TARGET")
+        if replay is None:
+            if path in (None, "status"):
+                return Result([Note("no replay: /replay FILE starts one")])
+            raise UsageError(f"no replay to {path}: /replay FILE starts one")
+        if path == "stop":
+            return replay.finish(stopped=True)
+        if path == "skip":
+            return replay.skip()
+        if path == "next":
+            return replay.submit()
+        return replay.status()
+    return start_replay(engine, path, target)
+
+
+@command_(
     "debuglevel",
     "smtplib-style debug output on stderr (0 off, 1 lines, 2 with times)",
     "As smtplib's set_debuglevel(): the client prints each line sent and received on "

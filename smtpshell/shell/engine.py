@@ -65,6 +65,7 @@ from smtpshell.transcript import (
 
 if TYPE_CHECKING:
     from smtpshell.shell.expect import Expectation
+    from smtpshell.shell.replay import Replay
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -104,6 +105,8 @@ class Status:
     last_code: int | None
     last_latency: float | None
     recipients: int
+    #: ``(step, steps)`` while ``/replay`` steps through a script, else None.
+    replay: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -237,7 +240,10 @@ class Engine:
         self._reply_lines: list[str] = []
         self._cancelled = False
         self._busy = False
-        self._run_lock = threading.Lock()
+        #: Re-entrant: a command (``/replay``) may run lines through ``run_line``.
+        self._run_lock = threading.RLock()
+        #: The script ``/replay`` is stepping through (faces offer ``replay.next_line``).
+        self.replay: Replay | None = None
         #: The last chunk this engine's client sent: its ``redacted`` field says which
         #: bytes carried AUTH data (the client marks them; the export reads the mark).
         self._last_sent: Event | None = None
@@ -296,6 +302,7 @@ class Engine:
             last_code=session.last_code if session else None,
             last_latency=session.last_latency if session else None,
             recipients=len(session.recipients) if session else 0,
+            replay=self.replay.progress if self.replay is not None else None,
         )
 
     def completion_context(self) -> CompletionContext:
@@ -345,7 +352,12 @@ class Engine:
         """Run one line; never raises for anything the session or the line can do wrong."""
         line = line.rstrip("\r\n")
         with self._run_lock:
-            self._busy, self._cancelled = True, False
+            replay = self.replay
+            if replay is not None and replay.owns(line):
+                # The pending step of /replay (perhaps edited): the replay runs it through
+                # this method again (the lock is re-entrant), so history sees it once.
+                return self._guarded(replay.submit, line)
+            busy, self._busy, self._cancelled = self._busy, True, False
             try:
                 entry = self.history_entry(line)
                 if entry is not None:
@@ -354,7 +366,7 @@ class Engine:
                         self.history_file.append(entry)
                 return self._guarded(self._dispatch, line)
             finally:
-                self._busy = False
+                self._busy = busy
 
     def cancel(self) -> None:
         """Cancel the command in flight (from another thread): the connection is broken,
@@ -652,6 +664,7 @@ class Engine:
         """Leave politely and stop the practice server: what Ctrl-D and /exit do."""
         with self._run_lock:
             self.leave()
+            self.replay = None
             if self.practice is not None:
                 self.practice.stop()
                 self.practice = None

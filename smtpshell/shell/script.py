@@ -24,7 +24,15 @@ from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.results import Outcome, Result
 from smtpshell.shell.target import Target
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "ScriptOutcome", "run_script"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ScriptCursor",
+    "ScriptOutcome",
+    "command_count",
+    "run_script",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +74,59 @@ def _next_command(lines: Sequence[str], index: int) -> str | None:
     return None
 
 
+class ScriptCursor:
+    """Where a script is: the one reading of the format, for ``run`` and ``/replay``.
+
+    Which line runs next depends on the session: outside a message, blank lines and ``#``
+    comments are skipped; inside one (DATA or compose mode) every line is message text,
+    except an ``expect`` right after DATA, which checks the 354.
+    """
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = [line.rstrip("\r\n") for line in lines]
+        #: The index of the first line not yet run (or skipped).
+        self.index = 0
+        #: The last line run opened a message: an ``expect`` now checks the 354.
+        self.message_opened = False
+
+    def pending(self, mode: Mode) -> tuple[int, str] | None:
+        """(line number, text) of the next line to run in ``mode``; None at the end."""
+        for index in range(self.index, len(self.lines)):
+            line = self.lines[index]
+            if self.message_opened and _is_expectation(line):
+                return index + 1, line.strip()
+            if mode in _MESSAGE_MODES:
+                return index + 1, line
+            if _is_command(line):
+                return index + 1, line.strip()
+        return None
+
+    def skip(self, number: int) -> None:
+        """Move past line ``number`` without running it."""
+        self.index = number
+        self.message_opened = False
+
+    def run(self, engine: Engine, number: int, line: str) -> tuple[str, Result]:
+        """Run ``line`` as line ``number`` (as written, or as a person edited it) and move
+        past it; returns the line as it may be shown (secrets ``<redacted>``) and the result."""
+        self.index = number
+        if self.message_opened and _is_expectation(line):
+            # Right after DATA: an expect line checks the 354; the message starts after it.
+            text = line.strip()
+            self.message_opened = False
+            return text, engine.expect(text.split(None, 1)[1] if " " in text else "")
+        before = engine.mode
+        shown = engine.shown_line(line)
+        result = engine.run_line(line)
+        self.message_opened = before not in _MESSAGE_MODES and engine.mode in _MESSAGE_MODES
+        return shown, result
+
+
+def command_count(lines: Sequence[str]) -> int:
+    """How many lines of a script are commands or expectations (not blank, not comments)."""
+    return sum(1 for line in lines if _is_command(line))
+
+
 def run_script(
     lines: Sequence[str],
     engine: Engine,
@@ -82,26 +143,11 @@ def run_script(
         report(0, "(connect)", result)
         if not result.ok:
             return ScriptOutcome(EXIT_USAGE, 0, None, "; ".join(result.errors) or "cannot connect")
+    cursor = ScriptCursor(lines)
     number = 0
-    message_opened = False
-    for index, raw in enumerate(lines):
-        number = index + 1
-        line = raw.rstrip("\r\n")
-        if message_opened and _is_expectation(line):
-            # Right after DATA: an expect line checks the 354; the message starts after it.
-            line = line.strip()
-            result = engine.expect(line.split(None, 1)[1] if " " in line else "")
-            message_opened = False
-        else:
-            if engine.mode not in _MESSAGE_MODES:
-                if not _is_command(line):
-                    continue
-                line = line.strip()
-            before = engine.mode
-            shown = engine.shown_line(line)
-            result = engine.run_line(line)
-            line = shown
-            message_opened = before not in _MESSAGE_MODES and engine.mode in _MESSAGE_MODES
+    while (pending := cursor.pending(engine.mode)) is not None:
+        number, text = pending
+        line, result = cursor.run(engine, number, text)
         report(number, line, result)
         if result.exit:
             break
@@ -111,12 +157,13 @@ def run_script(
         if result.outcome is Outcome.EXPECTATION:
             return ScriptOutcome(EXIT_FAILED, number, line, reason)
         if result.outcome is Outcome.SMTP:
-            following = _next_command(lines, index)
+            following = _next_command(lines, number - 1)
             if following is not None and _is_expectation(following):
                 continue
             return ScriptOutcome(EXIT_FAILED, number, line, reason)
         return ScriptOutcome(EXIT_USAGE, number, line, reason)
     if engine.mode in (Mode.DATA, Mode.COMPOSE):
+        number = len(cursor.lines)
         return ScriptOutcome(
             EXIT_USAGE, number, None, "the script ended inside a message (no line with only '.')"
         )

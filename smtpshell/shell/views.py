@@ -140,7 +140,8 @@ class Views:
         client = engine.client
         session = client.session if client is not None else None
         recipients = ", ".join(session.recipients) if session and session.recipients else ""
-        return (
+        replay = engine.replay
+        rows = (
             Row("target", display(s.target) if s.target else "-"),
             Row("connected", "yes" if s.connected else "no"),
             Row("protocol", "LMTP" if s.lmtp else "SMTP"),
@@ -153,3 +154,6 @@ class Views:
             Row("mode", s.mode.value),
             Row("secrets", "REVEALED" if s.reveal else "redacted"),
         )
+        if replay is not None:
+            rows += (Row("replay", f"{replay.label} of {display(replay.path)}"),)
+        return rows
