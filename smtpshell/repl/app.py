@@ -103,7 +103,7 @@ class Repl:
             history=SafeHistory(engine, history),
             completer=ShellCompleter(engine),
             lexer=ShellLexer(engine),
-            key_bindings=make_key_bindings(self._toggle_hints),
+            key_bindings=make_key_bindings(self._toggle_hints, self._offered),
             bottom_toolbar=self._toolbar,
             style=STYLE,
             input=input,
@@ -143,6 +143,8 @@ class Repl:
         if mode is Mode.COMPOSE:
             return [("class:prompt.mode", "message"), ("class:prompt.arrow", "> ")]
         frags: Fragments = []
+        if status.replay is not None:
+            frags.append(("class:prompt.mode", "replay {}/{} ".format(*status.replay)))
         if mode is Mode.RAW:
             frags.append(("class:prompt.raw", "RAW"))
             frags.append(("", " "))
@@ -173,15 +175,25 @@ class Repl:
             parts.append(f"last {status.last_code}" + (f" in {latency}" if latency else ""))
         if status.mode is Mode.DATA or status.mode is Mode.COMPOSE:
             parts.insert(0, " a line with only '.' ends the message")
+        if status.replay is not None:
+            parts.insert(0, " Enter sends the replayed line | /replay skip | /replay stop")
         return FormattedText([("class:toolbar", " | ".join(parts) + " ")])
 
+    def _offered(self) -> str | None:
+        """The line a replay in progress offers (pre-filled at the prompt)."""
+        replay = self.engine.replay
+        return replay.next_line if replay is not None else None
+
     def _read_line(self) -> str:
+        offered = self._offered() or ""
         if self.engine.mode is Mode.SECRET:
             return self.secret_session.prompt(
                 [("class:prompt.mode", "334 answer (hidden, not stored)"), ("", "> ")],
                 is_password=True,
+                default=offered,
             )
-        return self.session.prompt(self.prompt_fragments)
+        # A /replay in progress offers its next line, ready for Enter (or editing).
+        return self.session.prompt(self.prompt_fragments, default=offered)
 
     # ------------------------------------------------------------------ running
 

@@ -152,8 +152,9 @@ class Replay:
         if line is None or line == self.next_line:
             line = written  # the file's own text (a secret it holds is sent, not shown)
         checking = _is_expectation(line)
-        if checking and not self._in_message() and not line.strip().startswith(PREFIX):
-            line = PREFIX + line.strip()  # a bare "expect" outside a script is /expect
+        written_as = line.strip()
+        if checking and not self._in_message() and not written_as.startswith(PREFIX):
+            line = PREFIX + written_as  # a bare "expect" outside a script is /expect
         self._running = True
         try:
             shown, result = self.cursor.run(self.engine, number, line)
@@ -164,6 +165,7 @@ class Replay:
             if result.outcome is Outcome.EXPECTATION:
                 self.failed += 1
         step, total = self._steps_done(number), len(self._steps)
+        shown = written_as if checking else shown
         result.items.insert(0, Note(f"replay {step}/{total}: {shown}", Level.HINT))
         if self.pending() is None:
             result.items.extend(self.finish().items)

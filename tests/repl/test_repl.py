@@ -154,3 +154,42 @@ def test_lexer_and_ansi_rendering():
     assert to_ansi(wire_fragments(line), color=True).startswith("\x1b[31mS: 550")
     odd = WireLine("C", "NOOP", EventKind.SENT, ending="bare LF")
     assert to_ansi(wire_fragments(odd), color=False) == "C: NOOP <bare LF>"
+
+
+def test_replay_prefills_the_prompt_and_enter_sends_it(run_repl, tmp_path):
+    from smtpshell.server import PracticeServer
+
+    script = tmp_path / "finding.smtp"
+    script.write_text("# a finding\nEHLO replay.test\nexpect 250\nVRFY demo\nexpect 250 2.1.5\n")
+    with PracticeServer() as server:
+        keys = f"/replay {script} {server.host}:{server.port}" + ENTER
+        # Enter on the pre-filled line sends it; the third step is edited (Ctrl-U clears it).
+        keys += ENTER + ENTER + "\x15VRFY nobody@nowhere.invalid" + ENTER + ENTER
+        session = run_repl(keys + "NOOP" + ENTER + CTRL_D, Target(practice=True))
+    text = session.text
+    assert "C: EHLO replay.test" in text
+    assert "ok: 250" in text and "replay 2/4: expect 250" in text
+    assert "C: VRFY nobody@nowhere.invalid" in text and "C: VRFY demo" not in text
+    assert "expected 250 2.1.5" in text  # the edited line changed the answer: the check says so
+    assert "replay of" in text and "1 FAILED" in text
+    assert "C: NOOP" in text  # after the replay, lines go to the server as typed
+    assert session.engine.replay is None
+
+
+def test_replay_progress_is_in_the_prompt_and_ctrl_d_still_quits(run_repl, tmp_path):
+    from prompt_toolkit.formatted_text import fragment_list_to_text
+
+    script = tmp_path / "finding.smtp"
+    script.write_text("NOOP\nexpect 250\n")
+    seen: list[str] = []
+    # Ctrl-D on the untouched offered line quits (politely), as on an empty line.
+    session = run_repl(f"/replay {script}" + ENTER + CTRL_D, Target(practice=True))
+    assert session.code == 0 and "C: NOOP" not in session.text
+    assert session.text.rstrip().endswith("* connection closed")
+    repl = session.repl
+    from smtpshell.shell.replay import start_replay
+
+    start_replay(repl.engine, str(script))
+    seen.append(fragment_list_to_text(repl.prompt_fragments()))
+    repl.engine.shutdown()
+    assert seen[0].startswith("replay 1/2 ")
