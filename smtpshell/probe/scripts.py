@@ -9,11 +9,14 @@ Written to ``DIR/TARGET/ID.smtp`` (TARGET with anything but letters, digits, ``.
 ``-`` replaced by ``_``).  The first lines are comments: the finding, its evidence, and a
 ``# run:`` line with the exact command to replay it.  Findings that no plain session can
 show (certificate and TLS parameters, timing) get no script; docs/probe.md lists which do.
+``/replay PATH`` in the REPL or the TUI steps through one line by line (the ``# run:``
+line tells it where to connect).
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -120,6 +123,7 @@ def script_for(report: ProbeReport, finding: Finding, *, helo: str, path: str) -
         f"# reference: {finding.reference}",
         f"# run: smtpshell run {path} {report.target}{_run_flags(report)}",
         "# exit status 0: the finding still stands; 1: the server no longer behaves this way",
+        f"# step by step in the REPL or the TUI: /replay {shlex.quote(path)}",
         "",
     ]
     return "\n".join(header + body) + "\n"

@@ -342,6 +342,14 @@ class SmtpShellApp(App[int]):
         if result.exit:
             self.action_quit_now()
         self.refresh_session()
+        self.offer_replay_line()
+
+    def offer_replay_line(self) -> None:
+        """A /replay in progress: put its next line at the (empty) prompt for Enter."""
+        replay = self.engine.replay
+        offered = replay.next_line if replay is not None else None
+        if offered and not self.command_pane.command_input.value:
+            self.command_pane.prefill(offered)
 
     def notify_failure(self, result: Result) -> None:
         """A failed line as an error notification (the shell pane has the details too)."""

@@ -49,6 +49,9 @@ def status_text(status: Status | None, *, busy: str | None = None, badge: bool =
             text.append(f"{status.last_code}", style=_code_style(status.last_code))
             if status.last_latency is not None:
                 text.append(f" in {format_latency(status.last_latency)}", style="dim")
+    if status is not None and status.replay is not None:
+        text.append(*_SEPARATOR)
+        text.append("replay {}/{}".format(*status.replay), style="bold cyan")
     if status is not None and status.reveal:
         text.append(*_SEPARATOR)
         text.append("SECRETS SHOWN", style="bold reverse red")
