@@ -39,7 +39,13 @@ def tidy():
 def scripts(leaky, tmp_path_factory) -> dict[str, Path]:
     """The probe's emitted scripts for ``leaky``, by finding id."""
     options = ProbeOptions(
-        helo="probe.test", ca_file=str(leaky.cert_path), vrfy="demo", timeout=5, policy=False
+        helo="probe.test",
+        ca_file=str(leaky.cert_path),
+        vrfy="demo",
+        expn="staff",
+        submission=True,
+        timeout=5,
+        policy=False,
     )
     report = probe_target(ProbeTarget("leaky", leaky.host, leaky.port, False), options)
     paths = emit_scripts([report], tmp_path_factory.mktemp("emitted"), helo="probe.test")
@@ -95,12 +101,21 @@ def test_a_probe_finding_replays_step_by_step_against_its_server(engine, scripts
 
 
 def test_every_emitted_finding_replays_cleanly(engine, scripts):
-    assert {"smtp.banner.software_version", "auth.plaintext_before_tls"} <= set(scripts)
+    assert {
+        "smtp.banner.software_version",
+        "smtp.vrfy.confirms_user",
+        "smtp.expn.confirms_user",
+        "smtp.size.below_10mb",
+        "auth.plaintext_before_tls",
+        "submission.mail_before_tls",
+        "submission.auth_before_tls",  # its "*" answers a 334: a step in SECRET mode
+    } <= set(scripts)
     for name, path in scripts.items():
         assert engine.run_line(f"/replay {path}").ok
         steps = step_through(engine)
         failures = [(line, r.items) for line, _, r in steps if r.outcome is Outcome.EXPECTATION]
         assert not failures, (name, failures)
+        assert "held" in notes(steps[-1][2]) and "FAILED" not in notes(steps[-1][2])
 
 
 def test_a_fixed_server_fails_the_expectation_and_the_replay_goes_on(engine, scripts, tidy):
