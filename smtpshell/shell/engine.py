@@ -287,6 +287,7 @@ class Engine:
         client = self.client
         session = client.session if client is not None else None
         target = self.target
+        replay = self.replay  # once: a worker may end the replay meanwhile
         return Status(
             target=target.label if target is not None else None,
             connected=bool(session and session.connected),
@@ -302,7 +303,7 @@ class Engine:
             last_code=session.last_code if session else None,
             last_latency=session.last_latency if session else None,
             recipients=len(session.recipients) if session else 0,
-            replay=self.replay.progress if self.replay is not None else None,
+            replay=replay.progress if replay is not None else None,
         )
 
     def completion_context(self) -> CompletionContext:
