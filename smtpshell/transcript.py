@@ -341,6 +341,8 @@ class Transcript:
     """A bounded, thread-safe record of events with live subscribers.
 
     ``max_events`` and ``max_bytes`` bound what is kept; subscribers still see every event.
+    Once a bound is reached, the oldest droppable events are dropped down to 1/64 below it,
+    so a full transcript holds between 63/64 of its bound and all of it, never more.
     The head of each session (its first ``head_events`` events, at most ``max_events // 2``
     and ``max_bytes // 4`` bytes: connect, greeting, EHLO, the first envelope) is kept
     while the session lasts.  A session starts with a CONNECT event.  The bounds drop the
@@ -372,6 +374,11 @@ class Transcript:
         self.body_lines = body_lines
         self._head_max = head_events if max_events is None else min(head_events, max_events // 2)
         self._head_max_bytes = None if max_bytes is None else max_bytes // 4
+        #: How far below each bound a trim goes: a full transcript then drops 1/64 of its
+        #: bound at a time, not one event per event (issue 15: the per-event trim was a
+        #: third of the cost of a command).  Zero for small bounds, which stay exact.
+        self._slack = 0 if max_events is None else max_events // 64
+        self._slack_bytes = 0 if max_bytes is None else max_bytes // 64
         #: Replaced, never mutated, so emit() can call a snapshot without copying it.
         self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
@@ -462,11 +469,14 @@ class Transcript:
     def _trim(self) -> None:
         """Drop the oldest droppable events until the bounds hold (never the current head).
 
-        In the steady state of a full transcript this drops one event per event emitted:
-        the bounds are read once and the totals kept in locals (issue 15: the per-event
-        cost of a full transcript was twice that of one with room).
+        Once over a bound, it drops down to 1/64 below it (``_slack``): a full transcript
+        trims once every few hundred events, so the bounds cost two comparisons per event.
         """
         most, limit = self.max_events, self.max_bytes
+        if most is not None:
+            most -= self._slack
+        if limit is not None:
+            limit -= self._slack_bytes
         kept, kept_bytes = self._kept, self._kept_bytes
         old, events = self._old, self._events
         while (most is not None and kept > most) or (limit is not None and kept_bytes > limit):
