@@ -405,7 +405,22 @@ class Engine:
         if mode is Mode.COMPOSE:
             return self._compose_line(line)
         if mode is Mode.DATA:
-            return self._data_line(line)
+            if not line.startswith(PREFIX + "raw "):
+                return self._data_line(line)
+            # "/raw BYTES" inside a message writes BYTES as they are (the SMTP smuggling
+            # lesson needs a bare LF there); every other line is message text.
+            if self._data_lines:
+                return Result(
+                    [
+                        Note(
+                            f"/raw inside a message goes before any typed line: "
+                            f"{len(self._data_lines)} typed line(s) are waiting for the "
+                            "final '.'; end the message first, or put them in the /raw text",
+                            Level.ERROR,
+                        )
+                    ],
+                    Outcome.USAGE,
+                )
         if mode is Mode.SECRET:
             return self._secret_line(line)
         stripped = line.strip()
@@ -829,6 +844,7 @@ class Engine:
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
         answering = client.expecting_auth_response
+        in_message = self.mode is Mode.DATA
         data = self._raw_without_placeholders(decode_raw(text), answering)
         client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
         event = self._last_sent
@@ -842,7 +858,9 @@ class Engine:
             [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
         )
         if read is None:
-            read = data.endswith(b"\n")
+            # Inside a message only the end of data gets a reply (RFC 5321 §4.1.1.4).
+            ends = data.startswith(b".\r\n") or b"\r\n.\r\n" in data
+            read = ends if in_message else data.endswith(b"\n")
         if read:
             client.getreply()
             self.record("getreply")
