@@ -387,7 +387,6 @@ class Transcript:
     def _reset(self) -> None:
         #: Earlier sessions' events (and the markers of their gaps), oldest first.
         self._old: deque[Event] = deque()
-        self._old_bytes = 0
         self._old_markers = 0
         #: How many events are gone from the very start (earlier sessions, oldest first).
         self._front_dropped = 0
@@ -396,10 +395,8 @@ class Transcript:
         self._head_bytes = 0
         self._head_open = self._head_max > 0
         self._events: deque[Event] = deque()
-        self._bytes = 0
         self._tail_dropped = 0
         self._session_start = 0  # the stream index of the session's first event
-        self._seen = 0
         self._dropped = 0
         #: Running totals of all three parts (markers included), so the bounds are checked
         #: with two comparisons per event instead of six ``len()``s and sums.
@@ -424,13 +421,11 @@ class Transcript:
         with self._lock:
             if event[0] is _CONNECT and (self._head or self._events):
                 self._new_session()
-            self._seen += 1
             if self._head_open:
                 self._keep_in_head(event)
             else:
                 size = len(event[1])
                 self._events.append(event)
-                self._bytes += size
                 kept = self._kept = self._kept + 1
                 kept_bytes = self._kept_bytes = self._kept_bytes + size
                 most, limit = self.max_events, self.max_bytes
@@ -457,7 +452,6 @@ class Transcript:
             return
         self._head_open = False
         self._events.append(event)
-        self._bytes += size
         self._trim()
 
     def _over(self) -> bool:
@@ -487,18 +481,20 @@ class Transcript:
                     self._old_markers -= 1
                     self._front_dropped += dropped[10].total
                     continue
-                self._old_bytes -= len(dropped[1])
                 self._front_dropped += 1
             elif events:
                 dropped = events.popleft()
                 kept -= 1
-                self._bytes -= len(dropped[1])
                 self._tail_dropped += 1
             else:
                 break
             kept_bytes -= len(dropped[1])
             self._dropped += 1
         self._kept, self._kept_bytes = kept, kept_bytes
+
+    def _seen(self) -> int:
+        """How many events were emitted since the start (or clear()): kept or dropped."""
+        return self._kept - self._old_markers + self._dropped
 
     def _new_session(self) -> None:
         """A CONNECT after events: the session so far becomes droppable history."""
@@ -512,10 +508,9 @@ class Transcript:
             self._old_markers += 1
             self._kept += 1
         old.extend(self._events)
-        self._old_bytes += self._head_bytes + self._bytes
         self._head, self._head_bytes, self._head_open = [], 0, self._head_max > 0
-        self._events, self._bytes, self._tail_dropped = deque(), 0, 0
-        self._session_start = self._seen
+        self._events, self._tail_dropped = deque(), 0
+        self._session_start = self._seen()
 
     @staticmethod
     def _marker(total: int, first: int, at: Event | None) -> Event:
