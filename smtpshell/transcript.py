@@ -341,6 +341,8 @@ class Transcript:
     """A bounded, thread-safe record of events with live subscribers.
 
     ``max_events`` and ``max_bytes`` bound what is kept; subscribers still see every event.
+    Once a bound is reached, the oldest droppable events are dropped down to 1/64 below it,
+    so a full transcript holds between 63/64 of its bound and all of it, never more.
     The head of each session (its first ``head_events`` events, at most ``max_events // 2``
     and ``max_bytes // 4`` bytes: connect, greeting, EHLO, the first envelope) is kept
     while the session lasts.  A session starts with a CONNECT event.  The bounds drop the
@@ -372,6 +374,11 @@ class Transcript:
         self.body_lines = body_lines
         self._head_max = head_events if max_events is None else min(head_events, max_events // 2)
         self._head_max_bytes = None if max_bytes is None else max_bytes // 4
+        #: How far below each bound a trim goes: a full transcript then drops 1/64 of its
+        #: bound at a time, not one event per event (issue 15: the per-event trim was a
+        #: third of the cost of a command).  Zero for small bounds, which stay exact.
+        self._slack = 0 if max_events is None else max_events // 64
+        self._slack_bytes = 0 if max_bytes is None else max_bytes // 64
         #: Replaced, never mutated, so emit() can call a snapshot without copying it.
         self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
@@ -380,7 +387,6 @@ class Transcript:
     def _reset(self) -> None:
         #: Earlier sessions' events (and the markers of their gaps), oldest first.
         self._old: deque[Event] = deque()
-        self._old_bytes = 0
         self._old_markers = 0
         #: How many events are gone from the very start (earlier sessions, oldest first).
         self._front_dropped = 0
@@ -389,11 +395,13 @@ class Transcript:
         self._head_bytes = 0
         self._head_open = self._head_max > 0
         self._events: deque[Event] = deque()
-        self._bytes = 0
         self._tail_dropped = 0
         self._session_start = 0  # the stream index of the session's first event
-        self._seen = 0
         self._dropped = 0
+        #: Running totals of all three parts (markers included), so the bounds are checked
+        #: with two comparisons per event instead of six ``len()``s and sums.
+        self._kept = 0
+        self._kept_bytes = 0
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every future event; returns the unsubscribe function."""
@@ -413,17 +421,15 @@ class Transcript:
         with self._lock:
             if event[0] is _CONNECT and (self._head or self._events):
                 self._new_session()
-            self._seen += 1
             if self._head_open:
                 self._keep_in_head(event)
             else:
-                events = self._events
-                events.append(event)
-                self._bytes += len(event[1])
-                most, size = self.max_events, self.max_bytes
-                if (most is not None and len(events) + len(self._head) + len(self._old) > most) or (
-                    size is not None and self._bytes + self._head_bytes + self._old_bytes > size
-                ):
+                size = len(event[1])
+                self._events.append(event)
+                kept = self._kept = self._kept + 1
+                kept_bytes = self._kept_bytes = self._kept_bytes + size
+                most, limit = self.max_events, self.max_bytes
+                if (most is not None and kept > most) or (limit is not None and kept_bytes > limit):
                     self._trim()  # full: in the steady state, one out per one in
             subscribers = self._subscribers
         for callback in subscribers:
@@ -436,6 +442,8 @@ class Transcript:
         """The head fills first and closes at its first event that does not fit."""
         size = len(event[1])
         limit = self._head_max_bytes
+        self._kept += 1
+        self._kept_bytes += size
         if len(self._head) < self._head_max and (limit is None or self._head_bytes + size <= limit):
             self._head.append(event)
             self._head_bytes += size
@@ -444,34 +452,49 @@ class Transcript:
             return
         self._head_open = False
         self._events.append(event)
-        self._bytes += size
         self._trim()
 
     def _over(self) -> bool:
-        kept = len(self._old) + len(self._head) + len(self._events)
-        size = self._old_bytes + self._head_bytes + self._bytes
-        return (self.max_events is not None and kept > self.max_events) or (
-            self.max_bytes is not None and size > self.max_bytes
+        most, limit = self.max_events, self.max_bytes
+        return (most is not None and self._kept > most) or (
+            limit is not None and self._kept_bytes > limit
         )
 
     def _trim(self) -> None:
-        """Drop the oldest droppable events until the bounds hold (never the current head)."""
-        while self._over():
-            if self._old:
-                dropped = self._old.popleft()
+        """Drop the oldest droppable events until the bounds hold (never the current head).
+
+        Once over a bound, it drops down to 1/64 below it (``_slack``): a full transcript
+        trims once every few hundred events, so the bounds cost two comparisons per event.
+        """
+        most, limit = self.max_events, self.max_bytes
+        if most is not None:
+            most -= self._slack
+        if limit is not None:
+            limit -= self._slack_bytes
+        kept, kept_bytes = self._kept, self._kept_bytes
+        old, events = self._old, self._events
+        while (most is not None and kept > most) or (limit is not None and kept_bytes > limit):
+            if old:
+                dropped = old.popleft()
+                kept -= 1
                 if dropped[0] is _DROPPED:
                     self._old_markers -= 1
                     self._front_dropped += dropped[10].total
                     continue
-                self._old_bytes -= len(dropped[1])
                 self._front_dropped += 1
-            elif self._events:
-                dropped = self._events.popleft()
-                self._bytes -= len(dropped[1])
+            elif events:
+                dropped = events.popleft()
+                kept -= 1
                 self._tail_dropped += 1
             else:
-                return
+                break
+            kept_bytes -= len(dropped[1])
             self._dropped += 1
+        self._kept, self._kept_bytes = kept, kept_bytes
+
+    def _seen(self) -> int:
+        """How many events were emitted since the start (or clear()): kept or dropped."""
+        return self._kept - self._old_markers + self._dropped
 
     def _new_session(self) -> None:
         """A CONNECT after events: the session so far becomes droppable history."""
@@ -483,11 +506,11 @@ class Transcript:
                 self._marker(self._tail_dropped, self._session_start + len(self._head), first)
             )
             self._old_markers += 1
+            self._kept += 1
         old.extend(self._events)
-        self._old_bytes += self._head_bytes + self._bytes
         self._head, self._head_bytes, self._head_open = [], 0, self._head_max > 0
-        self._events, self._bytes, self._tail_dropped = deque(), 0, 0
-        self._session_start = self._seen
+        self._events, self._tail_dropped = deque(), 0
+        self._session_start = self._seen()
 
     @staticmethod
     def _marker(total: int, first: int, at: Event | None) -> Event:

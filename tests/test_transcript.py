@@ -300,3 +300,24 @@ def test_an_earlier_sessions_gap_stays_marked():
     assert sum(m.total for m in markers) == transcript.dropped == 34
     assert events[1].text == "connected to two" and events[4].data == b"NOOP two 7\r\n"
     assert len(transcript) == 20
+
+
+def test_bounds_hold_and_every_event_is_kept_or_counted_across_sessions():
+    """Many sessions of varied sizes through both bounds: after every event, what is kept
+    fits both bounds, and kept + dropped accounts for every event (the running totals the
+    bounds check uses must never drift from what is really kept)."""
+    transcript = Transcript(max_events=40, max_bytes=900, head_events=6)
+    sent = 0
+    for session in range(12):
+        transcript.emit(Event(EventKind.CONNECT, text=f"session {session}"))
+        sent += 1
+        for i in range(7 + 9 * session):
+            transcript.emit(Event(EventKind.SENT, b"x" * ((i * 7 + session) % 61)))
+            sent += 1
+            kept = transcript.events()
+            markers = [e for e in kept if e.kind is EventKind.DROPPED]
+            assert len(kept) - len(markers) == len(transcript)
+            assert len(transcript) + transcript.dropped == sent
+            assert sum(e.facts.total for e in markers) == transcript.dropped
+            assert sum(len(e.data) for e in kept) <= 900
+            assert len(transcript) <= 40

@@ -335,7 +335,8 @@ class _Connection:
                 )
             self._print_debug("send:", repr(printable))
         sys.audit("smtplib.send", self, data if redacted is None else redacted)
-        self._set_sock_timeout(self._io_timeout)
+        if self._sock_timeout != self._io_timeout:
+            self._set_sock_timeout(self._io_timeout)
         try:
             self.sock.sendall(data)
         except TimeoutError as exc:
@@ -416,7 +417,18 @@ class _Connection:
 
     def _ensure_in_step(self) -> None:
         """Before a command: bytes that arrived while no reply was owed mean desync."""
-        if self._awaiting or not self._readable_now():
+        if self._awaiting:
+            return
+        if self._polled is self.sock and self._tls_info is None and not self._rbuf:
+            # The common case inline: a plain socket already watched, nothing buffered; one
+            # poll() says whether anything arrived.  The rest (TLS's own buffer, a socket not
+            # yet watched, bytes to read) goes through _readable_now().
+            try:
+                if not self._poll(0):
+                    return
+            except (OSError, ValueError):
+                return
+        if not self._readable_now():
             return
         stale = bytes(self._rbuf)
         self._rbuf.clear()

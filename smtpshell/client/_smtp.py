@@ -192,7 +192,7 @@ class _Commands(_Connection):
         redacted = self._redaction_for(line) if auth else None
         verb = AUTH_RESPONSE if self._auth_pending else line.split(" ", 1)[0].upper()
         self._ensure_in_step()
-        self._write(data, redacted=redacted, shown=line + CRLF)
+        self._write(data, redacted=redacted, shown=line + CRLF if self.debuglevel else None)
         self._awaiting.append((verb, line if redacted is None else verb))
         if auth:
             self._note_auth_identity(verb, line)
