@@ -22,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "smtpshell.repl.script_command",
         "run an smtpshell script, e.g. for CI tests (the default on piped input)",
     ),
+    "send": (
+        "smtpshell.repl.send_command",
+        "send one message from the command line, as swaks does",
+    ),
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
     "tui": ("smtpshell.tui.command", "the full-screen interface (the default in a terminal)"),
     "learn": ("smtpshell.learn_command", "guided SMTP lessons against the practice server"),

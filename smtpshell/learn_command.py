@@ -46,13 +46,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the lesson's solution non-interactively and report (all lessons without "
         "LESSON); exit 1 if a step fails",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long to wait for a reply (default %(default)s)",
-    )
+    from smtpshell.shell.options import add_connection_options
+
+    add_connection_options(parser, timeout=30.0)
 
 
 def _progress_text(progress, steps: int) -> str:
@@ -153,7 +149,17 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressStore()
     if args.restart:
         progress.reset(ref.key)
-    engine = new_engine(timeout=args.timeout)
+    from smtpshell.shell.options import apply_connection_options
+    from smtpshell.shell.registry import UsageError
+    from smtpshell.shell.target import Target
+
+    try:
+        defaults = apply_connection_options(Target(practice=True), args)
+    except UsageError as error:
+        print(f"smtpshell learn: {error}", file=sys.stderr)
+        return 2
+    engine = new_engine(timeout=args.timeout, helo_name=args.helo)
+    engine.connection_defaults = defaults
     runner = LessonRunner(lesson, engine, key=ref.key, progress=progress, presenter=args.presenter)
     if getattr(args, "tui", False):
         return _run_tui(runner, resume=not args.restart)

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         out.reconfigure(errors="backslashreplace")  # a C locale must not crash on server text
 
     engine = new_engine(scripted=True, timeout=args.timeout, helo_name=args.helo)
+    engine.connection_defaults = target
 
     def show_event(event) -> None:
         for line in event_lines(event, engine.reveal):

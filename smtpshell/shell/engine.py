@@ -48,6 +48,7 @@ from smtpshell.practice import (
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
 from smtpshell.shell.exports import ContextArg, Joined, SecretArg, Step, env_word
 from smtpshell.shell.history import HistoryFile, history_entry, shown_line
+from smtpshell.shell.options import VERIFY_HINT, tls_context_for, tune_context
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
 from smtpshell.shell.target import Security, Target, parse_target
@@ -207,6 +208,9 @@ class Engine:
         self.history: list[str] = []
         self.client: SMTP | None = None
         self.target: Target | None = None
+        #: TLS settings given on the command line (``--ca-file``, ``--cert``...): every
+        #: ``/connect`` in this session that does not set its own inherits them.
+        self.connection_defaults: Target | None = None
         self.practice: PracticeHandle | None = None
         self.reveal = False
         self.raw_mode = False
@@ -382,7 +386,10 @@ class Engine:
                     ],
                     Outcome.CANCELLED,
                 )
-            return Result([Note(describe_error(exc), Level.ERROR)], _outcome_of(exc))
+            result = Result([Note(describe_error(exc), Level.ERROR)], _outcome_of(exc))
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                result.add(VERIFY_HINT, Level.HINT)
+            return result
 
     def _dispatch(self, line: str) -> Result | None:
         mode = self.mode
@@ -475,17 +482,18 @@ class Engine:
 
     def tls_context(self, verify: bool | None = None) -> tuple[ssl.SSLContext, ContextArg]:
         """The context for this target: unverified if asked, the practice server's own
-        certificate for the practice server, else the system's trust store."""
-        verify = (
-            (self.target.verify if self.target is not None else True) if verify is None else verify
-        )
+        certificate for the practice server, else ``--ca-file`` or the system's trust
+        store; client certificate, TLS versions and ciphers as the target says."""
+        target = self.target if self.target is not None else Target()
+        verify = target.verify if verify is None else verify
         if not verify:
-            return unverified_context(), ContextArg("unverified")
-        if self.target is not None and self.target.practice and self.practice is not None:
-            return self.practice.client_ssl_context(), ContextArg(
-                cafile=str(self.practice.cert_path)
-            )
-        return default_context(), ContextArg()
+            return tune_context(unverified_context(), target), ContextArg("unverified")
+        if target.ca_file:
+            return tls_context_for(target), ContextArg(cafile=target.ca_file)
+        if target.practice and self.practice is not None:
+            context = tune_context(self.practice.client_ssl_context(), target)
+            return context, ContextArg(cafile=str(self.practice.cert_path))
+        return tls_context_for(target, default_context()), ContextArg()
 
     # ------------------------------------------------------------------ connecting
 
@@ -518,6 +526,9 @@ class Engine:
                     f"(implicit TLS on {server.tls_port}); log in with {users}",
                     Level.HINT,
                 )
+        target = self._with_defaults(target)
+        if target.sni or target.family:
+            raise UsageError("--sni, -4 and -6 are not supported by this client yet")
         self.leave()
         self.target = target
         if target.security is Security.TLS:
@@ -567,6 +578,21 @@ class Engine:
             client.ehlo()
             self.record("ehlo")
         return result
+
+    _INHERITED = ("ca_file", "cert", "key", "tls_min", "tls_max", "ciphers", "sni", "family")
+
+    def _with_defaults(self, target: Target) -> Target:
+        defaults = self.connection_defaults
+        if defaults is None:
+            return target
+        changes = {
+            name: getattr(defaults, name)
+            for name in self._INHERITED
+            if getattr(defaults, name) and not getattr(target, name)
+        }
+        if defaults.source and target.source is None:
+            changes["source"] = defaults.source
+        return target.replace(**changes) if changes else target
 
     def starttls(
         self, verify: bool | None, result: Result | None = None, *, hint: bool = True
@@ -722,6 +748,18 @@ class Engine:
         if stuffed:
             result.add(f"{stuffed} line(s) were dot-stuffed on the wire", Level.HINT)
         return result
+
+    def send_data(self, message: bytes) -> Result:
+        """After a 354: send a whole message at once (normalised to CRLF, dot-stuffed and
+        ended with ``<CRLF>.<CRLF>`` as ``data()`` does) and read the reply."""
+        return self._guarded(self._send_data, message)
+
+    def _send_data(self, message: bytes) -> Result:
+        client = self.require_client()
+        self._data_lines = []
+        client.send_payload(message)
+        self.record("data", message)
+        return Result()
 
     def _compose_line(self, line: str) -> Result:
         compose = self._compose

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result
+from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
 from smtpshell.transcript import EventKind
 from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
@@ -98,7 +98,7 @@ class SmtpShellApp(App[int]):
 
     def __init__(
         self,
-        target: str | None = None,
+        target: str | Target | None = None,
         *,
         engine: Engine | None = None,
         connect: bool = True,
@@ -209,8 +209,12 @@ class SmtpShellApp(App[int]):
     def start_session(self) -> None:
         """Connect as asked on the command line, or say how to (a lesson starts itself)."""
         if self.connect_on_start:
-            line = "/connect" + (f" {quote(self.target)}" if self.target else "")
-            self.runner.submit(line)
+            if isinstance(self.target, Target):  # from the command line, options applied
+                target = self.target
+                self.runner.call(target.label, lambda engine: engine.connect(target))
+            else:
+                line = "/connect" + (f" {quote(self.target)}" if self.target else "")
+                self.runner.submit(line)
         else:
             self.command_pane.write_note(
                 "not connected: F2 opens the connect dialog, /connect uses the practice server",
