@@ -44,6 +44,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     parser = argparse.ArgumentParser(
         prog="smtpshell",
         description="Step through SMTP sessions, see every byte, learn every reply.",
+        epilog="Without a COMMAND, 'smtpshell [TARGET] [options]' opens the full-screen TUI "
+        "in a terminal, and runs piped input as a script ('smtpshell run -'): "
+        "'echo \"EHLO me\" | smtpshell'.  'smtpshell COMMAND --help' lists a command's "
+        "options; every face takes the same connection and TLS options.",
     )
     parser.add_argument("--version", action="version", version=f"smtpshell {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")

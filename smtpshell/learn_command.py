@@ -106,6 +106,7 @@ def _check(specs: list[str], timeout: float) -> int:
     from smtpshell.learn.catalog import find_lesson, shipped_lessons
     from smtpshell.learn.lesson import LessonError
     from smtpshell.learn.runner import check_solution
+    from smtpshell.shell.results import plural
     from smtpshell.wiring import new_engine
 
     refs = [find_lesson(spec) for spec in specs] if specs else shipped_lessons()
@@ -119,7 +120,7 @@ def _check(specs: list[str], timeout: float) -> int:
             continue
         report = check_solution(lesson, engine=new_engine(scripted=True, timeout=timeout))
         if report.ok:
-            print(f"ok   {ref.name}: {report.steps} steps")
+            print(f"ok   {ref.name}: {plural(report.steps, 'step')}")
         else:
             failed += 1
             where = f"step {report.steps_done + 1} of {report.steps}"

@@ -32,7 +32,7 @@ from smtpshell.shell.registry import (
     Registry,
     UsageError,
 )
-from smtpshell.shell.results import Level, Note, Result, Table, Text
+from smtpshell.shell.results import Level, Note, Result, Table, Text, plural
 from smtpshell.shell.target import Security, parse_source, parse_target
 
 __all__ = ["CATEGORIES", "REGISTRY"]
@@ -138,7 +138,9 @@ def _ehlo(engine: Engine, inv: Invocation) -> Result:
     engine.record("ehlo", *([inv.arg("NAME")] if inv.arg("NAME") else []))
     if code == 250:
         count = len(client.esmtp_features)
-        return Result([Note(f"{count} extensions advertised: /features explains them", Level.HINT)])
+        return Result(
+            [Note(f"{plural(count, 'extension')} advertised: /features explains them", Level.HINT)]
+        )
     return Result()
 
 
@@ -601,9 +603,10 @@ def _export(engine: Engine, inv: Invocation) -> Result:
     with open(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
     dropped = engine.transcript.dropped
-    note = f"wrote {fmt} to {target} ({secrets})"
+    note = f"wrote {fmt} to {target.resolve()} ({secrets})"
     if dropped:
-        note += f"; the {dropped} oldest events were beyond the transcript's memory bound"
+        lost = plural(dropped, "oldest event was", "oldest events were")
+        note += f"; the {lost} beyond the transcript's memory bound"
     return Result([Note(note, Level.OK)])
 
 

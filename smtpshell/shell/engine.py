@@ -50,7 +50,7 @@ from smtpshell.shell.exports import ContextArg, Joined, SecretArg, Step, env_wor
 from smtpshell.shell.history import HistoryFile, history_entry, shown_line
 from smtpshell.shell.options import VERIFY_HINT, tls_context_for, tune_context
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
-from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
+from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result, plural
 from smtpshell.shell.target import Security, Target, parse_target
 from smtpshell.shell.views import Views
 from smtpshell.transcript import REDACTED, Event, EventKind, Transcript, escape_bytes
@@ -663,7 +663,9 @@ class Engine:
             if code == 250:
                 self.record("ehlo", _argument(command))
                 count = len(client.esmtp_features)
-                result.add(f"{count} extensions advertised: /features explains them", Level.HINT)
+                result.add(
+                    f"{plural(count, 'extension')} advertised: /features explains them", Level.HINT
+                )
             else:
                 self.record("docmd", command)
         elif verb == "HELO":
@@ -746,7 +748,9 @@ class Engine:
         self.record("data", body)
         stuffed = sum(1 for text in lines if text.startswith("."))
         if stuffed:
-            result.add(f"{stuffed} line(s) were dot-stuffed on the wire", Level.HINT)
+            result.add(
+                f"{plural(stuffed, 'line was', 'lines were')} dot-stuffed on the wire", Level.HINT
+            )
         return result
 
     def send_data(self, message: bytes) -> Result:
@@ -819,7 +823,7 @@ class Engine:
     def _sent(self, count: int, refused: Mapping[str, tuple[int, bytes]]) -> Result:
         result = Result()
         accepted = count - len(refused)
-        result.add(f"message accepted for {accepted} of {count} recipient(s)", Level.OK)
+        result.add(f"message accepted for {accepted} of {plural(count, 'recipient')}", Level.OK)
         for rcpt, (code, msg) in refused.items():
             result.add(f"refused {rcpt}: {code} {_reply_text(msg)}", Level.WARN)
         return result
@@ -841,7 +845,12 @@ class Engine:
         else:
             self.record("send", data)
         result = Result(
-            [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
+            [
+                Note(
+                    f"raw: sent {plural(len(data), 'byte')} exactly as given (unsafe: no checks)",
+                    Level.WARN,
+                )
+            ]
         )
         if read is None:
             read = data.endswith(b"\n")

@@ -26,6 +26,7 @@ from textual.widgets import Footer
 
 from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
+from smtpshell.shell.results import plural
 from smtpshell.transcript import EventKind
 from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
 from smtpshell.tui.keys import app_bindings
@@ -381,7 +382,7 @@ class SmtpShellApp(App[int]):
         self.explain_panel.show_row(row, reply_verb=verb, first_line=first)
 
     def on_log_pane_copied(self, message: LogPane.Copied) -> None:
-        self.notify(f"copied {message.lines:,} line(s) to the clipboard")
+        self.notify(f"copied {plural(message.lines, 'line')} to the clipboard")
 
     def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
         self.log_pane.filter = message.text

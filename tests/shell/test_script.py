@@ -145,3 +145,10 @@ def test_run_script_on_a_connected_engine_reports_each_line(scripted):
         (4, "expect 550 5.1.1", True),
         (5, "expect 250", False),
     ]
+
+
+def test_quiet_success_prints_one_summary_line(tmp_path, capsys):
+    assert run(tmp_path, "EHLO x\nexpect 250\nNOOP\n", "-q") == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1
+    assert out.endswith("test.smtp: ok, 3 lines run, 1 expectation held\n")

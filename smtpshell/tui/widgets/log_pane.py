@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtpshell.shell.display import WireLine, event_lines, format_latency, reply_hint
+from smtpshell.shell.results import plural
 from smtpshell.transcript import Event, EventKind
 
 __all__ = ["LogPane", "LogRow"]
@@ -365,11 +366,11 @@ class LogPane(ScrollView, can_focus=True):
         if self._filter:
             parts.append(f"filter {self._filter!r}: {self.view_count:,} of {len(self._rows):,}")
         else:
-            parts.append(f"{len(self._rows):,} lines")
+            parts.append(plural(len(self._rows), "line"))
         if self._dropped:
             parts.append(f"{self._dropped:,} oldest dropped")
         if self._events_dropped:
-            parts.append(f"{self._events_dropped:,} events dropped")
+            parts.append(f"{plural(self._events_dropped, 'event')} dropped")
         if self._reveal:
             parts.append("SECRETS SHOWN")
         return " · ".join(parts)
