@@ -19,7 +19,7 @@ from smtpshell.knowledge import (
     extension,
     mechanism,
 )
-from smtpshell.knowledge.lines import explain_reply
+from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_reply, explain_term
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
 from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
@@ -508,38 +508,72 @@ def _tls(engine: Engine, inv: Invocation) -> Result:
 
 @command_(
     "explain",
-    "Explain a reply code (the last reply when none is given)",
-    "The long explanation of CODE with its RFC; with TEXT (or for the last reply), its "
-    "enhanced status code (RFC 3463) too.",
+    "Explain a reply code, an enhanced code, an extension or a command (the last reply by default)",
+    "The long explanation with its RFC of: a reply code (550, with its text and enhanced code "
+    "when given: 550 5.1.1 no such user), an enhanced status code alone (5.7.1, RFC 3463), an "
+    "EHLO keyword with its parameters (PIPELINING, SIZE 10240000) or a command verb (RCPT).  "
+    "Without anything, the last reply.",
     "inspect",
     args=(
-        Arg("CODE", "a reply code such as 550", Completion.REPLY_CODE, optional=True),
-        Arg("TEXT", "the reply text, for its enhanced code", optional=True, rest=True),
+        Arg(
+            "WHAT",
+            "a reply code (550), enhanced code (5.7.1), extension (SIZE) or verb (RCPT)",
+            Completion.REPLY_CODE,
+            optional=True,
+        ),
+        Arg("TEXT", "the reply text or the extension's parameters", optional=True, rest=True),
     ),
-    examples=("/explain", "/explain 550 5.1.1", "/explain 421"),
+    examples=(
+        "/explain",
+        "/explain 550 5.1.1",
+        "/explain 5.7.1",
+        "/explain PIPELINING",
+        "/explain RCPT",
+    ),
 )
 def _explain(engine: Engine, inv: Invocation) -> Result:
-    code_text, text = inv.arg("CODE"), inv.arg("TEXT", "")
-    if code_text is None:
+    what, text = inv.arg("WHAT"), inv.arg("TEXT", "")
+    if what is None:
         reply = engine.last_reply
         if reply is None:
             return Result([Note("no reply yet: /explain CODE", Level.HINT)])
-        code, text = reply.code, reply.first_line
+        info = explain_reply(reply.code, reply.first_line)
     else:
-        if not (code_text.isascii() and code_text.isdigit()):
-            raise UsageError(f"not a reply code: {code_text!r}")
-        code = int(code_text)
-    info = explain_reply(code, text)
+        info = explain_term(f"{what} {text}".strip())
+        if info is None:
+            raise UsageError(
+                f"nothing known about {what!r}: give a reply code (550), an enhanced code "
+                "(5.7.1), an extension (PIPELINING) or a command verb (RCPT)"
+            )
+    return Result([Text(info.headline.title, "\n".join(_explanation_lines(info)).rstrip())])
+
+
+def _explanation_lines(info: LineExplanation) -> list[str]:
     head, klass, enhanced = info.headline, info.reply_class, info.enhanced
-    klass_title = klass.title if klass else "Not a valid SMTP reply code"
-    lines = [head.text, f"({klass_title}; {head.source})"]
+    lines = [head.text] if head.text else []
+    if info.kind is LineKind.REPLY:
+        klass_title = klass.title if klass else "Not a valid SMTP reply code"
+        lines.append(f"({klass_title}; {head.source})")
+    elif info.kind is LineKind.ENHANCED:
+        if klass is not None:
+            lines.append(f"(class {klass.title}; {head.source or klass.source})")
+        enhanced = None  # the headline already is the code
+    elif head.source:
+        lines.append(f"({head.source})")
     if enhanced is not None:
         code_text, _, title = enhanced.title.partition(" ")
         lines += ["", f"{code_text}: {title}", enhanced.text]
         if enhanced.source:
             lines.append(f"({enhanced.source})")
+    if info.items:
+        lines.append("")
+        lines += [f"  {name}: {note}" if note else f"  {name}" for name, note in info.items]
+    if info.syntax:
+        lines += ["", f"syntax: {info.syntax}"]
+    if info.needs:
+        lines.append(f"needs the {info.needs} extension")
     lines += list(info.notes)
-    return Result([Text(head.title, "\n".join(lines).rstrip())])
+    return lines
 
 
 @command_(

@@ -11,8 +11,8 @@ from smtpshell.wiring import new_engine
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("/explain ²", "not a reply code: '²'"),
-        ("/explain ٥٥٠", "not a reply code: '٥٥٠'"),
+        ("/explain ²", "nothing known about '²'"),
+        ("/explain ٥٥٠", "nothing known about '٥٥٠'"),
         ("/history ²", "not a number: '²'"),
         ("/connect localhost:²", "not a port number: '²'"),
     ],
