@@ -47,7 +47,7 @@ async def _measure(count: int) -> dict:
     from textual import events
     from textual.app import App
 
-    from smtpshell.transcript import Event, EventKind
+    from smtpshell.transcript import DroppedFacts, Event, EventKind
 
     module = importlib.import_module("smtpshell.tui.app")
     apps = [
@@ -118,7 +118,8 @@ async def _measure(count: int) -> dict:
         added = getattr(pane, "events_added", None)
         dropped = getattr(pane, "events_dropped", None)
         subtitle = str(getattr(pane, "border_subtitle", ""))
-        markers = sum(1 for row in pane.rows() if row.event.detail.get("dropped")) if pane else 0
+        rows = pane.rows() if pane is not None else []
+        markers = sum(1 for row in rows if isinstance(row.event.facts, DroppedFacts))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "events": count,

@@ -40,10 +40,10 @@ class _Printer:
                 self.out.write(f"  {prefix} {line}\n")
             if len(text) > 12:
                 self.out.write(f"  {prefix} ... ({len(text) - 12} more lines)\n")
-            if event.detail.get("final"):
-                latency = event.detail.get("latency")
+            if event.code is not None:
+                latency = event.latency
                 timing = f" [{latency * 1000:.1f} ms]" if latency is not None else ""
-                meaning = explain(event.detail["code"], event.data[4:]).short
+                meaning = explain(event.code, event.data[4:]).short
                 self.out.write(f"       -> {meaning}{timing}\n")
         else:
             self.out.write(f"* {event.text}\n")

@@ -73,7 +73,7 @@ def test_pipelining_sends_the_envelope_in_one_batch():
     )
     assert seen["body"] == b"hi\r\n.\r\n"
     # Each reply is mapped back to the command it answers, for the faces.
-    answered = [e.detail["command"] for e in s.transcript if e.detail.get("final")]
+    answered = [e.command for e in s.transcript if e.final]
     assert answered[2:7] == [
         f"{MAIL_FROM}<a@x.example>",
         f"{RCPT_TO}<b@y.example>",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import select
 import smtplib
 import ssl
 import threading
@@ -30,6 +31,7 @@ from smtpshell import (
     SMTPTimeoutError,
     SMTPUTF8RequiredError,
 )
+from smtpshell.protocol.capabilities import SizeKind
 from tests.support.scripted import Peer, ScriptedServer
 from tests.support.smtp_script import SmtpBehaviour, smtp_script
 
@@ -212,6 +214,46 @@ def test_unsolicited_reply_is_never_handed_to_the_next_command():
         assert s.sock is None
     wait_done(server)
     assert b"rset" not in server.wire
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "implicit-tls"])
+def test_data_arriving_between_replies_is_detected_before_the_next_command(
+    tls, server_tls, client_tls
+):
+    """The desync check proper: the stale line arrives on its own, after the client has
+    read the whole reply, so nothing of it is in the client's buffer yet.  Only a look at
+    the socket before the next command can tell (remove that look and this test fails)."""
+    server_context, client_context = (server_tls, client_tls) if tls else (None, None)
+    go = threading.Event()
+
+    def script(peer):
+        if server_context is not None:
+            peer.starttls(server_context)
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250 OK\r\n")
+        if go.wait(10):
+            peer.send(b"250 stale reply nobody asked for\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        if client_context is not None:
+            s = smtpshell.SMTP_SSL("127.0.0.1", server.port, context=client_context, timeout=5)
+        else:
+            s = client(server)
+        assert s.noop() == (250, b"OK")
+        assert not s._rbuf  # the stale line is not here yet: it is still to arrive
+        go.set()
+        assert select.select([s.sock], [], [], 10)[0]  # it reached the client's socket
+        with pytest.raises(SMTPProtocolError, match="unsolicited"):
+            s.rset()
+        assert s.sock is None
+        stale = [e for e in s.transcript.events() if e.unsolicited]
+        assert [e.data for e in stale] == [b"250 stale reply nobody asked for\r\n"]
+        sent = b"".join(e.data for e in s.transcript.events() if e.kind is smtpshell.EventKind.SENT)
+        assert b"rset" not in sent
+    wait_done(server)
+    assert tls or b"rset" not in server.wire
 
 
 # -- 4. timeout bounds the whole reply ----------------------------------------------------
@@ -579,6 +621,37 @@ def test_message_larger_than_size_is_refused_before_mail():
         s.quit()
     wait_done(server)
     assert b"MAIL" not in server.wire.upper()
+
+
+@pytest.mark.parametrize("size", ["\u00b2", "\u0661\u0662", "1" * 21, "lots", "-5"])
+def test_a_size_that_is_not_ascii_digits_is_no_limit_not_a_crash(size):
+    """Issue 13: 'SIZE ²' passed str.isdigit() and made int() raise a bare ValueError.
+    RFC 1870: a value that is not 1*20 ASCII digits announces nothing; the mail goes."""
+    behaviour = SmtpBehaviour(features=(f"SIZE {size}", "8BITMIME"))
+    with ScriptedServer(smtp_script(behaviour)) as server:
+        s = client(server)
+        s.ehlo()
+        assert s.capabilities.size.kind is SizeKind.INVALID
+        assert s.capabilities.size.max_bytes is None
+        assert s.sendmail("a@x.example", ["b@y.example"], b"x" * 5000) == {}
+        s.quit()
+    wait_done(server)
+    assert behaviour.messages and behaviour.messages[0].startswith(b"x" * 5000)
+
+
+def test_capabilities_follow_ehlo_helo_and_starttls():
+    with well_behaved(features=("SIZE 100", "AUTH plain LOGIN", "AUTH=XOAUTH2")) as server:
+        s = client(server)
+        assert not s.capabilities
+        s.ehlo()
+        caps = s.capabilities
+        assert caps.size.max_bytes == 100 and caps.auth == ("PLAIN", "LOGIN", "XOAUTH2")
+        assert s.capabilities is caps  # cached until the next greeting
+        assert s.esmtp_features["size"] == "100"  # smtplib's dict, unchanged
+        s.helo()
+        assert not s.capabilities and not s.has_extn("size")
+        s.quit()
+    wait_done(server)
 
 
 def test_duplicate_recipients_are_sent_once():

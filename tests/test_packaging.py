@@ -10,7 +10,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORE = [
     "smtpshell/__init__.py",
-    "smtpshell/client.py",
+    "smtpshell/client",
     "smtpshell/auth.py",
     "smtpshell/errors.py",
     "smtpshell/transcript.py",

@@ -325,7 +325,7 @@ class LessonRunner:
         result = self.engine.run_line(line)
         with self._capture_lock:
             events, self._events = self._events, []
-        replies = [e for e in events if e.kind is EventKind.RECEIVED and e.detail.get("final")]
+        replies = [e for e in events if e.kind is EventKind.RECEIVED and e.final]
         feedback = StepFeedback(line, Verdict.NEUTRAL, result, step_index=self.index)
         feedback.blocks += self._explain(events, replies, action, stored_before)
         if step is None or step.reading or action is None:
@@ -406,7 +406,7 @@ class LessonRunner:
         if auth is not None:
             blocks.append(auth)
         elif replies and self.engine.last_reply is not None:
-            codes = [str(e.detail.get("code")) for e in replies]
+            codes = [str(e.code) for e in replies]
             if len(codes) > 1:
                 blocks.append(
                     Block(

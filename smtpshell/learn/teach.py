@@ -19,7 +19,7 @@ from smtpshell.knowledge import describe_feature, explain_reply, mechanism
 from smtpshell.protocol.capabilities import Capability, diff_capabilities
 from smtpshell.protocol.display import display
 from smtpshell.shell.results import ReplyRecord, plural
-from smtpshell.transcript import Event, EventKind, escape_bytes
+from smtpshell.transcript import AuthFacts, Event, EventKind, escape_bytes
 
 __all__ = [
     "MASK",
@@ -177,10 +177,10 @@ def auth_block(
     challenge: str | None = None
     lines: list[str] = []
     for event in events:
-        detail: Mapping[str, Any] = event.detail
-        if event.kind is EventKind.INFO and detail.get("mechanism"):
-            name = str(detail["mechanism"]).upper()
-            user = str(detail.get("user") or user or "") or None
+        facts = event.facts
+        if event.kind is EventKind.INFO and isinstance(facts, AuthFacts) and facts.mechanism:
+            name = facts.mechanism.upper()
+            user = str(facts.user or user or "") or None
         elif event.kind is EventKind.SENT:
             shown = display(event.shown(False).rstrip(b"\r\n"))
             words = shown.split()
@@ -194,8 +194,8 @@ def auth_block(
                 lines.append(f"C: {_answer_shape(name, challenge, user)}")
             elif name is not None and shown.strip() == "*":
                 lines.append("C: *   (the client gives up the exchange)")
-        elif event.kind is EventKind.RECEIVED and name is not None and detail.get("final"):
-            code = detail.get("code")
+        elif event.kind is EventKind.RECEIVED and name is not None and event.final:
+            code = event.code
             text = event.data.rstrip(b"\r\n").split(b"\n")[-1][4:]
             if code == 334:
                 challenge = _decode_challenge(text)

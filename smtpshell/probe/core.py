@@ -44,7 +44,7 @@ from smtpshell.protocol.capabilities import (
     size_limit,
 )
 from smtpshell.protocol.display import display
-from smtpshell.transcript import EventKind
+from smtpshell.transcript import ConnectFacts, EventKind
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -284,7 +284,8 @@ class _Probe:
             self._fail(ProbeIssue("banner", "SMTPConnectError", _text(banner), code))
 
     def _note_peer(self, connected: Any) -> None:
-        peer = connected.detail.get("peer") if connected is not None else None
+        facts = connected.facts if connected is not None else None
+        peer = facts.peer if isinstance(facts, ConnectFacts) else None
         if peer:
             self.report.address = str(peer[0])
 

@@ -16,7 +16,7 @@ desynchronised (and then hands a stale reply to the next command).
 from __future__ import annotations
 
 import re
-from collections import namedtuple
+from typing import NamedTuple
 
 from smtpshell.errors import SMTPProtocolError
 
@@ -25,13 +25,7 @@ __all__ = ["DEFAULT_LIMITS", "Limits", "Reply", "ReplyAssembler"]
 _REPLY_LINE = re.compile(rb"([2-5][0-9]{2})(?:([ -])([^\r\n]*))?\r\n\Z")
 
 
-class Limits(
-    namedtuple(
-        "Limits",
-        ("max_line", "max_lines", "max_reply_bytes", "max_auth_rounds"),
-        defaults=(8192, 1000, 1 << 20, 5),
-    )
-):
+class Limits(NamedTuple):
     """Bounds on what the client will read; breaking one is an error, never a hang.
 
     * ``max_line``: longest reply line, CRLF included (smtplib's _MAXLINE; RFC 5321
@@ -43,17 +37,22 @@ class Limits(
     Named tuples, not dataclasses, in the core: ``import smtpshell`` stays cheap.
     """
 
-    __slots__ = ()
+    max_line: int = 8192
+    max_lines: int = 1000
+    max_reply_bytes: int = 1 << 20
+    max_auth_rounds: int = 5
 
 
 DEFAULT_LIMITS = Limits()
 
 
-class Reply(namedtuple("Reply", ("code", "lines", "raw"))):
+class Reply(NamedTuple):
     """One complete server reply: its code, each line's text (without code, separator or
     CRLF), and every byte as received."""
 
-    __slots__ = ()
+    code: int
+    lines: tuple[bytes, ...]
+    raw: bytes
 
     @property
     def message(self) -> bytes:

@@ -139,7 +139,7 @@ class LessonRepl(Repl):
         if self.runner.replayed(event):
             return
         super().show_event(event)
-        if self.runner.presenter and event.kind is EventKind.RECEIVED and event.detail.get("final"):
+        if self.runner.presenter and event.kind is EventKind.RECEIVED and event.final:
             self._printer([])  # presenter: air between exchanges
 
     def show_feedback(self, feedback: StepFeedback) -> None:

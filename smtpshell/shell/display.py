@@ -15,7 +15,23 @@ from dataclasses import dataclass
 from smtpshell.knowledge import explain
 from smtpshell.protocol.display import SafeText, display
 from smtpshell.shell.results import Item, Level, Note, Table, Text
-from smtpshell.transcript import Event, EventKind, escape_bytes
+from smtpshell.transcript import (
+    INCOMPLETE,
+    INJECTED,
+    MALFORMED,
+    UNSOLICITED,
+    Event,
+    EventKind,
+    escape_bytes,
+)
+
+#: The hint a flagged reply line gets, instead of its code's meaning.
+_FLAG_HINTS = (
+    (MALFORMED, "malformed reply line"),
+    (UNSOLICITED, "sent before any command"),
+    (INCOMPLETE, "connection closed mid-reply"),
+    (INJECTED, "sent before the TLS handshake"),
+)
 
 __all__ = [
     "WireLine",
@@ -92,27 +108,26 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
     """The display lines of one transcript event."""
     if event.kind is EventKind.SENT:
         secret = event.secret and not reveal
-        return [
+        sent = [
             WireLine("C", escape_bytes(line), event.kind, secret=secret, ending=ending)
             for line, ending in _split_wire(event.shown(reveal))
         ]
+        summary = event.summary
+        if summary is not None and summary.truncated:  # a message body recorded in part
+            sent.append(WireLine("*", display(f"... {event.text}"), EventKind.INFO))
+        return sent
     if event.kind is EventKind.RECEIVED:
         lines = _split_wire(event.data)
-        final = bool(event.detail.get("final"))
-        code = event.detail.get("code") if final else None
+        final = event.final
+        code = event.code
         out: list[WireLine] = []
         for index, (line, ending) in enumerate(lines):
             last = index == len(lines) - 1
             hint = None
             if last and final and hints and isinstance(code, int):
                 hint = reply_hint(code, line[4:])
-            for flag, why in (
-                ("malformed", "malformed reply line"),
-                ("unsolicited", "sent before any command"),
-                ("incomplete", "connection closed mid-reply"),
-                ("injected", "sent before the TLS handshake"),
-            ):
-                if last and event.detail.get(flag):
+            for flag, why in _FLAG_HINTS:
+                if last and event.flags & flag:
                     hint = why
             out.append(
                 WireLine(
@@ -121,7 +136,7 @@ def event_lines(event: Event, reveal: bool = False, *, hints: bool = True) -> li
                     event.kind,
                     code=code if last else None,
                     final=final and last,
-                    latency=event.detail.get("latency") if last and final else None,
+                    latency=event.latency if last and final else None,
                     hint=hint,
                     ending=ending,
                 )

@@ -53,7 +53,16 @@ from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result, plural
 from smtpshell.shell.target import Security, Target, parse_target
 from smtpshell.shell.views import Views
-from smtpshell.transcript import REDACTED, Event, EventKind, Transcript, escape_bytes
+from smtpshell.transcript import (
+    INCOMPLETE,
+    INJECTED,
+    REDACTED,
+    UNSOLICITED,
+    Event,
+    EventKind,
+    Transcript,
+    escape_bytes,
+)
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -432,14 +441,13 @@ class Engine:
             return
         if event.kind is not EventKind.RECEIVED:
             return
-        detail = event.detail
-        if detail.get("unsolicited") or detail.get("injected") or detail.get("incomplete"):
+        if event.flags & (UNSOLICITED | INJECTED | INCOMPLETE):
             self._reply_lines = []
             return
         line = event.data.rstrip(b"\r\n")
         self._reply_lines.append(escape_bytes(line[4:]))
-        if detail.get("final"):
-            self.last_reply = ReplyRecord(int(detail["code"]), tuple(self._reply_lines))
+        if event.code is not None:
+            self.last_reply = ReplyRecord(event.code, tuple(self._reply_lines))
             self._reply_lines = []
 
     def secret(

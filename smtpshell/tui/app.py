@@ -260,8 +260,7 @@ class SmtpShellApp(App[int]):
             log_pane.add_events(events)
             moved += len(events)
             session_changed = session_changed or any(
-                e.kind is not EventKind.SENT
-                and (e.kind is not EventKind.RECEIVED or e.detail.get("final"))
+                e.kind is not EventKind.SENT and (e.kind is not EventKind.RECEIVED or e.final)
                 for e in events
             )
             if time.monotonic() >= deadline:

@@ -56,7 +56,7 @@ def sent_verbs(client: smtpshell.SMTP, *, pipelined: bool) -> list[str]:
         for event in client.transcript.events()
         if event.kind is EventKind.SENT
         and event.data[:4].isalpha()
-        and bool(event.detail.get("pipelined")) == pipelined
+        and event.pipelined == pipelined
     ]
 
 

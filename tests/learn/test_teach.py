@@ -6,7 +6,7 @@ import base64
 
 from smtpshell.learn.teach import BlockKind, auth_block, features_block, reply_block
 from smtpshell.shell.results import ReplyRecord
-from smtpshell.transcript import REDACTED, Event, EventKind
+from smtpshell.transcript import REDACTED, AuthFacts, Event, EventKind
 
 
 def sent(data: bytes, redacted: bytes | None = None) -> Event:
@@ -14,9 +14,7 @@ def sent(data: bytes, redacted: bytes | None = None) -> Event:
 
 
 def received(code: int, text: str) -> Event:
-    return Event(
-        EventKind.RECEIVED, f"{code} {text}\r\n".encode(), detail={"final": True, "code": code}
-    )
+    return Event(EventKind.RECEIVED, f"{code} {text}\r\n".encode(), code=code)
 
 
 def b64(text: str) -> str:
@@ -53,7 +51,8 @@ def test_auth_login_exchange_is_decoded_and_masked():
     events = [
         Event(
             EventKind.INFO,
-            detail={"text": "AUTH LOGIN as 'alice'", "mechanism": "LOGIN", "user": "alice"},
+            text="AUTH LOGIN as 'alice'",
+            facts=AuthFacts("LOGIN", "alice"),
         ),
         sent(b"AUTH LOGIN\r\n"),
         received(334, b64("Username:")),

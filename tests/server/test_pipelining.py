@@ -85,7 +85,7 @@ def pipelined_verbs(events: list[Event]) -> list[str]:
     return [
         e.data.split()[0].decode().upper()
         for e in events
-        if e.kind is EventKind.SENT and e.detail.get("pipelined")
+        if e.kind is EventKind.SENT and e.pipelined
     ]
 
 

@@ -353,7 +353,7 @@ def test_pipelining_chunking_and_dsn_are_reachable_from_the_shell(tmp_path):
         )
         assert result.ok, result.items
         sent = [e for e in engine.transcript if e.kind is EventKind.SENT]
-        batch = [e for e in sent if e.detail.get("pipelined")]
+        batch = [e for e in sent if e.pipelined]
         assert [e.data.split(b" ", 1)[0] for e in batch] == [b"mail", b"rcpt", b"BDAT"]
         assert b"RET=HDRS ENVID=order-1" in batch[0].data
         assert b"NOTIFY=FAILURE,DELAY" in batch[1].data

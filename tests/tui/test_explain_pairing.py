@@ -9,7 +9,7 @@ from smtpshell.tui.widgets.log_pane import LogRow
 
 
 def _row(wire: bytes) -> LogRow:
-    event = Event(EventKind.RECEIVED, wire, detail={"code": int(wire[:3]), "final": True})
+    event = Event(EventKind.RECEIVED, wire, code=int(wire[:3]))
     return LogRow(event, event_lines(event)[0], False, 1)
 
 

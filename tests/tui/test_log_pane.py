@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smtpshell.transcript import Event, EventKind
+from smtpshell.transcript import DroppedFacts, Event, EventKind
 from smtpshell.tui.app import SmtpShellApp
 from smtpshell.tui.runner import MAX_QUEUED_EVENTS
 from smtpshell.tui.widgets.explain_panel import explain_row
@@ -18,7 +18,9 @@ def _exchange(i: int) -> list[Event]:
         Event(
             EventKind.RECEIVED,
             f"250 2.0.0 OK {i}\r\n".encode(),
-            detail={"code": 250, "final": True, "latency": 0.001, "command": f"NOOP {i}"},
+            code=250,
+            latency=0.001,
+            command=f"NOOP {i}",
         ),
     ]
 
@@ -43,7 +45,7 @@ async def test_100k_events_stay_bounded_and_in_order() -> None:
         # All 100,000 were queued before the first flush: the 90,000 the pane could not
         # keep anyway were dropped unformatted, and one line says so, first.
         marker, *rows = log.rows()
-        assert marker.event.detail["dropped"] == EVENTS - 10_000 == log.events_dropped
+        assert marker.event.facts.total == EVENTS - 10_000 == log.events_dropped
         assert "90,000 events dropped here" in marker.plain
         assert "90,000 events dropped" in str(log.border_subtitle)
         assert rows[-1].plain == f"S: 250 2.0.0 OK {EVENTS // 2 - 1}"
@@ -74,9 +76,7 @@ async def test_control_bytes_from_the_server_are_escaped() -> None:
     app = SmtpShellApp(connect=False)
     async with app.run_test(size=(100, 30)) as pilot:
         hostile = b"220 evil\x1b[2J\x1b]0;pwned\x07 ESMTP\r\n"
-        app.engine.transcript.emit(
-            Event(EventKind.RECEIVED, hostile, detail={"code": 220, "final": True})
-        )
+        app.engine.transcript.emit(Event(EventKind.RECEIVED, hostile, code=220))
         await wait_for(pilot, lambda: app.log_pane.row_count == 1, what="the line")
         text = app.log_pane.text()
         assert "\x1b" not in text and "\x07" not in text
@@ -150,4 +150,4 @@ async def test_events_the_queue_drops_are_counted_and_shown(monkeypatch) -> None
         emit(Event(EventKind.SENT, b"QUIT\r\n"))
         await wait_for(pilot, lambda: log.events_added == 1_001, what="one more event")
         assert log.rows()[-1].plain == "C: QUIT"
-        assert [r for r in log.rows() if r.event.detail.get("dropped")] == [first]
+        assert [r for r in log.rows() if isinstance(r.event.facts, DroppedFacts)] == [first]

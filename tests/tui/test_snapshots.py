@@ -20,7 +20,7 @@ SCRIPT = [
     (
         EventKind.RECEIVED,
         b"220 mail.example.net ESMTP ready\r\n",
-        {"code": 220, "final": True, "latency": 0.012},
+        {"code": 220, "latency": 0.012},
     ),
     (EventKind.SENT, b"EHLO client.example.org\r\n", {}),
     (EventKind.RECEIVED, b"250-mail.example.net\r\n", {}),
@@ -30,15 +30,15 @@ SCRIPT = [
     (
         EventKind.RECEIVED,
         b"250 ENHANCEDSTATUSCODES\r\n",
-        {"code": 250, "final": True, "latency": 0.004, "command": "EHLO client.example.org"},
+        {"code": 250, "latency": 0.004, "command": "EHLO client.example.org"},
     ),
     (EventKind.SENT, b"MAIL FROM:<teacher@example.org>\r\n", {}),
-    (EventKind.RECEIVED, b"250 2.1.0 Ok\r\n", {"code": 250, "final": True, "latency": 0.003}),
+    (EventKind.RECEIVED, b"250 2.1.0 Ok\r\n", {"code": 250, "latency": 0.003}),
     (EventKind.SENT, b"RCPT TO:<nobody@example.net>\r\n", {}),
     (
         EventKind.RECEIVED,
         b"550 5.1.1 <nobody@example.net>: Recipient address rejected\r\n",
-        {"code": 550, "final": True, "latency": 0.021, "command": "RCPT TO:<nobody@example.net>"},
+        {"code": 550, "latency": 0.021, "command": "RCPT TO:<nobody@example.net>"},
     ),
 ]
 
@@ -58,7 +58,7 @@ def test_reply_explained(snap_compare) -> None:
 
     async def run_before(pilot: Pilot) -> None:
         for kind, data, detail in SCRIPT:
-            app.engine.transcript.emit(Event(kind, data, wall_time=0.0, detail=detail))
+            app.engine.transcript.emit(Event(kind, data, wall_time=0.0, **detail))
         await pilot.pause()
         app.flush_events()
         await pilot.pause()

@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from smtpshell.shell.display import WireLine, event_lines, format_latency, reply_hint
 from smtpshell.shell.results import plural
-from smtpshell.transcript import Event, EventKind
+from smtpshell.transcript import DroppedFacts, Event, EventKind
 
 __all__ = ["LogPane", "LogRow"]
 
@@ -252,7 +252,7 @@ class LogPane(ScrollView, can_focus=True):
             if later.wire.direction != "S":
                 break
             if later.wire.final:
-                command = str(later.event.detail.get("command") or "")
+                command = str(later.event.command or "")
                 verb = command.split(" ", 1)[0].upper()
                 return verb or None, first
         return None, first
@@ -279,7 +279,7 @@ class LogPane(ScrollView, can_focus=True):
             f"\u22ef {count:,} event{'s' if count != 1 else ''} dropped here: they came faster "
             "than the log could show them (the session's transcript keeps its own copy)"
         )
-        self._add([Event(EventKind.INFO, detail={"text": text, "dropped": count})])
+        self._add([Event(EventKind.INFO, text=text, facts=DroppedFacts(count))])
 
     def _add(self, events: list[Event]) -> None:
         following = self._cursor is None and self._following

@@ -1,0 +1,554 @@
+"""Socket I/O under the client: buffered reads within a deadline, writes, desync detection,
+and the session state each reply advances.
+
+The lowest layer of :class:`smtpshell.SMTP`: it knows nothing of SMTP verbs beyond the
+reply tracking (``protocol.session.advance``) and the features a greeting lists.
+"""
+
+from __future__ import annotations
+
+import datetime
+import select
+import socket
+import ssl
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from smtpshell.errors import (
+    SMTPProtocolError,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+from smtpshell.protocol import (
+    CRLF,
+    Limits,
+    Reply,
+    ReplyAssembler,
+    encode_line,
+    parse_ehlo,
+)
+from smtpshell.protocol.replies import parse_final_line
+from smtpshell.protocol.session import (
+    AUTH_RESPONSE,
+    DATA_END,
+    TRANSITIONS,
+    SessionState,
+    advance,
+)
+from smtpshell.transcript import (
+    INCOMPLETE,
+    MALFORMED,
+    REDACTED,
+    UNSOLICITED,
+    ConnectFacts,
+    Event,
+    EventKind,
+    TLSFacts,
+    Transcript,
+    body_summary,
+    received_event,
+    sent_event,
+)
+
+#: socket's "no timeout given" sentinel (typed Any: it stands in a ``float | None`` slot).
+_GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+_RECV_SIZE = 1 << 16
+#: How much of the start of a message body a summary keeps to pick its first lines from.
+_BODY_PREVIEW = 4096
+_GREETINGS = frozenset({"EHLO", "LHLO", "HELO"})
+
+
+def _poller(sock: socket.socket) -> Callable[[int], list[tuple[int, int]]]:
+    """The ``poll`` of a poll object watching ``sock`` for input (or hang-up).
+
+    poll(), not select(): no FD_SETSIZE limit, so a process with many open files (a probe
+    of many targets) still works.  Made once per socket and kept: the check before each
+    command is then one system call (about 0.6 us, against 1.4 us for a fresh poll object).
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return poller.poll
+
+
+def net() -> Any:
+    """The ``socket`` module, looked up as ``smtpshell.client.socket`` at each use.
+
+    smtplib is one module, and code written for it replaces ``smtplib.socket`` to fake the
+    network (CPython's own test_smtplib does): so every call into ``socket`` goes through
+    the package's attribute, as it did when the client was one module.
+    """
+    return sys.modules["smtpshell.client"].socket
+
+
+def _no_poll(timeout: int) -> list[tuple[int, int]]:
+    return []
+
+
+class _Connection:
+    """Socket, buffer, transcript and session state of one connection."""
+
+    debuglevel = 0
+    sock: socket.socket | None = None
+    #: smtplib keeps a makefile() here; smtpshell reads the socket itself, so it stays None.
+    file = None
+    helo_resp: bytes | None = None
+    ehlo_resp: bytes | None = None
+    does_esmtp = False
+    timeout: float | None
+    esmtp_features: dict[str, str]
+    command_encoding: str
+    transcript: Transcript
+    limits: Limits
+    user: str
+    password: str
+    pipelining: bool
+    chunking: bool
+    _core: SessionState
+    _last_reply: tuple[int | None, float | None]
+    _built: tuple[SessionState, tuple[int | None, float | None], SessionState] | None
+
+    def _init_connection(self, transcript: Transcript | None, limits: Limits) -> None:
+        self.esmtp_features = {}
+        self.command_encoding = "ascii"
+        self._auth_challenge_count = 0
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.limits = limits
+        self._rbuf = bytearray()
+        self._eof = False
+        self._io_timeout: float | None = None
+        self._sock_timeout: float | None = None
+        self._auth_mechanism = ""
+        self._auth_user: str | None = None
+        self._aborted = False
+        self._connect_announced = False
+        #: Commands sent whose replies are still to be read: (verb, line shown).
+        self._awaiting: deque[tuple[str, str]] = deque()
+        self._auth_pending = False
+        #: The unfinished last line of earlier send_raw() calls (its start, bounded).
+        self._raw_partial = b""
+        self._sent_at: float | None = None
+        #: The socket ``_poll`` watches (replaced by connect and STARTTLS).
+        self._polled: socket.socket | None = None
+        self._poll: Callable[[int], list[tuple[int, int]]] = _no_poll
+        self._tls_info: dict[str, Any] | None = None
+        self._state = SessionState()
+        #: The recipients of the transaction whose data was just sent (LMTP replies to each).
+        self._data_recipients: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ debug output
+
+    def set_debuglevel(self, debuglevel: int) -> None:
+        """1: each line sent and received on stderr, as smtplib prints it; 2: with times."""
+        self.debuglevel = debuglevel
+
+    def _print_debug(self, *args: Any) -> None:
+        if self.debuglevel > 1:
+            print(datetime.datetime.now().time(), *args, file=sys.stderr)
+        else:
+            print(*args, file=sys.stderr)
+
+    # ------------------------------------------------------------------ session state
+
+    @property
+    def expecting_auth_response(self) -> bool:
+        """True while the server waits for an answer to a 334 challenge (a secret line)."""
+        return self._auth_pending
+
+    @property
+    def raw_line_open_secret(self) -> bool:
+        """True when an earlier send_raw() left an AUTH line, or an answer to a 334,
+        unfinished: the next raw bytes continue a secret."""
+        partial = self._raw_partial
+        if not partial:
+            return False
+        if self._auth_pending:
+            return partial.strip() != b"*"
+        return partial.lstrip()[:5].upper() == b"AUTH "
+
+    @property
+    def session(self) -> SessionState:
+        """An immutable snapshot of the session, for prompts, status bars and inspectors."""
+        return self._state
+
+    def tls_info(self) -> dict[str, Any] | None:
+        """Protocol, cipher, verification and peer certificate of the TLS layer, if any."""
+        return dict(self._tls_info) if self._tls_info is not None else None
+
+    # The session advances on every state-changing reply (one small tuple each), but the
+    # last reply's code and latency change on every reply and faces read them far less
+    # often: they are kept apart and merged into the snapshot when it is read.  Only the
+    # client's thread writes; a reader builds from one consistent pair and caches it.
+
+    @property
+    def _state(self) -> SessionState:
+        core, last = self._core, self._last_reply
+        cached = self._built
+        if cached is not None and cached[0] is core and cached[1] is last:
+            return cached[2]
+        state = core._replace(last_code=last[0], last_latency=last[1])
+        self._built = (core, last, state)
+        return state
+
+    @_state.setter
+    def _state(self, state: SessionState) -> None:
+        self._core = state
+        #: (code, latency) of the last reply: set on every reply, so kept out of ``_core``.
+        self._last_reply = (state.last_code, state.last_latency)
+        self._built = None
+
+    def _update(self, **changes: Any) -> None:
+        self._core = self._core._replace(**changes)
+
+    def _after_reply(self, reply: Reply, latency: float | None, verb: str, command: str) -> None:
+        """Track the session from each reply, whichever method or raw command caused it."""
+        code = reply.code
+        self._auth_pending = code == 334 and (verb == "AUTH" or verb == AUTH_RESPONSE)
+        self._last_reply = (code, latency)
+        if verb in TRANSITIONS:  # NOOP, VRFY, HELP...: nothing to track (the common case)
+            self._track(reply, verb, command)
+        if code == 421:
+            self._server_closing()
+
+    def _track(self, reply: Reply, verb: str, command: str) -> None:
+        code = reply.code
+        if verb in _GREETINGS:
+            self._after_greeting(reply, verb)
+        core = self._core
+        if verb == DATA_END or verb == "BDAT":
+            self._data_recipients = tuple(core.recipients)
+        user = ""
+        if code == 235:
+            user = self._auth_user or getattr(self, "user", None) or "(unknown)"
+        self._core = advance(core, verb, command, code, user=user)
+
+    def _after_greeting(self, reply: Reply, verb: str) -> None:
+        """EHLO/LHLO/HELO typed by hand through docmd() or sent by ehlo(): the features
+        follow either way (smtplib's attributes; the session itself is ``advance``'s)."""
+        code = reply.code
+        if verb == "HELO":
+            self.helo_resp = reply.message
+            if 200 <= code < 300:
+                # RFC 5321 §4.1.4: a new greeting resets the session; after HELO it is plain
+                # SMTP, and extensions an earlier EHLO listed no longer apply.
+                self.esmtp_features = {}
+                self.does_esmtp = False
+            return
+        self.ehlo_resp = reply.message
+        self.esmtp_features = parse_ehlo(reply.message) if code == 250 else {}
+        if code == 250:
+            self.does_esmtp = True
+
+    def _server_closing(self) -> None:
+        # RFC 5321 §3.8: the server is closing the channel; nothing more may be sent.
+        self.transcript.note("server replied 421: connection closed")
+        self.close()
+
+    def _reset_session(self) -> None:
+        self.helo_resp = None
+        self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        self.command_encoding = "ascii"
+        self._rbuf = bytearray()
+        self._eof = False
+        self._auth_pending = False
+        self._raw_partial = b""
+        self._auth_user = None
+        self._aborted = False
+        self._connect_announced = False
+        self._awaiting.clear()
+        self._tls_info = None
+        self._state = SessionState()
+
+    def _announce_connect(self, sock: socket.socket, host: str, port: int) -> None:
+        """The CONNECT event, as soon as the transport is up (before any TLS handshake, so
+        the handshake's cost shows as the gap to the TLS event)."""
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            peer = None
+        where = f"{host}:{port}" if port else host
+        self._connect_announced = True
+        self.transcript.emit(
+            Event(
+                EventKind.CONNECT,
+                text=f"connected to {where}",
+                facts=ConnectFacts(host, port, peer),
+            )
+        )
+
+    def _emit_tls_event(self) -> None:
+        info = self._tls_info or {}
+        verified = info.get("verified")
+        how = "certificate verified" if verified else "certificate NOT verified"
+        text = f"TLS established: {info.get('version')} {info.get('cipher')} ({how})"
+        self._update(tls=True, tls_verified=verified)
+        self.transcript.emit(
+            Event(
+                EventKind.TLS,
+                text=text,
+                facts=TLSFacts(info.get("version"), info.get("cipher"), bool(verified)),
+            )
+        )
+        if self.debuglevel > 0 and not verified:
+            self._print_debug("tls: certificate NOT verified")
+
+    def _discard(self, sock: socket.socket, reason: str) -> None:
+        """Close a socket that failed before or during the handshake, and say why."""
+        if self.sock is sock:
+            self.sock = None
+        sock.close()
+        self._tls_info = None
+        self._after_close(reason)
+
+    # ------------------------------------------------------------------ writing
+
+    def _set_sock_timeout(self, value: float | None) -> None:
+        if value != self._sock_timeout and self.sock is not None:
+            self.sock.settimeout(value)
+            self._sock_timeout = value
+
+    def _write(
+        self,
+        data: bytes,
+        *,
+        redacted: bytes | None = None,
+        shown: Any = None,
+        emit: bool = True,
+        record: bool = True,
+    ) -> None:
+        """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr).
+
+        ``emit=False``: neither printed nor recorded (the caller does both);
+        ``record=False``: printed but not recorded (message bodies, summarised by the caller).
+        """
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        if self.debuglevel > 0 and emit:
+            printable = shown if shown is not None else data
+            if redacted is not None:
+                printable = (
+                    redacted.decode("ascii", "replace") if isinstance(printable, str) else redacted
+                )
+            self._print_debug("send:", repr(printable))
+        sys.audit("smtplib.send", self, data if redacted is None else redacted)
+        self._set_sock_timeout(self._io_timeout)
+        try:
+            self.sock.sendall(data)
+        except TimeoutError as exc:
+            self.close()
+            raise SMTPTimeoutError("server stopped accepting data") from exc
+        except OSError as exc:
+            self._readable_now()  # keep a reply the server sent before it hung up
+            self.close()
+            raise SMTPServerDisconnected("Server not connected") from exc
+        self._sent_at = time.monotonic()
+        if emit and record:
+            self.transcript.emit(sent_event(data, redacted))
+
+    def send(self, s: str | bytes) -> None:
+        """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        data = encode_line(s, self.command_encoding) if isinstance(s, str) else bytes(s)
+        redacted = REDACTED + CRLF.encode() if self._auth_pending else None
+        self._write(data, redacted=redacted, shown=s)
+
+    def _write_body(self, chunks: Iterable[bytes]) -> bool:
+        """Write a message body; False if the server replied early (before the end).
+
+        Recorded as one summary event (``Transcript.bodies`` off, the default) or one
+        event per chunk; the summary is recorded however the upload ends.
+        """
+        bodies = self.transcript.bodies
+        start, size, lines = b"", 0, 0
+        try:
+            for chunk in chunks:
+                if self._readable_now():
+                    return False
+                self._write(chunk, record=bodies)
+                if not bodies:
+                    if len(start) < _BODY_PREVIEW:
+                        start += chunk[:_BODY_PREVIEW]
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+            return True
+        finally:
+            if not bodies and size:
+                summary = body_summary(start, size, lines, self.transcript.body_lines)
+                self.transcript.emit(summary)
+
+    # ------------------------------------------------------------------ reading
+
+    def _readable_now(self) -> bool:
+        """True if bytes are waiting; reads them into the buffer.  Never blocks."""
+        sock = self.sock
+        if sock is None or self._eof:
+            return bool(self._rbuf)
+        if self._rbuf:
+            return True
+        if not (self._tls_info is not None and sock.pending()):  # type: ignore[attr-defined]
+            try:
+                if self._polled is not sock:
+                    self._poll, self._polled = _poller(sock), sock
+                if not self._poll(0):
+                    return False
+            except (OSError, ValueError):
+                return False
+        self._set_sock_timeout(0.0)
+        try:
+            chunk = sock.recv(_RECV_SIZE)
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        except OSError:
+            self._eof = True
+            return False
+        finally:
+            self._set_sock_timeout(self._io_timeout)
+        if not chunk:
+            self._eof = True
+            return False
+        self._rbuf += chunk
+        return True
+
+    def _ensure_in_step(self) -> None:
+        """Before a command: bytes that arrived while no reply was owed mean desync."""
+        if self._awaiting or not self._readable_now():
+            return
+        stale = bytes(self._rbuf)
+        self._rbuf.clear()
+        self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
+        code = int(stale[:3]) if stale[:3].isdigit() else -1
+        self.close()
+        raise SMTPProtocolError(
+            code,
+            b"unsolicited data from server before the command was sent "
+            b"(session out of step; connection closed): " + stale[:200],
+        )
+
+    def _fill(self, deadline: float | None) -> None:
+        self._rbuf += self._recv(deadline)
+
+    def _recv(self, deadline: float | None) -> bytes:
+        """One recv() within the deadline; never returns b"" (that is a lost connection)."""
+        sock = self.sock
+        if sock is None or self._eof:
+            self._lost("Connection unexpectedly closed")
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._timed_out()
+            # Adjust only when it matters: settimeout costs system calls on every read.
+            current = self._sock_timeout
+            if current is None or current > remaining + 0.01 or current < remaining * 0.9:
+                self._set_sock_timeout(remaining)
+        try:
+            chunk = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
+        except TimeoutError:
+            self._timed_out()
+        except OSError as exc:
+            self._lost(f"Connection unexpectedly closed: {exc}")
+        if not chunk:
+            self._eof = True
+            self._lost("Connection unexpectedly closed")
+        return chunk
+
+    def _timed_out(self) -> None:
+        self.close()
+        raise SMTPTimeoutError(f"no complete reply within the {self._io_timeout} s timeout")
+
+    def _lost(self, text: str) -> None:
+        if self._aborted:
+            text = "cancelled: the connection was closed to stop the command"
+        if self._rbuf:
+            self.transcript.emit(Event(EventKind.RECEIVED, bytes(self._rbuf), flags=INCOMPLETE))
+            self._rbuf.clear()
+        self.close()
+        raise SMTPServerDisconnected(text)
+
+    def _readline(self, deadline: float | None) -> bytes:
+        if not self._rbuf:
+            # The common case: one recv() brings exactly one line; hand it over as it is.
+            chunk = self._recv(deadline)
+            if chunk.find(b"\n") == len(chunk) - 1:
+                return chunk
+            self._rbuf += chunk
+        max_line = self.limits.max_line
+        while True:
+            end = self._rbuf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._rbuf[: end + 1])
+                del self._rbuf[: end + 1]
+                return line
+            if len(self._rbuf) > max_line:
+                line = bytes(self._rbuf[: max_line + 1])
+                self._rbuf.clear()
+                return line  # the assembler rejects it as too long
+            self._fill(deadline)
+
+    def _read_reply(self) -> Reply:
+        if self.sock is None and not self._rbuf:
+            raise SMTPServerDisconnected("please run connect() first")
+        assembler: ReplyAssembler | None = None
+        deadline = time.monotonic() + self._io_timeout if self._io_timeout else None
+        while True:
+            line = self._readline(deadline)
+            if self.debuglevel > 0:
+                self._print_debug("reply:", repr(line))
+            try:
+                if assembler is None and (reply := parse_final_line(line, self.limits)):
+                    pass  # the common case: a one-line reply
+                else:
+                    assembler = assembler or ReplyAssembler(self.limits)
+                    reply = assembler.feed_line(line)
+            except SMTPProtocolError:
+                self.transcript.emit(Event(EventKind.RECEIVED, line, flags=MALFORMED))
+                self.close()
+                raise
+            if reply is None:
+                self.transcript.emit(received_event(line))
+                continue
+            latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
+            verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
+            self.transcript.emit(received_event(line, reply.code, latency, command))
+            self._after_reply(reply, latency, verb, command)
+            return reply
+
+    def getreply(self) -> tuple[int, bytes]:
+        """Read one reply: ``(code, message)`` with the lines joined by LF, as smtplib."""
+        reply = self._read_reply()
+        if self.debuglevel > 0:
+            self._print_debug(f"reply: retcode ({reply.code}); Msg: {reply.message!a}")
+        return reply.as_tuple()
+
+    # ------------------------------------------------------------------ ending
+
+    def _after_close(self, reason: str) -> None:
+        self.transcript.emit(Event(EventKind.CLOSE, text=reason))
+        self._update(connected=False, tls=False, tls_verified=None, in_data=False)
+
+    def abort(self) -> None:
+        """Break the connection from another thread: a call blocked in it fails promptly
+        with SMTPServerDisconnected.  For faces that cancel the command in flight."""
+        sock = self.sock
+        if sock is not None:
+            self._aborted = True
+            try:
+                sock.shutdown(net().SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Close the connection (no QUIT; see quit())."""
+        sock, self.sock = self.sock, None
+        self.file = None
+        self._tls_info = None
+        self._polled, self._poll = None, _no_poll
+        if sock is not None:
+            try:
+                sock.close()
+            finally:
+                self._after_close("connection closed")
