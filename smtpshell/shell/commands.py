@@ -7,9 +7,6 @@ the engine turns SMTP, OS and usage errors into one clear line.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-import email.utils
 import os
 from pathlib import Path
 
@@ -22,7 +19,7 @@ from smtpshell.knowledge import (
 from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_reply, explain_term
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.shell.engine import Engine
-from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
+from smtpshell.shell.exports import FORMATS, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
     PREFIX,
     Arg,
@@ -334,7 +331,7 @@ def _auth(engine: Engine, inv: Invocation) -> Result:
     ),
 )
 def _send(engine: Engine, inv: Invocation) -> Result:
-    client = engine.require_client()
+    engine.require_client()
     from_addr, to_addrs = inv.arg("FROM"), inv.arg("TO", [])
     mail_options = [
         *inv.opt("mail_option", []),
@@ -345,17 +342,7 @@ def _send(engine: Engine, inv: Invocation) -> Result:
     if path is not None:
         data = Path(path).expanduser().read_bytes()
         if from_addr is None:
-            message = email.parser.BytesParser(policy=email.policy.default).parsebytes(data)
-            refused = client.send_message(
-                message, mail_options=mail_options, rcpt_options=rcpt_options
-            )
-            fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
-            count = len(email.utils.getaddresses(fields))
-            options = {"mail_options": mail_options} if mail_options else {}
-            if rcpt_options:
-                options["rcpt_options"] = rcpt_options
-            engine.record("send_message", MessageArg(data), **options)
-            return engine._sent(max(count, len(refused)), refused)
+            return engine._send_message(data, mail_options, rcpt_options)
         if not to_addrs:
             raise UsageError("give at least one recipient after FROM")
         return engine.sendmail(from_addr, to_addrs, data, mail_options, rcpt_options)

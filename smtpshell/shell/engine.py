@@ -17,6 +17,9 @@ from another.  See docs/shell.md for the API as faces use it.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import email.utils
 import enum
 import os
 import re
@@ -46,7 +49,7 @@ from smtpshell.practice import (
     with_free_ports,
 )
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
-from smtpshell.shell.exports import ContextArg, Joined, SecretArg, Step, env_word
+from smtpshell.shell.exports import ContextArg, Joined, MessageArg, SecretArg, Step, env_word
 from smtpshell.shell.history import HistoryFile, history_entry, shown_line
 from smtpshell.shell.options import VERIFY_HINT, tls_context_for, tune_context
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
@@ -827,6 +830,28 @@ class Engine:
         refused = client.sendmail(from_addr, to_addrs, message, mail_options, rcpt_options)
         self.record("sendmail", from_addr, to_addrs, message, mail_options, rcpt_options)
         return self._sent(len(to_addrs), refused)
+
+    def send_message(
+        self,
+        data: bytes,
+        mail_options: list[str] | None = None,
+        rcpt_options: list[str] | None = None,
+    ) -> Result:
+        """Send a whole RFC 5322 message as smtplib's ``send_message()`` does: the envelope
+        from its headers (From/Sender; To, Cc, Bcc), Bcc stripped.  Guarded: a Result."""
+        return self._guarded(self._send_message, data, mail_options or [], rcpt_options or [])
+
+    def _send_message(self, data: bytes, mail_options: list[str], rcpt_options: list[str]):
+        client = self.require_client()
+        message = email.parser.BytesParser(policy=email.policy.default).parsebytes(data)
+        refused = client.send_message(message, mail_options=mail_options, rcpt_options=rcpt_options)
+        fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
+        count = len(email.utils.getaddresses(fields))
+        options: dict[str, Any] = {"mail_options": mail_options} if mail_options else {}
+        if rcpt_options:
+            options["rcpt_options"] = rcpt_options
+        self.record("send_message", MessageArg(data), **options)
+        return self._sent(max(count, len(refused)), refused)
 
     def _sent(self, count: int, refused: Mapping[str, tuple[int, bytes]]) -> Result:
         result = Result()

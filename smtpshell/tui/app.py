@@ -9,9 +9,7 @@ what the transcript emits.  Errors become notifications and output lines, never 
 from __future__ import annotations
 
 import gc
-import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -127,7 +125,6 @@ class SmtpShellApp(App[int]):
         self._memory = FeatureMemory()
         self._flush_scheduled = False
         self._used_secrets: set[int] = set()
-        self._cleanups: dict[int, Path] = {}
         self._quitting = False
         self._last_connect = ConnectRequest()
         self._busy_label: str | None = None
@@ -319,9 +316,6 @@ class SmtpShellApp(App[int]):
         self.last_result = result
         self.flush_events()
         self.command_pane.show_result(result)
-        temporary = self._cleanups.pop(job.id, None)
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
         if result.outcome is Outcome.CANCELLED:
             self.notify("cancelled", severity="warning")
         elif not result.ok:
@@ -448,11 +442,9 @@ class SmtpShellApp(App[int]):
     def _send(self, request: ComposeRequest | None) -> None:
         if request is None:
             return
-        fd, name = tempfile.mkstemp(prefix="smtpshell-", suffix=".eml")
-        with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-            handle.write(request.message)
-        job = self.runner.submit(request.command_line(name))
-        self._cleanups[job.id] = Path(name)
+        count = len(request.recipients)
+        label = f"(compose) sending {plural(count, 'recipient')} with {request.fields.method}"
+        self.runner.call(label, request.send, echo=True)
 
     def action_toggle_inspector(self) -> None:
         main = self.main_area
