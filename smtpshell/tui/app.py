@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, TextArea
 
 from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
@@ -145,7 +146,7 @@ class SmtpShellApp(App[int]):
         yield CommandPane(
             self.complete, history=history, buttons=self.toolbar_buttons(), id="command-pane"
         )
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
 
     def compose_side(self) -> ComposeResult:
         """What sits right of the log (a face over a lesson adds its panel here)."""
@@ -373,6 +374,33 @@ class SmtpShellApp(App[int]):
             return
         verb, first = self.log_pane.reply_context(row)
         self.explain_panel.show_row(row, reply_verb=verb, first_line=first)
+
+    def on_log_pane_typed_here(self, message: LogPane.TypedHere) -> None:
+        self.type_at_prompt(message.text)
+
+    def on_log_pane_escape_pressed(self, message: LogPane.EscapePressed) -> None:
+        if message.what == "filter":
+            self.filter_bar.action_close()
+        else:
+            self.action_focus_prompt()
+
+    def type_at_prompt(self, text: str) -> None:
+        """Put ``text`` at the prompt's cursor and give the prompt the focus."""
+        prompt = self.command_pane.command_input
+        prompt.focus()
+        prompt.insert_text_at_cursor(text)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that no widget took (the inspector, the explain panel) goes to
+        the prompt: the main screen never swallows typing."""
+        if (
+            self.screen is self.screen_stack[0]
+            and event.is_printable
+            and event.character
+            and not isinstance(self.focused, Input | TextArea)
+        ):
+            event.stop()
+            self.type_at_prompt(event.character)
 
     def on_log_pane_copied(self, message: LogPane.Copied) -> None:
         self.notify(f"copied {plural(message.lines, 'line')} to the clipboard")

@@ -10,6 +10,7 @@ error is shown at its field; an empty Subject is asked about once.  Sending is t
 
 from __future__ import annotations
 
+import email.errors
 import email.utils
 import mimetypes
 from dataclasses import dataclass
@@ -178,8 +179,9 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
                 with RadioSet(id="compose-method"):
                     yield RadioButton("send_message (headers)", True, id=SEND_MESSAGE)
                     yield RadioButton("sendmail (envelope)", id=SENDMAIL)
-            yield Static("", id="compose-error")
-            yield Static("", id="compose-size")
+            # markup=False: both show text the person typed (an address, a file name).
+            yield Static("", id="compose-error", markup=False)
+            yield Static("", id="compose-size", markup=False)
             with Horizontal(id="compose-buttons"):
                 yield Button("Send (Ctrl+S)", variant="primary", id="compose-send", compact=True)
                 yield Button("Cancel", id="compose-cancel", compact=True)
@@ -214,8 +216,9 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
         fields = self.fields()
         try:
             size = len(build_message(fields, include_bcc=fields.method == SEND_MESSAGE).as_bytes())
-        except (OSError, ValueError) as exc:
-            size_label.update(f"cannot build the message: {exc}")
+        except (OSError, ValueError, LookupError, email.errors.MessageError) as exc:
+            # Half-typed headers make the email package raise all of these.
+            size_label.update(f"cannot build the message yet: {exc or type(exc).__name__}")
             size_label.set_class(True, "-too-big")
             return
         text = f"size {human_size(size)}" + (f" ({size:,} bytes)" if size >= 1024 else "")
@@ -273,7 +276,7 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
         try:
             message = build_message(fields, include_bcc=fields.method == SEND_MESSAGE)
             data = message.as_bytes()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LookupError, email.errors.MessageError) as exc:
             self.notify(str(exc), title="Cannot build the message", severity="error", markup=False)
             return
         self.dismiss(ComposeRequest(fields, data))

@@ -250,6 +250,9 @@ class CommandInput(Input):
 
     def _on_paste(self, event: events.Paste) -> None:
         """A multi-line paste runs line by line (a message pasted in DATA mode)."""
+        # Textual calls the handler of every class in the MRO: without prevent_default,
+        # Input's own _on_paste would insert the text a second time.
+        event.prevent_default()
         lines = event.text.splitlines()
         if len(lines) <= 1 and not event.text.endswith(("\n", "\r")):
             super()._on_paste(event)

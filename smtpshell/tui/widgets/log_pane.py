@@ -98,17 +98,17 @@ class LogPane(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
+        # No one-key bindings: a printable key typed here goes to the prompt.
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-        Binding("escape", "follow", "Follow", show=False),
-        Binding("c", "copy_line", "Copy line"),
-        Binding("C", "copy_all", "Copy all"),
-        Binding("slash", "app.filter", "Filter"),
-        Binding("t", "toggle_time", "Times", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("escape", "escape", "Back", show=False),
+        Binding("ctrl+c", "copy_line", "Copy line"),
+        Binding("ctrl+a", "copy_all", "Copy all"),
+        Binding("ctrl+o", "toggle_time", "Times", show=False),
     ]
 
     @dataclass
@@ -121,6 +121,18 @@ class LogPane(ScrollView, can_focus=True):
         @property
         def control(self) -> LogPane:
             return self.log_pane
+
+    @dataclass
+    class TypedHere(Message):
+        """Text typed or pasted while the log had focus: it belongs at the prompt."""
+
+        text: str
+
+    @dataclass
+    class EscapePressed(Message):
+        """Esc with nothing left to clear here: ``what`` is "filter" or "prompt"."""
+
+        what: str
 
     @dataclass
     class Copied(Message):
@@ -492,6 +504,26 @@ class LogPane(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._select(self.view_count - 1)
+
+    def action_escape(self) -> None:
+        """Esc: clear the filter first, then drop the selection, then back to the prompt."""
+        if self.filter:
+            self.post_message(self.EscapePressed("filter"))
+        elif self._cursor is not None:
+            self.action_follow()
+        else:
+            self.post_message(self.EscapePressed("prompt"))
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key is meant for the prompt: hand it over instead of swallowing it."""
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedHere(event.character))
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self.post_message(self.TypedHere(event.text))
 
     def action_follow(self) -> None:
         """Drop the selection and follow new lines again."""
