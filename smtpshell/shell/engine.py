@@ -87,6 +87,16 @@ class Mode(enum.StrEnum):
     RAW = "raw"  # plain lines are sent as raw bytes
 
 
+#: What to type next, by mode: the faces show it at an empty prompt.
+MODE_HINTS: Mapping[Mode, str] = {
+    Mode.COMMAND: "/help · EHLO · MAIL FROM:<you@example.com> · Tab completes",
+    Mode.DATA: "message: headers, a blank line, the body · a line with only . ends it",
+    Mode.COMPOSE: "message (headers optional) · a line with only . sends it",
+    Mode.SECRET: "the answer to the 334 (hidden, never stored) · * cancels",
+    Mode.RAW: "raw (unsafe): sent exactly, no line ending added · \\r \\n \\xHH · /raw leaves",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Status:
     """A snapshot for prompts, status bars and inspectors."""

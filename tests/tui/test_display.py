@@ -1,0 +1,80 @@
+"""What the TUI shows: mode-aware hints, the inspector's sections, long lines."""
+
+from __future__ import annotations
+
+import socket
+
+from rich.console import Console
+
+from smtpshell.shell import Mode
+from smtpshell.tui.widgets.inspector import extensions_renderable, session_renderable
+from tests.tui.conftest import async_test, run, wait_for
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def plain(renderable, width: int = 60) -> str:
+    console = Console(width=width, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+@async_test
+async def test_hints_follow_the_mode(make_app) -> None:
+    app = make_app(connect=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connected, what="connected")
+        prompt = app.command_pane.command_input
+        assert "MAIL FROM" in str(prompt.placeholder)
+        for line in ("EHLO me", "MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"):
+            await run(pilot, app, line)
+        assert app.command_pane.mode is Mode.DATA
+        assert "MAIL FROM" not in str(prompt.placeholder)
+        assert "only ." in str(prompt.placeholder)
+        await run(pilot, app, ".")
+        assert "MAIL FROM" in str(prompt.placeholder)
+
+
+@async_test
+async def test_inspector_lists_size_once_and_forgets_extensions_after_a_failed_reconnect(
+    make_app,
+) -> None:
+    app = make_app(connect=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connected, what="connected")
+        await run(pilot, app, "EHLO me")
+        text = plain(extensions_renderable(app.inspector.data), 80)
+        assert text.count("SIZE") == 1, text
+        assert "PIPELINING" in text
+        await run(pilot, app, f"/connect 127.0.0.1:{closed_port()}")
+        await wait_for(pilot, lambda: not app.runner.busy, what="idle")
+        text = plain(extensions_renderable(app.inspector.data), 80)
+        assert "PIPELINING" not in text
+        assert "No EHLO answer yet" in text
+        # a reconnect that fails after EHLO (the certificate is not trusted by address)
+        await run(pilot, app, "/connect practice")
+        await run(pilot, app, "EHLO me")
+        assert "PIPELINING" in plain(extensions_renderable(app.inspector.data), 80)
+        port = app.engine.practice.port
+        await run(pilot, app, f"/connect 127.0.0.1:{port} --starttls")
+        assert not app.engine.connected
+        text = plain(extensions_renderable(app.inspector.data), 80)
+        assert "PIPELINING" not in text and "No EHLO answer yet" in text
+        assert "connected" in plain(session_renderable(app.inspector.data))
+
+
+@async_test
+async def test_wrapped_extension_lines_keep_their_indent(make_app) -> None:
+    app = make_app(connect=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connected, what="connected")
+        await run(pilot, app, "EHLO me")
+        lines = plain(extensions_renderable(app.inspector.data), 30).splitlines()
+        keywords = {f.keyword for f in app.inspector.data.features}
+        for line in lines:
+            if line.strip() and line.split()[0] not in keywords:
+                assert line.startswith("  "), repr(line)
