@@ -71,6 +71,7 @@ LOCAL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Log", "Esc", "Clear the filter, then drop the selection, then back to the prompt"),
     ("Log", "Ctrl+C / Ctrl+A", "Copy the selected line / every line shown"),
     ("Log", "Ctrl+O", "Show or hide timestamps"),
+    ("Log", "← / →", "Scroll sideways: a line cut at the edge ends in ›, ‹ marks the left"),
     ("Log", "any letter", "Typed at the prompt (the log has no one-letter keys)"),
     ("Filter", "Enter / Esc", "Keep the filter / clear it"),
     ("Dialogs", "Esc / Ctrl+S", "Close / send (compose)"),

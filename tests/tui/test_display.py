@@ -8,6 +8,7 @@ from rich.console import Console
 
 from smtpshell.shell import Mode
 from smtpshell.tui.widgets.inspector import extensions_renderable, session_renderable
+from smtpshell.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import async_test, run, wait_for
 
 
@@ -78,3 +79,25 @@ async def test_wrapped_extension_lines_keep_their_indent(make_app) -> None:
         for line in lines:
             if line.strip() and line.split()[0] not in keywords:
                 assert line.startswith("  "), repr(line)
+
+
+@async_test
+async def test_a_long_line_is_cut_with_a_marker_and_scrolls_sideways(make_app) -> None:
+    app = make_app(connect=True, show_time=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connected, what="connected")
+        long_tail = "x" * 150 + "END"
+        await run(pilot, app, f"NOOP {long_tail}")
+        pane = app.log_pane
+        row = next(i for i in range(pane.view_count) if "NOOP" in pane._row_at(i).plain)
+        y = row - int(pane.scroll_offset.y)  # the row on screen
+        line = pane.render_line(y).text
+        assert line.rstrip().endswith(LogPane.MORE_RIGHT), line
+        assert "END" not in line
+        pane.focus()
+        for _ in range(30):
+            await pilot.press("right")
+        assert pane.scroll_offset.x > 0
+        line = pane.render_line(y).text
+        assert line.startswith(LogPane.MORE_LEFT)
+        assert "END" in line

@@ -30,6 +30,9 @@ from smtpshell.transcript import DroppedFacts, Event, EventKind
 
 __all__ = ["LogPane", "LogRow"]
 
+#: Room beside a line's text: gutter, time stamp, "C: ", line ending, latency.
+_EXTRA_WIDTH = 40
+
 #: Lines kept by default; older ones are dropped (the engine's transcript and /export
 #: keep their own, separately bounded, copy).
 DEFAULT_MAX_ROWS = 50_000
@@ -95,6 +98,7 @@ class LogPane(ScrollView, can_focus=True):
         "log-pane--secret",
         "log-pane--ending",
         "log-pane--cursor",
+        "log-pane--more",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -109,7 +113,13 @@ class LogPane(ScrollView, can_focus=True):
         Binding("ctrl+c", "copy_line", "Copy line"),
         Binding("ctrl+a", "copy_all", "Copy all"),
         Binding("ctrl+o", "toggle_time", "Times", show=False),
+        Binding("left", "pan(-8)", "Left", show=False),
+        Binding("right", "pan(8)", "Right", show=False),
     ]
+
+    #: Marks a line cut at the right edge (more with →) or scrolled past at the left (←).
+    MORE_RIGHT = "›"
+    MORE_LEFT = "‹"
 
     @dataclass
     class LineSelected(Message):
@@ -165,6 +175,8 @@ class LogPane(ScrollView, can_focus=True):
         self._events_dropped = 0
         #: Stay at the newest line as lines arrive (until the person scrolls up or selects).
         self._following = True
+        #: The widest line so far (an estimate without the hint): how far → can scroll.
+        self._widest = 0
 
     # ------------------------------------------------------------------ public state
 
@@ -184,6 +196,7 @@ class LogPane(ScrollView, can_focus=True):
                 events.append(row.event)
         selected = self.selected_row
         self._rows, self._tls = [], False
+        self._widest = 0
         self._append(events)
         self._rebuild_view()
         if selected is not None:
@@ -325,6 +338,9 @@ class LogPane(ScrollView, can_focus=True):
                 self._seq += 1
                 row = LogRow(event, wire, self._tls or kind is EventKind.TLS, self._seq)
                 rows.append(row)
+                width = len(wire.text) + _EXTRA_WIDTH
+                if width > self._widest:
+                    self._widest = width
             if kind is EventKind.TLS:
                 self._tls = True
 
@@ -368,9 +384,9 @@ class LogPane(ScrollView, can_focus=True):
         return at if at < len(self._view) and self._view[at] == position else None
 
     def _update_size(self) -> None:
-        # No horizontal scrolling: long lines are cut, and the Explain panel shows the
-        # selected line whole.
-        self.virtual_size = Size(0, self.view_count)
+        # Long lines are cut with a marker (›); ← and → scroll sideways, and the Explain
+        # panel shows the selected line whole.
+        self.virtual_size = Size(self._widest, self.view_count)
         self.border_subtitle = Content(self._subtitle())  # the filter is typed text: no markup
 
     def _subtitle(self) -> str:
@@ -405,13 +421,24 @@ class LogPane(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         segments = self._segments(row)
         strip = Strip(segments)
+        full = strip.cell_length
+        style = base
         if index == self._cursor:
-            cursor = self.get_component_rich_style("log-pane--cursor")
-            strip = strip.apply_style(cursor)
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
-        else:
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            style = base + self.get_component_rich_style("log-pane--cursor")
+            strip = strip.apply_style(style)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, style)
+        if width > 2 and (full > scroll_x + width or (scroll_x and full > scroll_x)):
+            marker = style + self._style("more")
+            cut_right = full > scroll_x + width
+            left = [Segment(self.MORE_LEFT, marker)] if scroll_x else []
+            inner = strip.crop(1 if scroll_x else 0, width - 1 if cut_right else width)
+            right = [Segment(self.MORE_RIGHT, marker)] if cut_right else []
+            strip = Strip([*left, *inner, *right], width)
         return strip
+
+    def action_pan(self, delta: int) -> None:
+        """Scroll sideways (←/→) to read a long line."""
+        self.scroll_to(x=max(0, self.scroll_x + delta), animate=False, immediate=True)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"log-pane--{name}", partial=True)
