@@ -18,7 +18,7 @@ from smtpshell.knowledge import (
 )
 from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_reply, explain_term
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
-from smtpshell.shell.engine import Engine
+from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.exports import FORMATS, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
     PREFIX,
@@ -416,7 +416,11 @@ def _noop(engine: Engine, inv: Invocation) -> None:
     "raw.  Nothing is added or checked: no CRLF unless you write \\r\\n (escapes: \\r \\n "
     "\\t \\0 \\\\ \\xHH), bare LF, NUL, pipelined commands, anything.  A reply is read when "
     "the bytes end in a line feed (--read / --no-read override); /reply reads one later.  "
-    "The session state shown may not follow what raw bytes did.",
+    "The session state shown may not follow what raw bytes did.  In DATA mode, a line "
+    "holding only /raw switches the message to raw DATA (unsafe, for experiments such as "
+    "SMTP smuggling): bare LF, un-stuffed dots and a custom end-of-data go out as typed; "
+    "\\r\\n.\\r\\n reads the reply, /reply reads one after another ending, /raw returns "
+    "to safe DATA.",
     "mail",
     args=(Arg("TEXT", "the bytes, with escapes", optional=True, rest=True),),
     options=(
@@ -440,6 +444,10 @@ def _raw(engine: Engine, inv: Invocation) -> Result:
                         Level.WARN,
                     )
                 ]
+            )
+        if engine.mode is Mode.DATA:
+            return Result(
+                [Note("raw DATA off: back to safe DATA (dot-stuffed, a lone . ends it)", Level.OK)]
             )
         return Result([Note("raw mode off", Level.INFO)])
     read = True if inv.opt("read") else False if inv.opt("no_read") else None

@@ -273,7 +273,8 @@ class Engine:
             return Mode.COMPOSE
         client = self.client
         if client is not None and client.session.in_data:
-            return Mode.DATA
+            # Raw DATA (unsafe, /raw): lines go out exactly as typed, for experiments.
+            return Mode.RAW if self.raw_mode else Mode.DATA
         if client is not None and client.expecting_auth_response:
             return Mode.SECRET
         return Mode.RAW if self.raw_mode else Mode.COMMAND
@@ -418,6 +419,8 @@ class Engine:
         if mode is Mode.COMPOSE:
             return self._compose_line(line)
         if mode is Mode.DATA:
+            if line.strip() == f"{PREFIX}raw":
+                return self.raw_data()
             return self._data_line(line)
         if mode is Mode.SECRET:
             return self._secret_line(line)
@@ -873,11 +876,32 @@ class Engine:
 
     # ------------------------------------------------------------------ raw
 
+    RAW_DATA_WARNING = (
+        "raw DATA ON (unsafe, for experiments): each line goes out exactly as typed, with "
+        "\\r \\n \\xHH escapes and WITHOUT a line ending: no dot-stuffing, bare LF and "
+        "un-stuffed dots pass, and nothing ends the message but what you send "
+        "(\\r\\n.\\r\\n reads the reply; after a custom end-of-data, /reply reads it); "
+        "/raw returns to safe DATA"
+    )
+
+    def raw_data(self) -> Result:
+        """Switch the message being typed (DATA mode) to raw, unsafe sending.  The lines
+        typed so far go out first, dot-stuffed as in safe DATA."""
+        client = self.require_client()
+        lines, self._data_lines = self._data_lines, []
+        if lines:
+            stuffed = "".join(("." + t if t.startswith(".") else t) + "\r\n" for t in lines)
+            client.send_raw(stuffed.encode("utf-8"))
+            self.record("send", stuffed.encode("utf-8"))
+        self.raw_mode = True
+        return Result([Note(self.RAW_DATA_WARNING, Level.WARN)])
+
     def send_raw(self, text: str, read: bool | None) -> Result:
         """Send ``text`` (with ``\\r \\n \\xHH`` escapes) exactly; read a reply when it ends
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
         answering = client.expecting_auth_response
+        in_data = client.session.in_data
         data = self._raw_without_placeholders(decode_raw(text), answering)
         client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
         event = self._last_sent
@@ -895,6 +919,8 @@ class Engine:
                 )
             ]
         )
+        if read is None and in_data:  # message text: only the standard end-of-data answers
+            read = data.startswith(b".\r\n") or b"\r\n.\r\n" in data
         if read is None:
             read = data.endswith(b"\n")
         if read:
