@@ -101,3 +101,23 @@ async def test_a_long_line_is_cut_with_a_marker_and_scrolls_sideways(make_app) -
         line = pane.render_line(y).text
         assert line.startswith(LogPane.MORE_LEFT)
         assert "END" in line
+
+
+@async_test
+async def test_completion_never_covers_the_input_line(make_app) -> None:
+    for size in ((80, 24), (100, 30), (120, 40), (160, 50)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            prompt = app.command_pane.command_input
+            prompt.focus()
+            await pilot.press("slash", "tab")  # every command: the longest menu
+            await pilot.pause()
+            assert prompt.menu_open
+            menu = app.command_pane.completions.region
+            line = prompt.region
+            screen = app.screen.region
+            assert line.height >= 1 and screen.contains_region(line), size
+            assert not menu.overlaps(line), size
+            # and nothing else is drawn over the line: the widget at its first cell is it
+            widget, _ = app.screen.get_widget_at(line.x + 1, line.y)
+            assert widget is prompt, (size, widget)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from itertools import pairwise
 
 from smtpshell.tui.app import SmtpShellApp
 from smtpshell.tui.screenshots import _TEXT, close_gaps
@@ -26,14 +27,14 @@ async def test_close_gaps_joins_the_runs_of_every_line() -> None:
     gaps = sum(
         1
         for runs in before.values()
-        for a, b in zip(runs, runs[1:])
+        for a, b in pairwise(runs)
         if float(b["x"]) - float(a["x"]) - float(a["len"]) > 1
     )
     assert gaps, "the raw export has gaps between runs (the bug this fixes)"
     fixed = close_gaps(raw)
     assert 'xml:space="preserve"' in fixed[:200]
     for runs in lines_of(fixed).values():
-        for a, b in zip(runs, runs[1:]):
+        for a, b in pairwise(runs):
             assert abs(float(b["x"]) - float(a["x"]) - float(a["len"])) < 0.5, (a[0], b[0])
     footer = max(lines_of(fixed).values(), key=lambda runs: float(runs[0]["y"]))
     text = html.unescape("".join(run["body"] for run in footer)).replace("\xa0", " ")
