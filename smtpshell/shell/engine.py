@@ -551,8 +551,6 @@ class Engine:
                     Level.HINT,
                 )
         target = self._with_defaults(target)
-        if target.sni or target.family:
-            raise UsageError("--sni, -4 and -6 are not supported by this client yet")
         self.leave()
         self.target = target
         if target.security is Security.TLS:
@@ -574,6 +572,10 @@ class Engine:
             **kwargs,
         )
         client.set_debuglevel(self.debuglevel)
+        if target.sni:
+            client.server_hostname = target.sni
+        if target.family:
+            client.address_family = socket.AF_INET6 if target.family == 6 else socket.AF_INET
         self.client = client
         step_kwargs: dict[str, Any] = {"cls": cls.__name__, "host": target.host}
         if not target.unix:
