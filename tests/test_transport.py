@@ -68,3 +68,22 @@ def test_lmtp_over_a_unix_socket_is_left_alone() -> None:
                 assert client.ehlo("client.test")[0] == 250
             finally:
                 client.close()
+
+
+def test_sendmail_encodes_once_and_a_subclass_data_still_normalises() -> None:
+    """sendmail() hands data() the payload it already encoded (no second pass over the
+    message); anything else given to data() is normalised as before."""
+    seen: list[bytes] = []
+
+    class Stamped(smtpshell.SMTP):
+        def data(self, msg: str | bytes) -> tuple[int, bytes]:
+            assert isinstance(msg, bytes)
+            seen.append(msg)
+            return super().data(b"X-Stamp: 1\n" + msg)  # a bare LF: must become CRLF
+
+    with PracticeServer() as srv, Stamped(srv.host, srv.port, timeout=10) as client:
+        client.sendmail("a@example.com", ["b@example.com"], b"Subject: s\n\nbody\n")
+        [message] = srv.wait_for_messages(1)
+    assert seen == [b"Subject: s\r\n\r\nbody\r\n"]  # encoded by sendmail, once
+    assert message.data == b"X-Stamp: 1\r\nSubject: s\r\n\r\nbody\r\n"
+    assert client._encoded is None

@@ -17,6 +17,11 @@ class LMTP(SMTP):
     After the data, LMTP answers once per accepted recipient; all those replies are read
     (smtplib reads one and leaves the rest to poison the next command).  ``data()`` returns
     the first; ``lmtp_replies`` holds ``(recipient, code, message)`` for each.
+
+    ``chunking=True`` sends BDAT when the server advertises CHUNKING (Dovecot's LMTP does):
+    RFC 2033 §4 lets LMTP use ESMTP extensions, and the per-recipient replies then follow
+    ``BDAT ... LAST`` where they would follow the final dot (the BDAT path reads them
+    through ``_read_data_replies``).  Intermediate chunks get one reply each, as in SMTP.
     """
 
     ehlo_msg = "lhlo"

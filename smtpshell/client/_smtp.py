@@ -72,6 +72,9 @@ class _Commands(_Connection):
     source_address: tuple[str, int] | None
     local_hostname: str
     _capabilities: tuple[bytes | None, Capabilities] | None = None
+    #: The payload sendmail() already encoded, while it calls data() with it: data() then
+    #: skips encode_message(), three passes over the whole message (issue 15).
+    _encoded: bytes | None = None
 
     # ------------------------------------------------------------------ context and repr
 
@@ -412,7 +415,7 @@ class _Commands(_Connection):
     def data(self, msg: str | bytes) -> tuple[int, bytes]:
         """DATA and the message.  Line endings are normalised and leading dots doubled for
         bytes as for str; the message is encoded before DATA is sent."""
-        payload = encode_message(msg)
+        payload = msg if msg is self._encoded else encode_message(msg)
         self.putcmd("data")
         (code, repl) = self.getreply()
         if self.debuglevel > 0:

@@ -177,7 +177,11 @@ class _Transaction(_TLS):
             if first[0] != 354:
                 raise SMTPDataError(*first)
             return self._send_payload(payload)
-        return self.data(payload)
+        self._encoded = payload
+        try:
+            return self.data(payload)  # a subclass's data() is still called, as in smtplib
+        finally:
+            self._encoded = None
 
     def _use_chunking(self, binary: bool) -> bool:
         available = self.chunking and self.does_esmtp and self.has_extn("chunking")

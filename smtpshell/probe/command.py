@@ -9,6 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser must stay cheap: these are only annotations
+    from smtpshell.probe.baseline import Comparison
+    from smtpshell.probe.core import ProbeOptions
+    from smtpshell.probe.findings import Severity
+    from smtpshell.probe.report import ProbeReport
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -18,12 +26,18 @@ EPILOG = """\
 TARGET is host, host:port, [ipv6]:port, smtp://host[:port] or smtps://host[:port].
 A bare domain (with a dot, and no port given) is resolved through its MX records,
 lowest preference first; a domain without MX records is probed itself (RFC 5321 5.1).
+With --lmtp, TARGET is an LMTP server over TCP (port 2003 unless given; no MX lookup)
+or the absolute path of its Unix socket, such as /run/dovecot/lmtp.
+
+Port 587 (or any port with --submission) is a submission port: MAIL and AUTH before
+STARTTLS must be refused with 530, and STARTTLS is checked for command injection.
 
 exit status:
-  0  every target was probed and every certificate verified
-  1  at least one target failed (DNS, connection, protocol, TLS), or a certificate did
-     not verify (unless --insecure)
-  2  usage error (bad option or TARGET, unreadable --ca-file)
+  0  every target was probed, every certificate verified, and every gate passed
+  1  a target failed (DNS, connection, protocol, TLS), a certificate did not verify
+     (unless --insecure), a finding reached --fail-on, or a --require was not met
+  2  usage error (bad option or TARGET, unreadable --ca-file or --baseline, unwritable
+     --sarif or --emit-script)
 """
 
 
@@ -70,6 +84,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--no-starttls", action="store_true", help="do not upgrade with STARTTLS even if offered"
     )
     connection.add_argument(
+        "--lmtp",
+        action="store_true",
+        help="speak LMTP (LHLO, RFC 2033): TCP (default port 2003) or a Unix socket path",
+    )
+    connection.add_argument(
         "--timeout",
         type=_positive_float,
         default=10.0,
@@ -107,8 +126,61 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="targets probed at the same time (default %(default)s)",
     )
     checks.add_argument(
+        "--expn", metavar="LIST", help="also send EXPN LIST (a list that expands is a finding)"
+    )
+    checks.add_argument(
+        "--submission",
+        action="store_true",
+        help="treat every port as a submission port (587 always is): MAIL and AUTH before"
+        " STARTTLS must get 530, and STARTTLS is checked for command injection",
+    )
+    checks.add_argument(
+        "--early-talk",
+        action="store_true",
+        help="on a connection of its own, send NOOP before the greeting, as spam bots do"
+        " (a server that answers it is a finding; a postscreen may remember your address)",
+    )
+    checks.add_argument(
+        "--tls-scan",
+        action="store_true",
+        help="enumerate TLS versions, cipher suites, their order and groups (many handshakes)",
+    )
+    checks.add_argument(
         "--json", action="store_true", help="print one JSON document (smtpshell/probe/schema.json)"
     )
+    gates = parser.add_argument_group("CI gates and artifacts")
+    gates.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        type=_severity,
+        help="exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical);"
+        " with --baseline, only findings new since the baseline count",
+    )
+    gates.add_argument(
+        "--require",
+        action="append",
+        choices=("tls1.2", "starttls", "verified"),
+        default=[],
+        help="exit 1 unless every target meets this; repeatable",
+    )
+    gates.add_argument(
+        "--baseline", metavar="OLD.json", help="report what changed since an earlier --json run"
+    )
+    gates.add_argument("--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
+    gates.add_argument(
+        "--emit-script",
+        metavar="DIR",
+        help="write one `smtpshell run` script per finding a session can replay",
+    )
+
+
+def _severity(text: str) -> Severity:
+    from smtpshell.probe.findings import Severity
+
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _usage_error(message: str) -> int:
@@ -130,6 +202,36 @@ def exit_status(reports) -> int:
     return EXIT_OK if reports and all(report.ok for report in reports) else EXIT_FAILED
 
 
+def gate_failures(
+    reports: Sequence[ProbeReport],
+    *,
+    fail_on: Severity | None = None,
+    requirements: Sequence[str] = (),
+    comparison: Comparison | None = None,
+) -> list[str]:
+    """Why the CI gates fail, one line each (empty: every gate passed)."""
+    from smtpshell.probe.gates import failing_findings, unmet_requirement
+
+    problems: list[str] = []
+    if fail_on is not None:
+        only = comparison.new_findings if comparison is not None else ()
+        for report in reports:
+            if comparison is not None and not only:
+                break
+            for finding in failing_findings(report.findings, fail_on, only=only):
+                new = " (new since the baseline)" if comparison is not None else ""
+                problems.append(
+                    f"{report.target}: {finding.severity.label} finding {finding.id}{new}"
+                    f" reaches --fail-on {fail_on.label}"
+                )
+    for requirement in requirements:
+        for report in reports:
+            reason = unmet_requirement(report, requirement)
+            if reason is not None:
+                problems.append(f"{report.target}: --require {requirement}: {reason}")
+    return problems
+
+
 def run(args: argparse.Namespace, *, resolver=None) -> int:
     """Probe every TARGET and print the reports; the exit status is in the epilog."""
     from smtpshell.probe.core import ProbeOptions, tls_context
@@ -141,14 +243,29 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         specs = [parse_target(text) for text in args.targets]
     except TargetSyntaxError as error:
         return _usage_error(str(error))
-    for option, value in (("--vrfy", args.vrfy), ("--helo", args.helo)):
+    for option, value in (("--vrfy", args.vrfy), ("--helo", args.helo), ("--expn", args.expn)):
         if value is not None and (not value.strip() or _has_control(value)):
             return _usage_error(f"{option} needs a value without spaces or control characters")
+    if args.lmtp and (args.implicit_tls or args.mx):
+        other = "--implicit-tls" if args.implicit_tls else "--mx"
+        return _usage_error(f"--lmtp cannot be combined with {other}")
+    if args.lmtp and any(spec.implicit_tls for spec in specs):
+        return _usage_error("--lmtp cannot probe an smtps:// target")
+    if not args.lmtp and any(spec.is_socket for spec in specs):
+        return _usage_error("a Unix socket path is an LMTP target: add --lmtp")
     if args.ca_file:
         try:
             tls_context(args.ca_file)
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
             return _usage_error(f"cannot use --ca-file {args.ca_file}: {error}")
+    baseline = None
+    if args.baseline:
+        from smtpshell.probe.baseline import BaselineError, load_baseline
+
+        try:
+            baseline = load_baseline(args.baseline)
+        except BaselineError as error:
+            return _usage_error(str(error))
     options = ProbeOptions(
         port=args.port,
         implicit_tls=args.implicit_tls,
@@ -160,15 +277,70 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         vrfy=args.vrfy,
         mx=args.mx,
         concurrency=args.concurrency,
+        submission=args.submission,
+        tls_scan=args.tls_scan,
+        expn=args.expn,
+        early_talk=args.early_talk,
+        lmtp=args.lmtp,
     )
     reports = run_probes(specs, options, resolver=resolver, progress=Progress(sys.stderr))
+    comparison = None
+    if baseline is not None:
+        from smtpshell.probe.baseline import compare, render_changes
+
+        comparison = compare(baseline, reports, args.baseline)
     if args.json:
-        output = render_json(reports, options)
+        output = render_json(reports, options, baseline=comparison)
     else:
         output = render_text(reports, colour=_wants_colour(sys.stdout))
+        if comparison is not None:
+            output += "\n\n" + render_changes(comparison)
+    written = _write_artifacts(args, reports, options, comparison)
+    if isinstance(written, int):
+        return written
     try:
         print(output, flush=True)
     except BrokenPipeError:  # `smtpshell probe ... | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    return exit_status(reports)
+    problems = gate_failures(
+        reports, fail_on=args.fail_on, requirements=args.require, comparison=comparison
+    )
+    for problem in problems:
+        print(f"smtpshell probe: gate: {problem}", file=sys.stderr)
+    status = exit_status(reports)
+    return EXIT_FAILED if problems else status
+
+
+def _write_artifacts(
+    args: argparse.Namespace,
+    reports: Sequence[ProbeReport],
+    options: ProbeOptions,
+    comparison: Comparison | None = None,
+) -> list[str] | int:
+    """--sarif and --emit-script; a usage error (2) when a file cannot be written."""
+    written: list[str] = []
+    if args.sarif:
+        from smtpshell.probe.sarif import render_sarif
+
+        try:
+            with open(args.sarif, "w", encoding="utf-8") as handle:
+                handle.write(render_sarif(reports, comparison) + "\n")
+        except OSError as error:
+            return _usage_error(f"cannot write --sarif {args.sarif}: {error}")
+        written.append(args.sarif)
+    if args.emit_script:
+        from smtpshell.probe.core import default_helo_name
+        from smtpshell.probe.scripts import emit_scripts
+
+        try:
+            paths = emit_scripts(
+                reports, args.emit_script, helo=options.helo or default_helo_name()
+            )
+        except OSError as error:
+            return _usage_error(f"cannot write --emit-script {args.emit_script}: {error}")
+        written += [str(path) for path in paths]
+        print(
+            f"smtpshell probe: wrote {len(paths)} script(s) to {args.emit_script}", file=sys.stderr
+        )
+    return written

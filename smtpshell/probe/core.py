@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from smtpshell.client import SMTP, SMTP_SSL, unverified_context
+from smtpshell.client import LMTP, SMTP, SMTP_SSL, unverified_context
 from smtpshell.errors import (
     SMTPCertificateError,
     SMTPHeloError,
@@ -26,12 +26,16 @@ from smtpshell.errors import (
     SMTPServerDisconnected,
     SMTPTLSError,
 )
+from smtpshell.probe.checks import assess
+from smtpshell.probe.findings import PortRole, port_role
 from smtpshell.probe.report import (
+    Enforcement,
     Greeting,
     ProbeIssue,
     ProbeReport,
     Reply,
     SizeInfo,
+    StageReply,
     TLSReport,
     VrfyResult,
 )
@@ -44,7 +48,7 @@ from smtpshell.protocol.capabilities import (
     size_limit,
 )
 from smtpshell.protocol.display import display
-from smtpshell.transcript import ConnectFacts, EventKind
+from smtpshell.transcript import ConnectFacts, Event, EventKind, Transcript, events_to_text
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
 
@@ -63,6 +67,15 @@ class ProbeOptions:
     vrfy: str | None = None
     mx: bool = False
     concurrency: int = 4
+    #: Treat every target as a submission port (587 always is): test STARTTLS enforcement.
+    submission: bool = False
+    #: Enumerate TLS versions, suites, order and groups (many handshakes per target).
+    tls_scan: bool = False
+    expn: str | None = None
+    #: Send NOOP before the greeting on a connection of its own (a bot's habit).
+    early_talk: bool = False
+    #: Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO fallback, default port 2003.
+    lmtp: bool = False
 
 
 class Cancellation:
@@ -114,6 +127,27 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
+
+
+def _starttls_reply(client: SMTP) -> Reply | None:
+    """The server's reply to STARTTLS as the transcript saw it; None when none came."""
+    events = client.transcript.events()
+    sent = [
+        index
+        for index, event in enumerate(events)
+        if event.kind == EventKind.SENT and event.data[:8].upper() == b"STARTTLS"
+    ]
+    if not sent:
+        return None
+    lines: list[bytes] = []
+    for event in events[sent[-1] + 1 :]:
+        if event.kind != EventKind.RECEIVED:
+            continue
+        lines.append(event.data.rstrip(b"\r\n")[4:])
+        if event.final:
+            code = event.code
+            return Reply(int(code), _text(b"\n".join(lines))) if code else None
+    return None
 
 
 def _text(message: bytes | str) -> str:
@@ -176,6 +210,38 @@ class _Probe:
         self.client: SMTP | None = None
         #: Set when the verified handshake failed; the details then come from a retry.
         self.verify_failure: SMTPCertificateError | None = None
+        #: The stage the transcript events being recorded belong to.
+        self.stage = "connect"
+        # LMTP delivers to a local store: never a submission service, always a relay.
+        self.role = (
+            PortRole.RELAY
+            if options.lmtp
+            else port_role(
+                target.port, implicit_tls=target.implicit_tls, submission=options.submission
+            )
+        )
+        report.role = self.role.value
+
+    # ---------------------------------------------------------------- transcript
+
+    def _observe(self, event: Event) -> None:
+        """Every transcript event: kept (redacted) per stage; 421s and early talk noted."""
+        if event.kind is EventKind.CONNECT and self.stage == "connect":
+            self.stage = "banner"
+        text = events_to_text([event]).rstrip("\n")
+        if text:
+            self.report.transcript.setdefault(self.stage, []).extend(text.split("\n"))
+        if event.kind is not EventKind.RECEIVED:
+            return
+        early = event.unsolicited or (event.malformed and self.stage == "banner")
+        if early and self.report.early_talk is None:
+            self.report.early_talk = display(event.shown())
+        if event.code == 421:
+            line = event.shown().strip()  # the final line: "421 4.3.2 text"
+            self.report.replies_421.append(StageReply(self.stage, 421, display(line[4:])))
+
+    def _observe_transcript(self, transcript: Transcript) -> None:
+        transcript.subscribe(self._observe)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -191,6 +257,7 @@ class _Probe:
         """Time a stage; any exception in it becomes the report's error, ending the probe."""
         if self.cancel.cancelled:
             self._fail(ProbeIssue(name, "Cancelled", "the run was interrupted"))
+        self.stage = name
         started = time.monotonic()
         try:
             yield
@@ -207,8 +274,11 @@ class _Probe:
         if self.target.implicit_tls:
             context = tls_context(self.options.ca_file) if verify else unverified_context()
             client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+        elif self.options.lmtp:
+            client = LMTP(local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
+        self._observe_transcript(client.transcript)
         self.cancel.track(client)
         return client
 
@@ -242,16 +312,24 @@ class _Probe:
             else:
                 self.report.capabilities_before_tls = capabilities
                 self.report.auth_before_tls = list(auth_mechanisms(capabilities))
+                # SIZE as the clear-text EHLO said it, so a STARTTLS that fails later
+                # does not lose it; the EHLO after TLS, when there is one, replaces it.
+                self._size()
+                if self.role.is_submission:
+                    self._enforcement(capabilities)
                 self._starttls(capabilities)
             self._size()
             self._vrfy()
+            self._expn()
         finally:
             self._quit()
+        self._extra_connections()
 
     def _connect(self) -> None:
         """TCP connect (plus the TLS handshake with implicit TLS) and the banner."""
         verify = self.options.verify
         client = self.client = self._new_client(verify)
+        self.stage = "connect"
         started = time.monotonic()
         try:
             code, banner = client.connect(self.target.host, self.target.port)
@@ -290,17 +368,21 @@ class _Probe:
             self.report.address = str(peer[0])
 
     def _greet(self) -> list[Capability]:
-        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback)."""
+        """EHLO; HELO when EHLO is refused (RFC 5321 §4.1.4 / smtplib's fallback).
+
+        Over LMTP it is LHLO, and there is no fallback: RFC 2033 §4.1 has no HELO.
+        """
         client = self.client
         assert client is not None
+        command = "LHLO" if self.options.lmtp else "EHLO"
         with self._stage("ehlo"):
             code, message = client.ehlo()
         if code == 250:
             text = _text(message)
-            self.report.greeting = Greeting("EHLO", Reply(code, text.split("\n", 1)[0]))
+            self.report.greeting = Greeting(command, Reply(code, text.split("\n", 1)[0]))
             return list(parse_capabilities(message))
         refused = Reply(code, _text(message))
-        if code == 421 or client.sock is None:
+        if code == 421 or client.sock is None or self.options.lmtp:
             self._fail(ProbeIssue("ehlo", "SMTPHeloError", refused.text, code))
         with self._stage("helo"):
             code, message = client.helo()
@@ -316,6 +398,7 @@ class _Probe:
             return
         client = self.client
         assert client is not None
+        self.stage = "starttls"
         started = time.monotonic()
         try:
             code, message = client.starttls(context=self._starttls_context(self.options.verify))
@@ -325,6 +408,11 @@ class _Probe:
             self._retry_starttls_unverified()
         except Exception as exc:
             self._record("starttls", started)
+            # The server may have said 220 before the handshake failed: keep that answer.
+            # (A refusal such as 454 is the error's code, as before.)
+            reply = _starttls_reply(client)
+            if reply is not None and reply.code == 220:
+                self.report.starttls = reply
             self._fail(issue_from_exception("starttls", exc))
         else:
             self._record("starttls", started)
@@ -436,11 +524,107 @@ class _Probe:
         headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
         self.report.vrfy = VrfyResult(address, code, text, headline.partition(" ")[2])
 
+    def _enforcement(self, capabilities: list[Capability]) -> None:
+        """Submission: MAIL and AUTH before STARTTLS must get 530 5.7.0 (RFC 3207 §4).
+
+        No credentials are sent: ``AUTH MECH`` without an initial response, and a 334 is
+        cancelled with ``*`` (RFC 4954 §4).  A transaction MAIL opened is reset.  Never DATA.
+        """
+        client = self.client
+        assert client is not None
+        enforcement = self.report.enforcement = Enforcement()
+        offered = [str(m).upper() for m in auth_mechanisms(capabilities)]
+        preferred = [m for m in ("PLAIN", "LOGIN") if m in offered]
+        mechanism: str = (preferred or offered or ["PLAIN"])[0]
+        enforcement.auth_mechanism = mechanism
+        with self._stage("submission"):
+            code, message = client.mail("")
+            enforcement.mail_from = Reply(code, _text(message))
+            if client.sock is not None:
+                if 200 <= code < 300:
+                    client.rset()
+                code, message = client.docmd("AUTH", mechanism)
+                enforcement.auth = Reply(code, _text(message))
+                if code == 334 and client.sock is not None:
+                    client.docmd("*")
+        if client.sock is None:  # a 421 (or a hang-up): the session is over, say where
+            self._fail(ProbeIssue("submission", "SMTPServerDisconnected", _text(message), code))
+
+    def _expn(self) -> None:
+        name = self.options.expn
+        if not name:
+            return
+        from smtpshell.knowledge import explain_reply
+
+        client = self.client
+        assert client is not None
+        with self._stage("expn"):
+            code, message = client.expn(name)
+        text = _text(message)
+        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
+        self.report.expn = VrfyResult(name, code, text, headline.partition(" ")[2])
+
+    def _extra_connections(self) -> None:
+        """Checks that need connections of their own: STARTTLS injection, the TLS scan."""
+        report, options = self.report, self.options
+        if self.cancel.cancelled or report.error is not None or options.lmtp:
+            return  # (LMTP: a Unix socket or a local store; these checks speak SMTP)
+        helo = options.helo or default_helo_name()
+        starttls = bool(report.starttls_offered) and options.starttls
+        if starttls and (self.role.is_submission or options.tls_scan):
+            from smtpshell.probe.injection import check_injection
+
+            transcript = Transcript()
+            self.stage = "injection"
+            self._observe_transcript(transcript)
+            started = time.monotonic()
+            injection = check_injection(
+                self.target.host,
+                self.target.port,
+                helo=helo,
+                timeout=options.timeout,
+                transcript=transcript,
+            )
+            self._record("injection", started)
+            if report.enforcement is None:
+                report.enforcement = Enforcement()
+            report.enforcement.injection = injection
+        if options.early_talk and not self.target.implicit_tls:
+            from smtpshell.probe.injection import check_early_client
+
+            transcript = Transcript()
+            self.stage = "early-talk"
+            self._observe_transcript(transcript)
+            started = time.monotonic()
+            report.early_client = check_early_client(
+                self.target.host, self.target.port, timeout=options.timeout, transcript=transcript
+            )
+            self._record("early-talk", started)
+        if options.tls_scan and (self.target.implicit_tls or starttls):
+            from smtpshell.probe.tlsscan import scan_tls
+
+            started = time.monotonic()
+            report.tls_scan = scan_tls(
+                self.target.host,
+                self.target.port,
+                implicit=self.target.implicit_tls,
+                helo=helo,
+                timeout=options.timeout,
+                track=self._track_scan_client,
+            )
+            self._record("tls-scan", started)
+
+    def _track_scan_client(self, client: SMTP) -> None:
+        self.cancel.track(client)
+        if self.cancel.cancelled:
+            raise _Stopped
+
     def _quit(self) -> None:
         """QUIT politely if the connection is still open; a failure here is only a warning."""
         client = self.client
         if client is None:
             return
+        self.stage = "quit"
         try:
             if client.sock is not None and not self.cancel.cancelled:
                 started = time.monotonic()
@@ -479,4 +663,8 @@ def probe_target(
         report.error = issue_from_exception("internal", exc)
     finally:
         report.total_ms = _milliseconds(time.monotonic() - started)
+    try:
+        assess(report)
+    except Exception as exc:  # never lose the report to a bug in a rule
+        report.warnings.append(issue_from_exception("internal", exc))
     return report

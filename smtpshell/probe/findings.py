@@ -151,6 +151,14 @@ _SPECS = (
         " lines make clients fall out of step with the session.",
     ),
     FindingSpec(
+        "smtp.early_client_answered",
+        S.LOW,
+        "The server answers a client that talks before the greeting",
+        "RFC 5321 §3.1, §4.3.1",
+        "Wait before greeting and refuse early talkers, as spam bots do not wait (Postfix:"
+        " postscreen_greet_action = enforce; Exim: smtp_enforce_sync; Sendmail: greet_pause).",
+    ),
+    FindingSpec(
         "smtp.banner.software_version",
         S.LOW,
         "The banner names the server software and its version",
@@ -199,6 +207,13 @@ _SPECS = (
         "RFC 3207 §4.1; RFC 8314 §3",
         "Senders that follow the offer cannot deliver over TLS, and many retry in plaintext:"
         " fix the certificate and key files and the allowed protocols.",
+    ),
+    FindingSpec(
+        "tls.handshake_failed",
+        S.HIGH,
+        "The TLS handshake on the implicit-TLS port fails",
+        "RFC 8314 §3.3",
+        "Check the certificate and key files and the allowed protocols of the TLS listener.",
     ),
     FindingSpec(
         "starttls.refused",

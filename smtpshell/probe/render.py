@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from smtpshell.probe.render_findings import findings_lines
 from smtpshell.probe.report import SCHEMA_VERSION, ProbeReport, TLSReport
 from smtpshell.protocol.capabilities import Capability, CapabilityDiff
 from smtpshell.protocol.display import SafeText, display
@@ -253,6 +254,7 @@ def render_report(report: ProbeReport, *, colour: bool = False) -> str:
         reply = _reply(vrfy.code, vrfy.text)[0]
         lines.append(_row(f"VRFY {_clean(vrfy.address)}", f"{reply}  ({vrfy.meaning})"))
     lines += _capability_lines(report)
+    lines += findings_lines(report, style, _row)
     if report.timings_ms:
         lines.append(_row("timings", _timings(report)))
     for warning in report.warnings:
@@ -297,7 +299,7 @@ def _capability_lines(report: ProbeReport) -> list[str]:
 def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> str:
     """One line per target: the table to scan when many servers were probed."""
     style = _Style(colour)
-    header = ("TARGET", "STATUS", "BANNER", "TLS", "CERT", "AUTH", "SIZE", "TIME")
+    header = ("TARGET", "STATUS", "BANNER", "TLS", "CERT", "AUTH", "SIZE", "TIME", "GRADE")
     rows = [header]
     statuses = []
     for report in reports:
@@ -322,6 +324,7 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
                 _clean(_abbreviated(auth) or "none") if auth is not None else "-",
                 report.size.human if report.size else "-",
                 _ms(report.total_ms),
+                report.grade,
             )
         )
     lines = _table(rows)
@@ -347,6 +350,7 @@ def document(
     options: Any = None,
     *,
     generated_at: datetime.datetime | None = None,
+    baseline: Any = None,
 ) -> dict[str, Any]:
     """The ``--json`` document as a dict (``smtpshell/probe/schema.json``)."""
     from smtpshell import __version__
@@ -360,8 +364,13 @@ def document(
         "options": dataclasses.asdict(options) if options is not None else None,
         "summary": {"targets": len(reports), "ok": ok, "failed": len(reports) - ok},
         "reports": [report.to_dict() for report in reports],
+        "baseline": baseline.to_dict() if baseline is not None else None,
     }
 
 
-def render_json(reports: Sequence[ProbeReport], options: Any = None) -> str:
-    return json.dumps(document(reports, options), indent=2)  # ASCII: no raw C1 controls
+def render_json(
+    reports: Sequence[ProbeReport], options: Any = None, *, baseline: Any = None
+) -> str:
+    return json.dumps(
+        document(reports, options, baseline=baseline), indent=2
+    )  # ASCII: no raw C1 controls

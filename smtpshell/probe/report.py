@@ -12,24 +12,33 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from smtpshell.probe.certificate import CertificateSummary
+from smtpshell.probe.findings import Finding, Grade, TransportVerdict
 from smtpshell.protocol.capabilities import Capability, CapabilityDiff
 
 __all__ = [
     "SCHEMA_VERSION",
     "STAGES",
+    "CipherResult",
+    "EarlyClient",
+    "Enforcement",
     "Greeting",
+    "Injection",
     "MXOrigin",
     "ProbeIssue",
     "ProbeReport",
     "Reply",
     "SizeInfo",
+    "StageReply",
     "TLSReport",
+    "TLSScan",
+    "VersionResult",
     "VrfyResult",
     "format_address",
 ]
 
-#: Version of the JSON document ``--json`` prints.
-SCHEMA_VERSION = 1
+#: Version of the JSON document ``--json`` prints.  2: findings, verdict, grade, role,
+#: transcripts, submission enforcement, TLS scan, EXPN.
+SCHEMA_VERSION = 2
 
 #: Stages in the order a probe runs them; timings and failures are keyed by these names.
 #: ``unverified-retry`` is the second connection made to see a certificate that failed
@@ -44,7 +53,12 @@ STAGES = (
     "starttls",
     "unverified-retry",
     "ehlo-after-tls",
+    "submission",
+    "injection",
+    "early-talk",
+    "tls-scan",
     "vrfy",
+    "expn",
     "quit",
     "internal",
 )
@@ -53,7 +67,10 @@ Verification = Literal["verified", "failed", "skipped"]
 
 
 def format_address(host: str, port: int) -> str:
-    """``host:port``, with IPv6 literals in brackets so the result parses back."""
+    """``host:port``, with IPv6 literals in brackets so the result parses back; a Unix
+    socket path as it is."""
+    if host.startswith("/"):
+        return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -91,9 +108,9 @@ class Reply:
 
 @dataclass(slots=True)
 class Greeting:
-    """The EHLO (or, after EHLO was refused, HELO) the session got going with."""
+    """The EHLO (or, after EHLO was refused, HELO; LHLO over LMTP) the session got going with."""
 
-    command: Literal["EHLO", "HELO"]
+    command: Literal["EHLO", "HELO", "LHLO"]
     reply: Reply
     ehlo_refused: Reply | None = None
 
@@ -142,6 +159,100 @@ class VrfyResult:
 
 
 @dataclass(slots=True)
+class StageReply:
+    """A reply and the stage it came in (a 421 can end any stage)."""
+
+    stage: str
+    code: int
+    text: str
+
+
+@dataclass(slots=True)
+class Injection:
+    """The STARTTLS injection check: ``STARTTLS\\r\\nNOOP\\r\\n`` in one write.
+
+    ``answered_inside_tls`` is the finding: the NOOP (buffered before the handshake) got a
+    reply over TLS.  ``outcome`` says what happened in words; ``reply`` is that reply.
+    """
+
+    answered_inside_tls: bool | None
+    outcome: str
+    reply: Reply | None = None
+
+
+@dataclass(slots=True)
+class EarlyClient:
+    """``--early-talk``: ``NOOP`` sent at once on connect, before the greeting arrived.
+
+    ``answered`` is the finding: the server greeted and then answered the NOOP, where a
+    server that guards against bots refuses or hangs up (Postfix postscreen, Exim
+    ``smtp_enforce_sync``).  None: the check could not run.
+    """
+
+    answered: bool | None
+    outcome: str
+    reply: Reply | None = None
+
+
+@dataclass(slots=True)
+class Enforcement:
+    """STARTTLS enforcement on a submission port, tested before STARTTLS.
+
+    ``mail_from`` is the reply to ``MAIL FROM:<>``, ``auth`` the reply to ``AUTH
+    MECHANISM`` (no credentials are ever sent: a 334 is answered with ``*``).  RFC 3207
+    §4 / RFC 8314 §3.3 expect 530 5.7.0 to both.
+    """
+
+    mail_from: Reply | None = None
+    auth_mechanism: str | None = None
+    auth: Reply | None = None
+    injection: Injection | None = None
+
+
+@dataclass(slots=True)
+class CipherResult:
+    name: str
+    protocol: str
+    bits: int | None = None
+    kx: str | None = None
+
+
+@dataclass(slots=True)
+class VersionResult:
+    """One protocol version: accepted or not, and the cipher suites accepted with it."""
+
+    version: str
+    accepted: bool
+    error: str | None = None
+    ciphers: list[CipherResult] = field(default_factory=list)
+    #: "server", "client", or None (fewer than two suites, or not determined).
+    cipher_order: str | None = None
+    #: False when the list could not be enumerated (TLS 1.3 suites in Python's ssl).
+    ciphers_enumerated: bool = True
+
+
+@dataclass(slots=True)
+class TLSScan:
+    """``--tls-scan``: versions, suites per version, the order, and the key-exchange groups.
+
+    ``offered`` lists what this client could offer: a version or suite it lacks (SSL 3,
+    RC4, EXPORT in OpenSSL 3) cannot be tested and is never reported as refused.
+    """
+
+    mode: Literal["starttls", "implicit"]
+    versions: list[VersionResult] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    groups_tested: list[str] = field(default_factory=list)
+    untestable: list[str] = field(default_factory=list)
+
+    def accepted(self, version: str) -> bool | None:
+        for result in self.versions:
+            if result.version == version:
+                return result.accepted
+        return None
+
+
+@dataclass(slots=True)
 class ProbeReport:
     """Everything learnt about one host:port.  ``error`` is the failure that ended the probe."""
 
@@ -163,6 +274,22 @@ class ProbeReport:
     auth_after_tls: list[str] | None = None
     size: SizeInfo | None = None
     vrfy: VrfyResult | None = None
+    expn: VrfyResult | None = None
+    #: What the server sent when it was not its turn (before or right after its greeting).
+    early_talk: str | None = None
+    #: ``--early-talk``: how the server treats a client that talks before the greeting.
+    early_client: EarlyClient | None = None
+    #: Every 421 the server sent, with the stage (it may also be the ``error``).
+    replies_421: list[StageReply] = field(default_factory=list)
+    enforcement: Enforcement | None = None
+    tls_scan: TLSScan | None = None
+    #: relay / submission / submissions (smtpshell.probe.findings.PortRole).
+    role: str = "relay"
+    findings: list[Finding] = field(default_factory=list)
+    verdict: str = TransportVerdict.UNKNOWN.value
+    grade: str = Grade.UNKNOWN.value
+    #: The redacted transcript of each stage, in RFC 5321 notation (C:, S:, * notes).
+    transcript: dict[str, list[str]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
     error: ProbeIssue | None = None
@@ -196,7 +323,9 @@ class ProbeReport:
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
         }
         for name, value in data.items():
-            if isinstance(value, (Capability, CapabilityDiff)):
+            if name == "findings":
+                data[name] = [finding.to_dict() for finding in value]
+            elif isinstance(value, (Capability, CapabilityDiff)):
                 data[name] = value._asdict()
             elif isinstance(value, list) and value and isinstance(value[0], Capability):
                 data[name] = [item._asdict() for item in value]

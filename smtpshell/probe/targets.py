@@ -43,6 +43,7 @@ __all__ = [
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
+LMTP_PORT = 2003
 _SCHEMES = {"smtp": False, "smtps": True}
 #: Letters, digits, hyphens, underscores (seen in real MX names) and dots; no empty labels.
 _HOSTNAME = re.compile(
@@ -66,6 +67,11 @@ class TargetSpec:
     @property
     def implicit_tls(self) -> bool:
         return self.scheme == "smtps"
+
+    @property
+    def is_socket(self) -> bool:
+        """A Unix socket path (only an LMTP server is found there, as with ``--lmtp``)."""
+        return self.scheme == "unix"
 
     @property
     def is_ip(self) -> bool:
@@ -112,8 +118,13 @@ def _check_host(host: str, spec: str) -> str:
 
 
 def parse_target(text: str) -> TargetSpec:
-    """Parse ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address or an smtp(s) URL."""
+    """Parse ``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address, an smtp(s) URL,
+    or an absolute path (a Unix socket, for ``--lmtp``)."""
     rest = text.strip()
+    if rest.startswith("/"):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in rest):
+            raise TargetSyntaxError(f"{text!r}: control characters in a socket path")
+        return TargetSpec(text, rest, None, "unix")
     scheme = None
     if "://" in rest:
         scheme, _, rest = rest.partition("://")
@@ -179,7 +190,8 @@ def resolve_spec(
 ) -> list[Target]:
     """The targets ``spec`` stands for.  Never raises: DNS failures become failed Targets."""
     implicit = spec.implicit_tls or options.implicit_tls
-    port = spec.port or options.port or (SMTPS_PORT if implicit else SMTP_PORT)
+    default = LMTP_PORT if options.lmtp else SMTPS_PORT if implicit else SMTP_PORT
+    port = 0 if spec.is_socket else spec.port or options.port or default
 
     def target(host: str, mx: MXOrigin | None = None, **extra: Any) -> Target:
         return Target(spec.text, host, port, implicit or port == SMTPS_PORT, mx, **extra)
@@ -233,6 +245,6 @@ def resolve_targets(
 
 def needs_dns(spec: TargetSpec, options: ProbeOptions) -> bool:
     """Whether resolving ``spec`` will query DNS (so a resolver must be set up)."""
-    if spec.names_one_server:
+    if spec.names_one_server or options.lmtp:  # LMTP servers are never found through MX
         return False
     return options.mx or (options.port is None and "." in spec.host.strip("."))

@@ -14,9 +14,9 @@ import re
 __all__ = ["addr_only", "check_no_control", "envelope_address", "quoteaddr"]
 
 _CONTROL = ("\r", "\n", "\0")
-# A comma or blank outside a quoted local part means a list, not one path.  Since 3.13 (and
-# the 2024 security releases before it) parseaddr no longer truncates "a@x, b@y" to "a@x"
-# but gives up, and quoteaddr then wraps the whole list in one pair of brackets.
+# A comma or blank outside a quoted local part means a list, not one path.  Some Pythons'
+# parseaddr (3.13.0; Debian 12's 3.11.2) gives up on "a@x, b@y" instead of truncating it,
+# and quoteaddr then wraps the whole list in one pair of brackets: check it ourselves.
 _QUOTED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _LIST_SEPARATOR = re.compile(r"[\s,]")
 

@@ -85,7 +85,11 @@ def dot_stuffed_chunks(message: bytes, chunk_size: int = CHUNK_SIZE) -> Iterator
 
     Pieces are cut just after an LF so every piece starts at a line start, which is what
     makes per-piece stuffing equal to stuffing the whole.
+
+    The end-of-data marker travels with the last piece: one write less per message (a
+    system call, a desync poll and a transcript event).
     """
+    tail = b"." + bCRLF if message.endswith(bCRLF) else bCRLF + b"." + bCRLF
     view = memoryview(message)
     start, end = 0, len(message)
     while start < end:
@@ -93,9 +97,10 @@ def dot_stuffed_chunks(message: bytes, chunk_size: int = CHUNK_SIZE) -> Iterator
         if stop < end:
             cut = message.rfind(b"\n", start, stop)
             stop = cut + 1 if cut >= start else (message.find(b"\n", stop) + 1 or end)
-        yield quote_periods(bytes(view[start:stop]))
+        piece = quote_periods(bytes(view[start:stop]))
+        if stop >= end:
+            yield piece + tail
+            return
+        yield piece
         start = stop
-    if not message.endswith(bCRLF):
-        yield bCRLF + b"." + bCRLF
-    else:
-        yield b"." + bCRLF
+    yield tail

@@ -1,8 +1,10 @@
 """MAIL and RCPT parameters the practice server understands beyond aiosmtpd.
 
 aiosmtpd knows ``SIZE``, ``BODY=7BIT|8BITMIME`` and ``SMTPUTF8`` and answers 555 to anything
-else.  The practice server also speaks ``BODY=BINARYMIME`` (RFC 3030) and the DSN parameters
-of RFC 3461: ``RET`` and ``ENVID`` on MAIL, ``NOTIFY`` and ``ORCPT`` on RCPT.  These
+else.  The practice server also speaks ``BODY=BINARYMIME`` (RFC 3030), the DSN parameters
+of RFC 3461 (``RET`` and ``ENVID`` on MAIL, ``NOTIFY`` and ``ORCPT`` on RCPT) and the
+``AUTH=`` parameter of MAIL (RFC 4954 §5), which a server that offers AUTH must accept:
+an MTA or a submission server relaying to it (Dovecot's submission does) sends it.  These
 functions take those parameters out of the list before aiosmtpd sees the rest, and check
 them against the RFC grammar.  Pure and table-driven, so they are tested without a socket.
 """
@@ -60,6 +62,16 @@ def take_mail_params(params: list[str], *, dsn: bool, binarymime: bool) -> Taken
         keyword = keyword.upper()
         if keyword == "BODY" and binarymime and value.upper() == "BINARYMIME":
             taken.binarymime = True
+            continue
+        if keyword == "AUTH":
+            # RFC 4954 §5: AUTH=<> or AUTH=xtext(mailbox); kept in the message's options.
+            if "AUTH" in seen:
+                return TakenParams(error="501 5.5.4 Duplicate AUTH parameter")
+            seen.add("AUTH")
+            if value != "<>" and not is_xtext(value):
+                return TakenParams(
+                    error="501 5.5.4 AUTH must be <> or an xtext mailbox (RFC 4954 section 5)"
+                )
             continue
         if not dsn or keyword not in ("RET", "ENVID"):
             taken.rest.append(param)

@@ -91,6 +91,9 @@ class PracticeServer:
         auth_failure_delay: float = _BOUNDS.auth_failure_delay,
         max_connections: int = _BOUNDS.max_connections,
         idle_timeout: float = _BOUNDS.idle_timeout,
+        tls_context: ssl.SSLContext | None = None,
+        require_tls: bool = False,
+        banner: str | None = None,
     ) -> None:
         if min(max_messages, max_stored_bytes, max_auth_failures, max_connections) < 1:
             raise ValueError("every bound (messages, bytes, AUTH failures, connections) is >= 1")
@@ -136,6 +139,11 @@ class PracticeServer:
         self.auth_failure_delay = auth_failure_delay
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
+        #: A server-side context used instead of the one made from the certificate (for
+        #: tests that need old protocols or a weak cipher list); it must hold a certificate.
+        self.tls_context = tls_context
+        self.require_tls = require_tls
+        self.banner = banner
         self._gate = ConnectionGate(max_connections)
 
     @classmethod
@@ -266,7 +274,7 @@ class PracticeServer:
             if self._thread is not None:
                 raise RuntimeError("the server is already running")
             _quiet_aiosmtpd_logger()
-            server_tls = self.certificate.server_context()
+            server_tls = self.tls_context or self.certificate.server_context()
             sockets = self._bind_all()
             try:
                 self._store = MessageStore(
@@ -344,6 +352,8 @@ class PracticeServer:
             auth_failure_delay=self.auth_failure_delay,
             idle_timeout=self.idle_timeout,
             gate=self._gate,
+            require_tls=self.require_tls,
+            banner=self.banner,
         )
 
         def factory(

@@ -121,6 +121,10 @@ class SessionConfig:
     idle_timeout: float = IDLE_TIMEOUT
     #: Connections open at once across the server.
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(None))
+    #: Refuse everything but EHLO/HELO, NOOP, QUIT and STARTTLS with 530 5.7.0 until TLS.
+    require_tls: bool = False
+    #: The greeting text after the host name, instead of the class's ``greeting_ident``.
+    banner: str | None = None
 
 
 class PracticeEnvelope(Envelope):
@@ -168,8 +172,9 @@ class PracticeSMTP(SMTP):
             enable_SMTPUTF8=True,
             decode_data=False,
             hostname=config.hostname,
-            ident=self.greeting_ident,
+            ident=config.banner or self.greeting_ident,
             tls_context=tls_context,
+            require_starttls=config.require_tls and tls_context is not None,
             auth_require_tls=auth_require_tls,
             authenticator=self._check_login_password,
             timeout=config.idle_timeout,

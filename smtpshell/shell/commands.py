@@ -678,11 +678,19 @@ def _reveal(engine: Engine, inv: Invocation) -> Result:
     "expect",
     "Check the last reply: /expect 250, 2xx, 550 5.1.1, 250 text",
     "Assert on the last reply: a code (x for any digit), optionally an enhanced status code "
-    "and text that must appear.  In scripts the leading / may be left out; a failed "
-    "expectation ends the script with exit code 1.",
+    "and text that must appear.  After the end of an LMTP message, every recipient's reply "
+    "must match (one reply per recipient, RFC 2033); 'for RCPT' checks only that "
+    "recipient's.  In scripts the leading / may be left out; a failed expectation ends the "
+    "script with exit code 1.",
     "shell",
-    args=(Arg("PATTERN", "CODE [ENHANCED] [TEXT]", rest=True),),
-    examples=("/expect 250", "/expect 2xx", "/expect 550 5.1.1", "/expect 250 queued"),
+    args=(Arg("PATTERN", "[for RCPT] CODE [ENHANCED] [TEXT]", rest=True),),
+    examples=(
+        "/expect 250",
+        "/expect 2xx",
+        "/expect 550 5.1.1",
+        "/expect 250 queued",
+        "/expect for bob@example.com 552 5.2.2",
+    ),
 )
 def _expect(engine: Engine, inv: Invocation) -> Result:
     return engine.expect(inv.arg("PATTERN", ""))

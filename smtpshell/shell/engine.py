@@ -28,7 +28,7 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpshell.client import LMTP, SMTP, SMTP_SSL, default_context, unverified_context
 from smtpshell.errors import (
@@ -66,6 +66,9 @@ from smtpshell.transcript import (
     Transcript,
     escape_bytes,
 )
+
+if TYPE_CHECKING:
+    from smtpshell.shell.expect import Expectation
 
 __all__ = ["DEFAULT_TIMEOUT", "Asker", "Engine", "Mode", "Status", "describe_error"]
 
@@ -239,6 +242,10 @@ class Engine:
         self.debuglevel = 0
         #: The last complete reply the server sent (for expect and /explain).
         self.last_reply: ReplyRecord | None = None
+        #: After the end of an LMTP message: each accepted recipient with its own reply,
+        #: in RCPT order (RFC 2033 §4.2), until the next command.  ``expect`` judges every
+        #: one of them (or the one ``expect for RCPT`` names), not only the last reply.
+        self.last_delivery: tuple[tuple[str, ReplyRecord], ...] = ()
         #: The session as smtplib calls, for the Python export.
         self.steps: list[Step] = []
         self.finished = False
@@ -453,6 +460,7 @@ class Engine:
     def _track_reply(self, event: Event) -> None:
         """Keep the last complete reply (for expect and /explain), from the transcript."""
         if event.kind is EventKind.SENT:
+            self.last_delivery = ()
             self._last_sent = event
             return
         if event.kind is not EventKind.RECEIVED:
@@ -465,6 +473,20 @@ class Engine:
         if event.code is not None:
             self.last_reply = ReplyRecord(event.code, tuple(self._reply_lines))
             self._reply_lines = []
+
+    def _note_delivery(self, client: SMTP, before: list[tuple[str, int, bytes]]) -> None:
+        """After an LMTP end of data: pair each recipient with the reply it got.
+
+        ``before`` is ``client.lmtp_replies`` as it was before the data went out: the client
+        puts a new list there when it reads the replies, so an unchanged one is stale.
+        """
+        replies = client.lmtp_replies
+        if not isinstance(client, LMTP) or not replies or replies is before:
+            return
+        self.last_delivery = tuple(
+            (recipient, ReplyRecord(code, tuple(escape_bytes(line) for line in text.split(b"\n"))))
+            for recipient, code, text in replies
+        )
 
     def secret(
         self, value: str | None, prompt: str, label: str, var: str | None = None
@@ -770,7 +792,9 @@ class Engine:
         client = self.require_client()
         lines, self._data_lines = self._data_lines, []
         body = "".join(f"{text}\r\n" for text in lines).encode("utf-8")
+        before = client.lmtp_replies
         client.send_payload(body)  # LMTP: the client reads one reply per recipient
+        self._note_delivery(client, before)
         self.record("data", body)
         stuffed = sum(1 for text in lines if text.startswith("."))
         if stuffed:
@@ -842,7 +866,11 @@ class Engine:
         rcpt_options: list[str],
     ) -> Result:
         client = self.require_client()
-        refused = client.sendmail(from_addr, to_addrs, message, mail_options, rcpt_options)
+        before = client.lmtp_replies
+        try:
+            refused = client.sendmail(from_addr, to_addrs, message, mail_options, rcpt_options)
+        finally:
+            self._note_delivery(client, before)  # also when every delivery failed (then RSET)
         self.record("sendmail", from_addr, to_addrs, message, mail_options, rcpt_options)
         return self._sent(len(to_addrs), refused)
 
@@ -962,6 +990,8 @@ class Engine:
             if failure is None:
                 return Result([Note(f"ok: {expectation}", Level.OK)])
             return Result([Note(failure, Level.ERROR)], Outcome.EXPECTATION)
+        if self.last_delivery or expectation.recipient is not None:
+            return self._expect_delivery(expectation)
         failure = expectation.check(self.last_reply)
         if failure is None:
             reply = self.last_reply
@@ -969,6 +999,29 @@ class Engine:
             more = f" (+{len(reply.lines) - 1} more lines)" if len(reply.lines) > 1 else ""
             return Result([Note(f"ok: {reply.code} {reply.first_line}{more}", Level.OK)])
         return Result([Note(failure, Level.ERROR)], Outcome.EXPECTATION)
+
+    def _expect_delivery(self, expectation: Expectation) -> Result:
+        """After an LMTP end of data: every recipient's reply must hold (or the named one's)."""
+        if not self.last_delivery:
+            return Result(
+                [
+                    Note(
+                        f"expected {expectation} for {expectation.recipient}, but the last "
+                        "command was not the end of an LMTP message",
+                        Level.ERROR,
+                    )
+                ],
+                Outcome.EXPECTATION,
+            )
+        failure = expectation.check_delivery(self.last_delivery)
+        if failure is not None:
+            return Result([Note(failure, Level.ERROR)], Outcome.EXPECTATION)
+        return Result(
+            [
+                Note(f"ok: {reply.code} {reply.first_line} (for {recipient})", Level.OK)
+                for recipient, reply in expectation.select(self.last_delivery)
+            ]
+        )
 
 
 _PATH_COMMAND = re.compile(r"^(MAIL FROM|RCPT TO):<([^<>]*)>((?: +\S+)*)$", re.IGNORECASE)

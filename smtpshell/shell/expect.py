@@ -1,8 +1,13 @@
 """``expect`` assertions on the last reply: ``expect 250``, ``expect 2xx``, ``expect 550 5.1.1``.
 
-Grammar: ``expect CODE [ENHANCED] [TEXT...]``.  CODE is three characters, each a digit or
-``x`` (any digit).  ENHANCED is an RFC 3463 code (``x`` allowed per field).  TEXT must
-occur in the reply, case-insensitively.  Pure: parse, then check against a ReplyRecord.
+Grammar: ``expect [for RCPT] CODE [ENHANCED] [TEXT...]``.  CODE is three characters, each a
+digit or ``x`` (any digit).  ENHANCED is an RFC 3463 code (``x`` allowed per field).  TEXT
+must occur in the reply, case-insensitively.  Pure: parse, then check against a ReplyRecord.
+
+After the end of an LMTP message there is one reply per accepted recipient (RFC 2033
+§4.2).  ``check_delivery`` then judges every one of them: the delivery is as expected only
+when each recipient's reply is, so a failed delivery cannot pass because its recipient came
+first.  ``expect for RCPT ...`` judges only that recipient's reply.
 
 State expectations check the session instead of a reply, because some lessons are about
 state no reply code shows (is the connection encrypted? who is logged in?)::
@@ -20,7 +25,7 @@ expectations only.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,9 +59,39 @@ class Expectation:
     code: str
     enhanced: str | None = None
     text: str | None = None
+    #: ``expect for RCPT ...``: judge only this recipient's reply to an LMTP delivery.
+    recipient: str | None = None
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.code, self.enhanced, self.text) if p)
+
+    def select(self, delivery: Sequence[tuple[str, ReplyRecord]]) -> list[tuple[str, ReplyRecord]]:
+        """The recipients' replies this expectation judges: all, or the one named ``for``."""
+        if self.recipient is None:
+            return list(delivery)
+        wanted = _bare(self.recipient)
+        return [(r, reply) for r, reply in delivery if _bare(r) == wanted]
+
+    def check_delivery(self, delivery: Sequence[tuple[str, ReplyRecord]]) -> str | None:
+        """Judge an LMTP delivery: every recipient's reply, or the one named ``for``.
+
+        None when it holds; otherwise why not, naming the recipient.
+        """
+        judged = self.select(delivery)
+        if not judged:
+            names = ", ".join(r for r, _ in delivery) or "none"
+            return (
+                f"expected a reply for {self.recipient}, but it was not a recipient of "
+                f"the last LMTP delivery (recipients: {names})"
+            )
+        for index, (recipient, reply) in enumerate(judged, 1):
+            failure = self.check(reply)
+            if failure is not None:
+                where = f"for {recipient}"
+                if len(judged) > 1:
+                    where += f" (recipient {index} of {len(judged)})"
+                return f"{failure} {where}"
+        return None
 
     def check(self, reply: ReplyRecord | None) -> str | None:
         """None when the reply matches; otherwise why not, in one line."""
@@ -78,8 +113,17 @@ class Expectation:
         return None
 
 
+def _bare(address: str) -> str:
+    return address.strip().strip("<>").lower()
+
+
 def parse_expectation(spec: str) -> Expectation:
     words = spec.split()
+    recipient = None
+    if words and words[0].lower() == "for":
+        if len(words) < 3:
+            raise UsageError("expect for wants a recipient and a reply code: expect for RCPT 250")
+        recipient, words = words[1], words[2:]
     if not words or not _CODE.match(words[0]):
         raise UsageError(f"expect wants a reply code like 250, 2xx or 55x, not {spec.strip()!r}")
     code, rest = words[0], words[1:]
@@ -87,7 +131,7 @@ def parse_expectation(spec: str) -> Expectation:
     if rest and _ENHANCED.match(rest[0]):
         enhanced, rest = rest[0], rest[1:]
     text = " ".join(rest) or None
-    return Expectation(code, enhanced, text)
+    return Expectation(code, enhanced, text, recipient)
 
 
 #: The transaction stages ``Status.stage`` reports, in session order.

@@ -112,16 +112,17 @@ class SmtpShellApp(App[int]):
         elif engine.asker is None:
             engine.asker = self._ask
         self.engine = engine
+        self.max_log_rows = max_log_rows  # before the runner: it bounds the event queue
         self.runner = EngineRunner(self, engine)
         self.target = target
         self.connect_on_start = connect
         self.history_file = history_file
-        self.max_log_rows = max_log_rows
         #: Start-up's objects (Textual, Rich, our modules: hundreds of thousands) are kept
         #: out of the garbage collector's sight while the app runs (``gc.freeze()``): a
         #: full collection used to scan them all whenever a flood of events made one due,
         #: holding the GIL for 100-350 ms, which were the worst keystroke stalls.
         self._frozen = False
+        self._gc_thresholds: tuple[int, int, int] | None = None
         self.show_time = show_time
         self._memory = FeatureMemory()
         self._flush_scheduled = False
@@ -204,6 +205,8 @@ class SmtpShellApp(App[int]):
         sys.setswitchinterval(self._switch_interval)
         if self._frozen:
             gc.unfreeze()
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
 
     def start_session(self) -> None:
         """Connect as asked on the command line, or say how to (a lesson starts itself)."""
@@ -270,7 +273,19 @@ class SmtpShellApp(App[int]):
                 break
         if session_changed:
             self.refresh_session()
+        self._pace_collector(flooded=moved >= FLUSH_BATCH)
         return moved
+
+    def _pace_collector(self, *, flooded: bool) -> None:
+        """During a flood, no full garbage collection: each one scans every log row and
+        waiting event (100-150 ms holding the GIL, the worst keystroke stalls).  Young
+        objects are still collected; the full pass resumes once the flood is over."""
+        if flooded and self._gc_thresholds is None:
+            self._gc_thresholds = gc.get_threshold()
+            gc.set_threshold(self._gc_thresholds[0], self._gc_thresholds[1], 1_000_000)
+        elif not flooded and self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
 
     def _flush_more(self) -> None:
         self._flush_scheduled = False

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["EngineRunner", "EventQueue", "Job"]
 
-#: How many undelivered events the queue keeps if the UI falls behind (the log pane is
+#: The most undelivered events the queue keeps if the UI falls behind (the log pane is
 #: bounded too; exports read the engine's own transcript, not this queue).  Past it the
-#: oldest are dropped, and counted.
+#: oldest are dropped, and counted.  The app's runner holds fewer: its log's bound + 25%.
 MAX_QUEUED_EVENTS = 200_000
 
 
@@ -162,7 +162,10 @@ class EngineRunner:
         self._lock = threading.Lock()
         self._running = False
         self._current: Job | None = None
-        self._events = EventQueue()
+        # More waiting events than the log keeps would only be skipped when the UI gets to
+        # them; holding fewer keeps the garbage collector's passes short during a flood.
+        rows = getattr(app, "max_log_rows", MAX_QUEUED_EVENTS)
+        self._events = EventQueue(limit=min(MAX_QUEUED_EVENTS, rows + rows // 4))
         self._unsubscribe = engine.subscribe(self._events.append)
 
     # ------------------------------------------------------------------ jobs

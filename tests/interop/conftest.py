@@ -29,6 +29,11 @@ import trustme
 
 from smtpshell.server import PracticeServer, ReceivedMessage
 
+from . import dovecot as dovecot_module
+from . import exim as exim_module
+from .dovecot import Dovecot, find_dovecot, private_dovecot
+from .exim import Exim, find_exim, private_exim
+
 DOMAIN = "interop.test"
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
@@ -240,3 +245,41 @@ def postfix() -> Iterator[Postfix]:
             _postfix(binary, config_dir, "stop")
         mailbox.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- Exim and Dovecot -----------------------------------------------------------------------
+# Each runs from a private config in a tmpdir, on loopback, on free ports (see exim.py and
+# dovecot.py).  Missing servers skip with the command that installs them.
+
+
+@pytest.fixture(scope="session")
+def exim() -> Iterator[Exim]:
+    """A private Exim 4 (heavy) for the session."""
+    binary = find_exim()
+    if binary is None:
+        pytest.skip(f"no exim4: {exim_module.APT_HINT}")
+    if os.geteuid() != 0:
+        pytest.skip("a private Exim daemon needs root (it drops to its own user)")
+    try:
+        with private_exim(binary) as server:
+            yield server
+    except RuntimeError as error:  # raised before the yield only: a server that won't start
+        pytest.skip(f"the private Exim did not start: {error}")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """A private Dovecot (LMTP + submission, OAuth2 token endpoint) for the session."""
+    binary = find_dovecot()
+    if binary is None:
+        pytest.skip(f"no dovecot: {dovecot_module.APT_HINT}")
+    missing = dovecot_module.missing_parts()
+    if missing:
+        pytest.skip(f"dovecot lacks {', '.join(missing)}: {dovecot_module.APT_HINT}")
+    if os.geteuid() != 0:
+        pytest.skip("a private Dovecot instance needs root (it drops to its own users)")
+    try:
+        with private_dovecot(binary) as server:
+            yield server
+    except RuntimeError as error:
+        pytest.skip(f"the private Dovecot did not start: {error}")

@@ -19,6 +19,7 @@ from smtpshell.server import ReceivedMessage
 from smtpshell.transcript import EventKind
 
 from .conftest import DOMAIN, REFUSED_SENDER, REJECTED, Postfix
+from .helpers import cli, keywords, probe_json
 
 SENDER = f"sender@{DOMAIN}"
 CLIENT_NAME = f"client.{DOMAIN}"
@@ -308,3 +309,58 @@ def test_stdlib_and_smtpshell_agree_against_postfix(postfix: Postfix, tls: bool)
     for subject in (stdlib_subject, smtpshell_subject):
         utf8 = postfix.delivered(by_subject(f"{subject} international"))
         assert utf8.rcpt_tos == [f"zoë@{DOMAIN}"]
+
+
+# -- the command line: probe --json and a run script -----------------------------------------
+
+
+def _ca_file(postfix: Postfix):
+    path = postfix.config_dir / "test-ca.pem"
+    if not path.exists():
+        postfix.ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+def test_probe_json(postfix: Postfix) -> None:
+    report = probe_json("--ca-file", str(_ca_file(postfix)), f"{postfix.host}:{postfix.port}")
+    assert report["_exit"] == 0 and report["ok"], report["error"]
+    assert report["banner"]["code"] == 220
+    assert report["starttls"]["code"] == 220 and report["tls"]["verification"] == "verified"
+    upper = {k.upper() for k in EVERYWHERE | {"chunking"}}
+    assert upper | {"STARTTLS"} <= keywords(report["capabilities_before_tls"])
+    assert upper <= keywords(report["capabilities_after_tls"])
+    assert report["auth_after_tls"] == []  # no SASL in this Postfix
+    assert report["size"] is not None
+
+
+RUN_SCRIPT = """\
+/ehlo client.interop.test
+expect feature PIPELINING
+/starttls
+expect tls
+MAIL FROM:<{sender}>
+expect 250
+RCPT TO:<{rejected}>
+expect 550 5.1.1
+RCPT TO:<a@interop.test>
+expect 250
+DATA
+expect 354
+Subject: {subject}
+
+from a script
+.
+expect 250
+QUIT
+expect 221
+"""
+
+
+def test_run_script(postfix: Postfix, tmp_path) -> None:
+    subject = tag()
+    script = tmp_path / "postfix.smtpsh"
+    script.write_text(RUN_SCRIPT.format(sender=SENDER, rejected=REJECTED, subject=subject))
+    result = cli("run", str(script), f"{postfix.host}:{postfix.port}", ca_file=_ca_file(postfix))
+    assert result.returncode == 0, result.stdout + result.stderr
+    received = postfix.delivered(by_subject(subject))
+    assert received.rcpt_tos == [f"a@{DOMAIN}"] and body_of(received) == b"from a script\r\n"

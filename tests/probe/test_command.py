@@ -86,6 +86,10 @@ def test_mx_domain_through_injected_resolver(practice, resolver, capsys):
         (["localhost", "--vrfy", "a\x1bb"], "--vrfy needs a value"),
         (["localhost", "--helo", "two words"], "--helo needs a value"),
         (["localhost", "--ca-file", "/nonexistent/ca.pem"], "cannot use --ca-file"),
+        (["localhost", "--lmtp", "--implicit-tls"], "--lmtp cannot be combined with"),
+        (["localhost", "--lmtp", "--mx"], "--lmtp cannot be combined with --mx"),
+        (["smtps://localhost", "--lmtp"], "--lmtp cannot probe an smtps:// target"),
+        (["/run/dovecot/lmtp"], "a Unix socket path is an LMTP target: add --lmtp"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
@@ -205,3 +209,25 @@ def test_options_defaults_match_the_cli():
     command.configure(parser)
     args = parser.parse_args(["localhost"])
     assert (args.timeout, args.concurrency) == (ProbeOptions().timeout, ProbeOptions().concurrency)
+
+
+def test_lmtp_targets_default_to_port_2003_without_mx():
+    from smtpshell.probe.targets import needs_dns, resolve_spec
+
+    options = ProbeOptions(lmtp=True)
+    spec = parse_target("mail.example.com")
+    assert not needs_dns(spec, options)
+    (target,) = resolve_spec(spec, options)
+    assert (target.host, target.port, target.implicit_tls) == ("mail.example.com", 2003, False)
+
+
+def test_a_socket_path_is_one_lmtp_server_without_dns():
+    from smtpshell.probe.report import format_address
+    from smtpshell.probe.targets import needs_dns, resolve_spec
+
+    options = ProbeOptions(lmtp=True, port=24)
+    spec = parse_target("/run/dovecot/lmtp")
+    assert spec.is_socket and spec.names_one_server and not needs_dns(spec, options)
+    (target,) = resolve_spec(spec, options)
+    assert (target.host, target.port) == ("/run/dovecot/lmtp", 0)
+    assert format_address(target.host, target.port) == "/run/dovecot/lmtp"

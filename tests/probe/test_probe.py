@@ -257,3 +257,68 @@ def test_vrfy_with_control_characters_is_a_recorded_failure(practice, options, b
     options = dataclasses.replace(options, vrfy=bad, starttls=False)
     report = probe_target(target(practice.host, practice.port), options)
     assert report.error.stage == "vrfy" and report.error.type == "ValueError"
+
+
+# ------------------------------------------------------------------------------ issue 14
+
+
+def test_a_failed_handshake_keeps_what_the_clear_text_ehlo_said(options):
+    """The server says 220 to STARTTLS, then answers the ClientHello with plain text."""
+
+    def script(peer):
+        peer.send(b"220 scripted.test ESMTP\r\n")
+        peer.readline()  # EHLO
+        peer.send(b"250-scripted.test\r\n250-SIZE 1000\r\n250 STARTTLS\r\n")
+        peer.readline()  # STARTTLS
+        peer.send(b"220 2.0.0 go ahead\r\n")
+        peer.read_exactly(5)  # the start of the ClientHello
+        peer.send(b"500 this is not TLS\r\n")
+
+    with ScriptedServer(script) as server:
+        report = probe_target(target(server.host, server.port), options)
+    assert report.error is not None and report.error.stage == "starttls"
+    assert report.error.type == "SMTPTLSError"
+    assert report.starttls_offered is True
+    assert (report.starttls.code, report.starttls.text) == (220, "2.0.0 go ahead")
+    assert report.size is not None and report.size.limit == 1000
+    as_json = report.to_dict()
+    assert as_json["size"]["limit"] == 1000 and as_json["starttls"]["code"] == 220
+
+
+def test_starttls_refused_keeps_size_and_no_220(options):
+    script = smtp_script(
+        ehlo=("scripted.test", "SIZE 2000", "STARTTLS"),
+        replies={"STARTTLS": "454 4.7.0 TLS not available"},
+    )
+    with ScriptedServer(script) as server:
+        report = probe_target(target(server.host, server.port), options)
+    assert report.error.code == 454 and report.starttls is None  # only a 220 is kept
+    assert report.size.limit == 2000
+
+
+def lmtp_options(options):
+    return dataclasses.replace(options, lmtp=True)
+
+
+def test_lmtp_probe_sends_lhlo(options):
+    script = smtp_script(
+        replies={"LHLO": "250-lmtp.test\n250-PIPELINING\n250-SIZE 5000\n250 CHUNKING"}
+    )
+    with ScriptedServer(script) as server:
+        report = probe_target(target(server.host, server.port), lmtp_options(options))
+        assert server.finished.wait(5)
+    assert report.ok
+    assert report.greeting.command == "LHLO" and report.greeting.reply.code == 250
+    assert [c.keyword for c in report.capabilities] == ["PIPELINING", "SIZE", "CHUNKING"]
+    assert report.size.limit == 5000
+    assert server.wire.split(b"\r\n")[0].upper().startswith(b"LHLO ")
+    assert b"EHLO" not in server.wire.upper()
+
+
+def test_lmtp_probe_has_no_helo_fallback(options):
+    script = smtp_script(replies={"LHLO": "500 5.5.1 what?"})
+    with ScriptedServer(script) as server:
+        report = probe_target(target(server.host, server.port), lmtp_options(options))
+        assert server.finished.wait(5)
+    assert (report.error.stage, report.error.code) == ("ehlo", 500)
+    assert b"HELO" not in server.wire.upper().replace(b"LHLO", b"")

@@ -16,6 +16,7 @@ from smtpshell.probe.render import (
     render_text,
 )
 from smtpshell.probe.report import (
+    SCHEMA_VERSION,
     Greeting,
     MXOrigin,
     ProbeIssue,
@@ -189,6 +190,7 @@ def test_summary_table_and_text():
         "AUTH",
         "SIZE",
         "TIME",
+        "GRADE",
     ]
     assert summary[1].split()[:5] == ["mx.example.test:25", "ok", "220", "TLSv1.3", "verified"]
     assert summary[2].split()[:4] == ["[::1]:1", "failed", "at", "connect"]
@@ -199,7 +201,11 @@ def test_summary_table_and_text():
 
 def test_json_document_shape():
     data = json.loads(render_json([good_report()]))
-    assert data["schema_version"] == 1 and data["summary"] == {"targets": 1, "ok": 1, "failed": 0}
+    assert data["schema_version"] == SCHEMA_VERSION and data["summary"] == {
+        "targets": 1,
+        "ok": 1,
+        "failed": 0,
+    }
     report = data["reports"][0]
     assert report["target"] == "mx.example.test:25" and report["ok"] is True
     assert report["capability_diff"]["added"] == [{"keyword": "AUTH", "params": "PLAIN LOGIN"}]

@@ -83,9 +83,9 @@ def test_the_checker_notices_mistakes(schema, real_document):
     broken["reports"][1]["port"] = "25"
     broken["reports"][2]["surprise"] = True
     broken["reports"][3]["timings_ms"]["lunch"] = 1.0
-    broken["schema_version"] = 2
+    broken["schema_version"] = 1
     problems = "\n".join(minischema.errors(broken, schema))
-    for expected in ("missing 'cipher'", "'25' is not of type", "'surprise'", "lunch", "is not 1"):
+    for expected in ("missing 'cipher'", "'25' is not of type", "'surprise'", "lunch", "is not 2"):
         assert expected in problems
 
 

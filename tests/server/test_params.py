@@ -16,6 +16,8 @@ from smtpshell.server.params import is_xtext, take_mail_params, take_rcpt_params
         (["BODY=8BITMIME", "SMTPUTF8"], ["BODY=8BITMIME", "SMTPUTF8"], False),
         (["ENVID=a+2Bb"], [], False),
         (["ENVID=" + "x" * 100], [], False),
+        (["AUTH=alice@interop.test", "SIZE=5"], ["SIZE=5"], False),  # RFC 4954 §5
+        (["auth=<>"], [], False),
     ],
 )
 def test_mail_params_taken(params: list[str], rest: list[str], binarymime: bool) -> None:
@@ -33,6 +35,9 @@ def test_mail_params_taken(params: list[str], rest: list[str], binarymime: bool)
         ["ENVID=a=b"],
         ["ENVID=" + "x" * 101],
         ["RET=FULL", "ret=HDRS"],
+        ["AUTH="],
+        ["AUTH=a b"],
+        ["AUTH=<>", "AUTH=x@y"],
     ],
 )
 def test_bad_mail_params_get_501_5_5_4(params: list[str]) -> None:

@@ -147,6 +147,86 @@ def test_run_script_on_a_connected_engine_reports_each_line(scripted):
     ]
 
 
+# ------------------------------------------------------------------ LMTP: one reply per RCPT
+
+LMTP_DELIVERY = """\
+LHLO ci.example
+MAIL FROM:<a@example.com>
+RCPT TO:<{first}@example.com>
+RCPT TO:<{second}@example.com>
+DATA
+expect 354
+Subject: two recipients
+
+hello
+.
+{expectations}
+QUIT
+"""
+
+
+def lmtp_run(scripted, script: str, fail_data_for=()):
+    from smtpshell.shell.target import Target
+
+    server = scripted(lmtp=True, fail_data_for=fail_data_for)
+    with new_engine(scripted=True, timeout=10, helo_name="client.test") as engine:
+        outcome = run_script(
+            script.splitlines(),
+            engine,
+            target=Target(host=server.host, port=server.port, lmtp=True),
+        )
+        return outcome, engine
+
+
+def test_lmtp_expect_judges_every_recipient_not_just_the_last(scripted):
+    """The failed delivery comes first: the last reply (250) alone would pass."""
+    script = LMTP_DELIVERY.format(first="full", second="ok", expectations="expect 250")
+    outcome, _ = lmtp_run(scripted, script, fail_data_for=["full@example.com"])
+    assert outcome.exit_code == 1
+    assert outcome.line == "expect 250"
+    assert "got 552 5.2.2" in outcome.reason
+    assert "for full@example.com (recipient 1 of 2)" in outcome.reason
+
+
+def test_lmtp_expect_passes_when_every_recipient_is_delivered(scripted):
+    script = LMTP_DELIVERY.format(first="a", second="b", expectations="expect 250 2.0.0")
+    outcome, _ = lmtp_run(scripted, script)
+    assert outcome.ok, outcome.reason
+
+
+def test_lmtp_expect_for_names_the_recipient_it_checks(scripted):
+    expectations = (
+        "expect for full@example.com 552 5.2.2 mailbox full\nexpect for <ok@example.com> 250"
+    )
+    script = LMTP_DELIVERY.format(first="full", second="ok", expectations=expectations)
+    outcome, _ = lmtp_run(scripted, script, fail_data_for=["full@example.com"])
+    assert outcome.ok, outcome.reason
+
+
+def test_lmtp_expect_for_a_stranger_fails(scripted):
+    expectations = "expect for stranger@example.com 250"
+    script = LMTP_DELIVERY.format(first="a", second="b", expectations=expectations)
+    outcome, _ = lmtp_run(scripted, script)
+    assert outcome.exit_code == 1
+    assert "stranger@example.com" in outcome.reason and "a@example.com, b@example.com" in (
+        outcome.reason
+    )
+
+
+def test_lmtp_delivery_is_forgotten_at_the_next_command(scripted):
+    expectations = "NOOP\nexpect 250 2.0.0 OK"
+    script = LMTP_DELIVERY.format(first="full", second="ok", expectations=expectations)
+    outcome, engine = lmtp_run(scripted, script, fail_data_for=["full@example.com"])
+    assert outcome.ok, outcome.reason
+    assert engine.last_delivery == ()
+
+
+def test_expect_for_without_an_lmtp_delivery_fails(tmp_path, capsys):
+    script = "EHLO ci.example\nexpect for demo@localhost 250\n"
+    assert run(tmp_path, script) == 1
+    assert "not the end of an LMTP message" in capsys.readouterr().out
+
+
 def test_quiet_success_prints_one_summary_line(tmp_path, capsys):
     assert run(tmp_path, "EHLO x\nexpect 250\nNOOP\n", "-q") == 0
     out = capsys.readouterr().out

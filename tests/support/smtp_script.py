@@ -28,6 +28,8 @@ class SmtpBehaviour:
     reject_data: bool = False
     ehlo_supported: bool = True
     lmtp: bool = False
+    #: LMTP: these accepted recipients get 552 5.2.2 after the data, the others 250.
+    fail_data_for: Collection[str] = ()
     tls_context: ssl.SSLContext | None = None
     messages: list[bytes] = field(default_factory=list)
 
@@ -97,8 +99,10 @@ class _Session:
                 self.reply("End data with <CR><LF>.<CR><LF>", code=354)
                 body = self.peer.read_until(b"\r\n.\r\n")
                 self.b.messages.append(body)
-                for _ in self.accepted if self.b.lmtp else [None]:
-                    if self.b.reject_data:
+                for rcpt in self.accepted if self.b.lmtp else [None]:
+                    if rcpt in self.b.fail_data_for:
+                        self.reply(f"5.2.2 <{rcpt}> mailbox full", code=552)
+                    elif self.b.reject_data:
                         self.reply("5.6.0 content rejected", code=554)
                     else:
                         self.reply("2.0.0 queued as 1234")

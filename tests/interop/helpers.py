@@ -1,0 +1,110 @@
+"""What the Exim and Dovecot interop tests share: messages, subjects, the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import smtpshell
+from smtpshell.server import ReceivedMessage
+from smtpshell.transcript import EventKind
+
+DOMAIN = "interop.test"
+SENDER = f"sender@{DOMAIN}"
+CLIENT_NAME = f"client.{DOMAIN}"
+#: Lines SMTP treats specially: a lone dot ends DATA, a leading dot is stuffed.
+TRICKY_BODY = b"hello\r\n.\r\n..two dots\r\n.one dot\r\nend\r\n"
+TEN_MB = 10 * 1024 * 1024
+CLI_TIMEOUT = 120
+
+
+def tag() -> str:
+    """A subject no other test uses: each server's sink is shared by the session."""
+    return f"interop-{uuid.uuid4().hex[:12]}"
+
+
+def message(subject: str, body: bytes = TRICKY_BODY, to: str = f"alice@{DOMAIN}") -> bytes:
+    head = f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n"
+    return head.encode() + body
+
+
+def big_body(size: int = TEN_MB) -> bytes:
+    """``size`` bytes of numbered 100-byte lines, with a lone dot now and then."""
+    lines = []
+    total = 0
+    number = 0
+    while total < size:
+        line = b".\r\n" if number % 997 == 0 else b"%08d " % number + b"z" * 89 + b"\r\n"
+        lines.append(line)
+        total += len(line)
+        number += 1
+    return b"".join(lines)
+
+
+def body_of(received: ReceivedMessage | bytes) -> bytes:
+    data = received if isinstance(received, bytes) else received.data
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+def by_subject(subject: str):
+    return lambda received: received.subject == subject
+
+
+def sent_verbs(client: smtpshell.SMTP, *, pipelined: bool) -> list[str]:
+    return [
+        event.data.split()[0].decode().upper()
+        for event in client.transcript.events()
+        if event.kind is EventKind.SENT
+        and event.data[:4].isalpha()
+        and event.pipelined == pipelined
+    ]
+
+
+def cli(
+    *args: str,
+    ca_file: Path | None = None,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+):
+    """``python -m smtpshell ARGS`` as a user runs it; SSL_CERT_FILE makes it trust ``ca_file``."""
+    env = {**os.environ, **(env or {})}
+    if ca_file is not None:
+        env["SSL_CERT_FILE"] = str(ca_file)
+        env.pop("SSL_CERT_DIR", None)
+    env["NO_COLOR"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "smtpshell", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        env=env,
+        check=False,
+    )
+
+
+def probe_json(*args: str) -> dict[str, Any]:
+    """``smtpshell probe --json ARGS``: the one report, parsed, after the whole document
+    was checked against the schema the package ships (real servers, real output)."""
+    from importlib.resources import files
+
+    from tests.probe import minischema
+
+    result = cli("probe", "--json", *args)
+    assert result.stdout, result.stderr
+    document = json.loads(result.stdout)
+    schema = json.loads(files("smtpshell.probe").joinpath("schema.json").read_text())
+    assert minischema.errors(document, schema) == []
+    (report,) = document["reports"]
+    report["_exit"] = result.returncode
+    return report
+
+
+def keywords(capabilities: list[dict[str, Any]] | None) -> set[str]:
+    """The advertised keywords, upper-cased (the report keeps the server's spelling)."""
+    return {cap["keyword"].upper() for cap in capabilities or []}
