@@ -123,3 +123,12 @@ def test_connect_in_the_session_inherits_the_command_line_tls_settings(server):
         assert engine.client.tls_info()["verified"]
     finally:
         engine.shutdown()
+
+
+def test_probe_takes_the_shared_names_for_tls_and_verification():
+    parser = argparse.ArgumentParser()
+    from smtpshell.probe.command import configure
+
+    configure(parser)
+    args = parser.parse_args(["mx.example.com", "--tls", "--no-verify"])
+    assert args.implicit_tls and args.insecure
