@@ -548,6 +548,11 @@ class SmtpShellApp(App[int]):
         yield SystemCommand("Filter log", "Search the transcript (F7)", self.action_filter)
         yield SystemCommand("Copy log", "Copy every line shown", self.log_pane.action_copy_all)
         yield SystemCommand(
+            "Wrap long lines",
+            "Wrap, or cut with › and scroll (Ctrl+W)",
+            self.log_pane.action_toggle_wrap,
+        )
+        yield SystemCommand(
             "Export transcript", "Put /export at the prompt (F8)", self.action_export
         )
         yield SystemCommand("Cancel", "Cancel the command in flight (Esc)", self.action_cancel)

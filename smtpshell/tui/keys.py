@@ -72,6 +72,7 @@ LOCAL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Log", "Ctrl+C / Ctrl+A", "Copy the selected line / every line shown"),
     ("Log", "Ctrl+O", "Show or hide timestamps"),
     ("Log", "← / →", "Scroll sideways: a line cut at the edge ends in ›, ‹ marks the left"),
+    ("Log", "Ctrl+W", "Wrap long lines (↪ starts each continuation) or cut them again"),
     ("Log", "any letter", "Typed at the prompt (the log has no one-letter keys)"),
     ("Filter", "Enter / Esc", "Keep the filter / clear it"),
     ("Dialogs", "Esc / Ctrl+S", "Close / send (compose)"),

@@ -121,3 +121,34 @@ async def test_completion_never_covers_the_input_line(make_app) -> None:
             # and nothing else is drawn over the line: the widget at its first cell is it
             widget, _ = app.screen.get_widget_at(line.x + 1, line.y)
             assert widget is prompt, (size, widget)
+
+
+@async_test
+async def test_the_person_chooses_wrapping_long_lines(make_app) -> None:
+    app = make_app(connect=True, show_time=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connected, what="connected")
+        long_tail = "y" * 150 + "END"
+        await run(pilot, app, f"NOOP {long_tail}")
+        pane = app.log_pane
+        pane.focus()
+        await pilot.press("ctrl+w")
+        assert pane.wrap
+        await pilot.pause()
+        screen = [pane.render_line(y).text for y in range(pane.scrollable_content_region.height)]
+        joined = "\n".join(screen)
+        assert "END" in joined
+        continued = [line for line in screen if line.startswith(LogPane.CONTINUED)]
+        assert continued, joined
+        assert not any(line.rstrip().endswith(LogPane.MORE_RIGHT) for line in screen)
+        # the wrapped line is whole: its pieces put together give the text back
+        start = next(i for i, line in enumerate(screen) if "NOOP" in line)
+        pieces = [screen[start]] + [
+            line[len(LogPane.CONTINUED) :] for line in screen[start + 1 : start + 4]
+        ]
+        assert "NOOP " + long_tail in "".join(p.rstrip() for p in pieces)
+        # selecting still works on wrapped rows, and Ctrl+W cuts again
+        await pilot.press("up")
+        assert pane.selected_row is not None
+        await pilot.press("ctrl+w")
+        assert not pane.wrap

@@ -113,6 +113,7 @@ class LogPane(ScrollView, can_focus=True):
         Binding("ctrl+c", "copy_line", "Copy line"),
         Binding("ctrl+a", "copy_all", "Copy all"),
         Binding("ctrl+o", "toggle_time", "Times", show=False),
+        Binding("ctrl+w", "toggle_wrap", "Wrap", show=False),
         Binding("left", "pan(-8)", "Left", show=False),
         Binding("right", "pan(8)", "Right", show=False),
     ]
@@ -120,6 +121,8 @@ class LogPane(ScrollView, can_focus=True):
     #: Marks a line cut at the right edge (more with →) or scrolled past at the left (←).
     MORE_RIGHT = "›"
     MORE_LEFT = "‹"
+    #: Starts the continuation lines of a wrapped line.
+    CONTINUED = "↪ "
 
     @dataclass
     class LineSelected(Message):
@@ -177,6 +180,11 @@ class LogPane(ScrollView, can_focus=True):
         self._following = True
         #: The widest line so far (an estimate without the hint): how far → can scroll.
         self._widest = 0
+        #: Wrap long lines instead of cutting them (Ctrl+W): the person chooses.
+        self.wrap = False
+        self._starts: list[int] = []  # wrap: the first screen line of each view row
+        self._wrap_width = 0
+        self._cell_widths: dict[int, int] = {}  # seq -> the row's drawn width
 
     # ------------------------------------------------------------------ public state
 
@@ -383,10 +391,77 @@ class LogPane(ScrollView, can_focus=True):
         at = bisect_left(self._view, position)
         return at if at < len(self._view) and self._view[at] == position else None
 
+    # ------------------------------------------------------------------ wrapping
+
+    def _lines_for(self, cells: int, width: int) -> int:
+        """Screen lines a row of ``cells`` takes: the first holds ``width``, the rest
+        ``width - 2`` after the ↪ marker."""
+        if cells <= width or width <= 3:
+            return 1
+        return 1 + -(-(cells - width) // (width - 2))
+
+    def _row_cells(self, row: LogRow) -> int:
+        cells = self._cell_widths.get(row.seq)
+        if cells is None:
+            cells = Strip(self._segments(row)).cell_length
+            self._cell_widths[row.seq] = cells
+        return cells
+
+    def _relayout(self) -> None:
+        """Wrap: where each view row starts on screen (at this width)."""
+        width = self.scrollable_content_region.width or self.size.width or 80
+        if width != self._wrap_width:
+            self._wrap_width = width
+        starts, line = [], 0
+        for index in range(self.view_count):
+            row = self._row_at(index)
+            starts.append(line)
+            line += self._lines_for(self._row_cells(row), width) if row is not None else 1
+        starts.append(line)
+        self._starts = starts
+        if len(self._cell_widths) > 2 * len(self._rows) + 1000 and self._rows:
+            oldest = self._rows[0].seq  # trimmed rows: forget their widths
+            self._cell_widths = {s: c for s, c in self._cell_widths.items() if s >= oldest}
+
+    def _screen_line(self, index: int) -> int:
+        """The first screen line of view row ``index``."""
+        if not self.wrap or not self._starts:
+            return index
+        return self._starts[min(index, len(self._starts) - 1)]
+
+    def _row_of_line(self, line: int) -> tuple[int, int]:
+        """(view row, its line number) for screen line ``line``."""
+        if not self.wrap or not self._starts:
+            return line, 0
+        from bisect import bisect_right
+
+        index = bisect_right(self._starts, line) - 1
+        return index, line - self._starts[index] if index >= 0 else 0
+
+    def action_toggle_wrap(self) -> None:
+        """Wrap long lines, or cut them with a marker and scroll sideways (Ctrl+W)."""
+        self.wrap = not self.wrap
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self._update_size()
+        self.refresh()
+        if self._cursor is not None:
+            self._scroll_to_cursor()
+        elif self._following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.notify("long lines wrap" if self.wrap else "long lines are cut: ← → scroll")
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self._update_size()
+
     def _update_size(self) -> None:
         # Long lines are cut with a marker (›); ← and → scroll sideways, and the Explain
         # panel shows the selected line whole.
-        self.virtual_size = Size(self._widest, self.view_count)
+        if self.wrap:
+            self._relayout()
+            self.virtual_size = Size(0, self._starts[-1] if self._starts else 0)
+        else:
+            self.virtual_size = Size(self._widest, self.view_count)
         self.border_subtitle = Content(self._subtitle())  # the filter is typed text: no markup
 
     def _subtitle(self) -> str:
@@ -413,7 +488,7 @@ class LogPane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        index, part = self._row_of_line(scroll_y + y)
         width = self.size.width
         base = self.rich_style
         row = self._row_at(index)
@@ -426,6 +501,14 @@ class LogPane(ScrollView, can_focus=True):
         if index == self._cursor:
             style = base + self.get_component_rich_style("log-pane--cursor")
             strip = strip.apply_style(style)
+        if self.wrap:
+            if not part:
+                return strip.crop_extend(0, width, style)
+            start = width + (part - 1) * (width - 2)
+            marker = [Segment(self.CONTINUED, style + self._style("more"))]
+            return Strip([*marker, *strip.crop(start, start + width - 2)]).extend_cell_length(
+                width, style
+            )
         strip = strip.crop_extend(scroll_x, scroll_x + width, style)
         if width > 2 and (full > scroll_x + width or (scroll_x and full > scroll_x)):
             marker = style + self._style("more")
@@ -511,10 +594,12 @@ class LogPane(ScrollView, can_focus=True):
             return
         height = self.scrollable_content_region.height or 1
         top = self.scroll_y
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+        first = self._screen_line(self._cursor)
+        last = self._screen_line(self._cursor + 1) - 1 if self.wrap else first
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif last >= top + height:
+            self.scroll_to(y=last - height + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
         if self._cursor is None:  # the first move selects the newest line
@@ -560,6 +645,8 @@ class LogPane(ScrollView, can_focus=True):
 
     def action_toggle_time(self) -> None:
         self.show_time = not self.show_time
+        self._cell_widths.clear()
+        self._update_size()
         self.refresh()
 
     def action_copy_line(self) -> None:
@@ -580,4 +667,4 @@ class LogPane(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        self._select(self.scroll_offset.y + offset.y)
+        self._select(self._row_of_line(self.scroll_offset.y + offset.y)[0])
