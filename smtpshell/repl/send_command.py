@@ -209,9 +209,10 @@ def build_message(
             kind = "application/octet-stream"
         maintype, subtype = kind.split("/", 1)
         name = Path(path).name
-        if maintype == "text":
+        if maintype == "text":  # a local file, not wire bytes: UTF-8 text stays text
             try:
-                message.add_attachment(data.decode("utf-8"), subtype=subtype, filename=name)
+                text = Path(path).expanduser().read_text(encoding="utf-8")
+                message.add_attachment(text, subtype=subtype, filename=name)
                 continue
             except UnicodeDecodeError:
                 maintype, subtype = "application", "octet-stream"
