@@ -311,8 +311,17 @@ SNAPSHOTS = {
 }
 
 
+@pytest.fixture
+def fixed_message_ids(monkeypatch) -> None:
+    """The compose dialog's size line counts Date and Message-ID: make them constant."""
+    import email.utils
+
+    monkeypatch.setattr(email.utils, "formatdate", lambda *a, **k: "Mon, 30 Nov 2026 12:00:00")
+    monkeypatch.setattr(email.utils, "make_msgid", lambda *a, **k: "<1@smtpshell.invalid>")
+
+
 @pytest.mark.parametrize("name", sorted(SNAPSHOTS))
-def test_screen(snap_compare, name: str) -> None:
+def test_screen(snap_compare, fixed_message_ids, name: str) -> None:
     size, light, run_before = SNAPSHOTS[name]
     app = make_app(light=light)
     if run_before == "reply":
