@@ -29,6 +29,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
     "tui": ("smtpshell.tui.command", "the full-screen interface (the default in a terminal)"),
     "learn": ("smtpshell.learn_command", "guided SMTP lessons against the practice server"),
+    "class": (
+        "smtpshell.class_command",
+        "run a class: one shared practice server, the roster's accounts, a live dashboard",
+    ),
+    "grade": (
+        "smtpshell.classroom.grade_command",
+        "autograde a student's SMTP client against a recording server and a rubric",
+    ),
 }
 
 

@@ -46,6 +46,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the lesson's solution non-interactively and report (all lessons without "
         "LESSON); exit 1 if a step fails",
     )
+    parser.add_argument(
+        "--class",
+        dest="class_address",
+        metavar="HOST:PORT",
+        help="report each step done to the teacher's class server (smtpshell class); "
+        "the lessons still run on your own practice server",
+    )
+    parser.add_argument(
+        "--student",
+        metavar="ACCOUNT",
+        help="with --class: your account on the class sheet (the password is asked, or "
+        "read from $SMTPSHELL_CLASS_PASSWORD)",
+    )
+    parser.add_argument(
+        "--fingerprint",
+        metavar="SHA256",
+        help="with --class: the certificate fingerprint on your class sheet; your password "
+        "is sent only to a server whose certificate has it",
+    )
     from smtpshell.shell.options import add_connection_options
 
     add_connection_options(parser, timeout=30.0)
@@ -145,28 +164,81 @@ def run(args: argparse.Namespace) -> int:
 
     from smtpshell.learn.progress import ProgressStore
     from smtpshell.learn.runner import LessonRunner
-    from smtpshell.wiring import new_engine
-
-    progress = ProgressStore()
-    if args.restart:
-        progress.reset(ref.key)
     from smtpshell.shell.options import apply_connection_options
     from smtpshell.shell.registry import UsageError
     from smtpshell.shell.target import Target
+    from smtpshell.wiring import new_engine
 
     try:
         defaults = apply_connection_options(Target(practice=True), args)
     except UsageError as error:
         print(f"smtpshell learn: {error}", file=sys.stderr)
         return 2
-    engine = new_engine(timeout=args.timeout, helo_name=args.helo)
-    engine.connection_defaults = defaults
-    runner = LessonRunner(lesson, engine, key=ref.key, progress=progress, presenter=args.presenter)
-    if getattr(args, "tui", False):
-        return _run_tui(runner, resume=not args.restart)
-    from smtpshell.repl.lesson import LessonRepl
+    try:
+        progress = _class_progress(args) or ProgressStore()
+    except ValueError as error:
+        print(f"smtpshell learn: {error}", file=sys.stderr)
+        return 2
+    if args.restart:
+        progress.reset(ref.key)
+    while True:
+        engine = new_engine(timeout=args.timeout, helo_name=args.helo)
+        engine.connection_defaults = defaults
+        runner = LessonRunner(
+            lesson, engine, key=ref.key, progress=progress, presenter=args.presenter
+        )
+        if getattr(args, "tui", False):
+            status = _run_tui(runner, resume=not args.restart)
+        else:
+            from smtpshell.repl.lesson import LessonRepl
 
-    return LessonRepl(runner).run_lesson(resume=not args.restart)
+            status = LessonRepl(runner).run_lesson(resume=not args.restart)
+        following = _following(ref) if runner.next_requested else None
+        if following is None:
+            return status
+        ref, lesson = following, following.load()  # /next: on to the next lesson
+        args.restart = False
+
+
+def _following(ref):
+    """The shipped lesson after ``ref`` (None after the last, or for a lesson file)."""
+    from smtpshell.learn.catalog import shipped_lessons
+
+    keys = [item.key for item in shipped_lessons()]
+    if ref.key not in keys or keys.index(ref.key) + 1 >= len(keys):
+        return None
+    return shipped_lessons()[keys.index(ref.key) + 1]
+
+
+def _class_progress(args: argparse.Namespace):
+    """With ``--class``: a progress store that also reports to the class server."""
+    address = getattr(args, "class_address", None)
+    if not address:
+        return None
+    import getpass
+    import os
+
+    from smtpshell.learn.classlink import ClassLink, ReportingProgress, parse_class_address
+
+    host, port = parse_class_address(address)
+    if not args.student:
+        raise ValueError("--class needs --student ACCOUNT (the account on your class sheet)")
+    password = os.environ.get("SMTPSHELL_CLASS_PASSWORD") or getpass.getpass(
+        f"Password for {args.student} on the class server: "
+    )
+    link = ClassLink(
+        host,
+        port,
+        args.student,
+        password,
+        timeout=args.timeout,
+        fingerprint=getattr(args, "fingerprint", None),
+    )
+    if not link.report("joined", 0, 0):
+        print(f"smtpshell learn: cannot report to the class: {link.problem}", file=sys.stderr)
+        return None
+    print(f"Reporting your progress to the class server {host}:{port} as {args.student}.")
+    return ReportingProgress(link)
 
 
 def _run_tui(runner, *, resume: bool) -> int:

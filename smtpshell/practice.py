@@ -132,6 +132,8 @@ class PracticeOptions:
     dsn: bool = True
     maildir: str | None = None
     lmtp: bool = False  # lessons: LMTP on a private Unix socket
+    dns: bool = False  # the in-process DNS server with the lesson zone, and DKIM signing
+    refuse_relay: bool = False
     # faults
     delay: tuple[tuple[str, float], ...] = ()
     reject_rcpt: str | None = None
@@ -139,6 +141,7 @@ class PracticeOptions:
     reply_421_on: str | None = None
     drop_on: str | None = None
     slow_greeting: float = 0.0
+    accept_bare_lf_dot: bool = False
     # bounds
     max_messages: int = 1000
     max_stored_bytes: int = 64 * MIB
@@ -181,6 +184,12 @@ class PracticeOptions:
             out.append(f"drop the connection on {self.drop_on}")
         if self.slow_greeting:
             out.append(f"greeting after {self.slow_greeting:g}s")
+        if self.dns:
+            out.append("DNS for example.test (MX, SPF, DKIM, DMARC); DKIM signing")
+        if self.refuse_relay:
+            out.append("no relaying for clients that have not logged in")
+        if self.accept_bare_lf_dot:
+            out.append("UNSAFE: a '.' line with bare LF endings ends DATA")
         return out
 
 
@@ -463,6 +472,30 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
     ),
     Option(
+        "--dns",
+        "dns",
+        "mail",
+        "serve the lesson zone example.test (MX, SPF, DKIM, DMARC) on an in-process DNS "
+        "server, and DKIM-sign mail that authenticated users send from @example.test",
+        Kind.ON,
+    ),
+    Option(
+        "--refuse-relay",
+        "refuse_relay",
+        "mail",
+        "refuse recipients outside this server's own domains (554 5.7.1) unless the client "
+        "has logged in, as every mail server must",
+        Kind.ON,
+    ),
+    Option(
+        "--accept-bare-lf-dot",
+        "accept_bare_lf_dot",
+        _FAULT_GROUP,
+        "UNSAFE, for the SMTP smuggling lesson: end DATA at a '.' line however its line "
+        "endings are written (a bare LF too), as vulnerable servers did",
+        Kind.ON,
+    ),
+    Option(
         "--max-messages",
         "max_messages",
         _BOUNDS_GROUP,
@@ -654,6 +687,9 @@ class PracticeHandle(Protocol):
     port: int
     tls_port: int | None
     users: dict[str, str]
+
+    #: The in-process DNS server's port (``--dns``), else None.
+    dns_port: int | None
 
     @property
     def cert_path(self) -> Path: ...

@@ -567,6 +567,20 @@ _EXTENSIONS: tuple[Extension, ...] = (
         standard=False,
     ),
     Extension(
+        "XCLASS",
+        "smtpshell class server (private, non-standard)",
+        "RFC 5321 §4.1.5",
+        "smtpshell's class server: lesson progress and your own mailbox.",
+        "A private extension of smtpshell's class server (smtpshell class), allowed by the "
+        "rule that keywords starting with X are for private use (RFC 5321 §4.1.5).  After "
+        "AUTH, XLESSON KEY STEP STEPS reports a lesson step to the teacher's dashboard "
+        "(smtpshell learn --class sends it), XMAILBOX lists the messages sent to you at "
+        "ACCOUNT@class.test and XMAILBOX N shows one (/mailbox).",
+        "None.",
+        commands=("XLESSON", "XMAILBOX"),
+        standard=False,
+    ),
+    Extension(
         "XFORWARD",
         "Postfix XFORWARD (non-standard)",
         "Postfix XFORWARD_README",

@@ -198,6 +198,24 @@ _COMMANDS: tuple[CommandInfo, ...] = (
         extension="XFORWARD",
         replies=(250, 501, 503, 550),
     ),
+    CommandInfo(
+        "XLESSON",
+        "XLESSON <lesson> <step> <steps>",
+        "RFC 5321 §4.1.5",
+        "Private (smtpshell's class server): after AUTH, report a lesson step done to the "
+        "teacher's dashboard.",
+        extension="XCLASS",
+        replies=(250, 501, 530),
+    ),
+    CommandInfo(
+        "XMAILBOX",
+        "XMAILBOX [<number>]",
+        "RFC 5321 §4.1.5",
+        "Private (smtpshell's class server): after AUTH, list your own mailbox, or show "
+        "message <number>.",
+        extension="XCLASS",
+        replies=(250, 501, 530),
+    ),
 )
 
 #: VERB -> CommandInfo, read-only.

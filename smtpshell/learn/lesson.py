@@ -52,6 +52,8 @@ LMTP_PLACEHOLDER = "{lmtp}"
 _HEADER_KEYS = ("title", "summary", "rfc", "minutes", "server", "connect")
 _HEADER = re.compile(r"^([A-Za-z][A-Za-z-]*):\s*(.*)$")
 _MARKERS = (">", "?", "!")
+#: The end of data as a "/raw" line writes it (escaped).
+_ENDS_DATA = "\\r\\n.\\r\\n"
 #: DATA's go-ahead: a DATA line opens a message unless its expectation rules this out.
 _GO_AHEAD = ReplyRecord(354, ("End data with <CR><LF>.<CR><LF>",))
 
@@ -254,6 +256,11 @@ class _Parser:
         return self.finish()
 
     def line(self, number: int, raw: str) -> None:
+        if self.message_from is not None and raw.startswith("/raw ") and _ENDS_DATA in raw:
+            # Raw bytes that end the message themselves (the engine runs "/raw" inside one).
+            self.steps[-1].solution.append(SolutionLine(LineKind.COMMAND, raw.strip(), number))
+            self.message_from, self.message_started = None, False
+            return
         if self.message_started:
             self.steps[-1].solution.append(SolutionLine(LineKind.MESSAGE, raw, number))
             if raw == ".":

@@ -53,6 +53,7 @@ LESSON_COMMANDS: dict[str, str] = {
     "/skip": "run this step's solution for you and go on",
     "/step": "show this step's explanation again",
     "/presenter": "projector mode on/off: long explanations, bold, spaced",
+    "/next": "at the end of a lesson: go on to the next one",
 }
 
 
@@ -108,6 +109,8 @@ _ANY = "*"
 def line_action(line: str, mode: Mode, engine: Engine) -> str | None:
     """What a line does, as an SMTP verb (``EHLO``, ``EOM`` for the end of a message, ``*``
     for raw bytes); None for lines that only look, or are part of a message."""
+    if mode is Mode.DATA and line.startswith("/raw "):
+        return _SHELL_ACTIONS.get("raw")  # raw bytes inside the message (lesson 15)
     if mode in (Mode.DATA, Mode.COMPOSE):
         return "EOM" if line == "." else None
     if mode is Mode.SECRET:
@@ -168,6 +171,8 @@ class LessonRunner:
         self.key = key
         self.progress = progress
         self.presenter = presenter
+        #: The student typed /next at the end: the face ends, the next lesson starts.
+        self.next_requested = False
         self.index = 0
         self.replaying = False
         self._replay_window: tuple[float, float | None] | None = None
@@ -295,8 +300,8 @@ class LessonRunner:
             BlockKind.FINISHED,
             f"Lesson complete: {self.lesson.title}",
             (
-                "The session stays open: keep experimenting.  Ctrl-D leaves; "
-                "'smtpshell learn' lists the lessons and your progress.",
+                "The session stays open: keep experimenting.  /next goes on to the next "
+                "lesson; Ctrl-D leaves; 'smtpshell learn' lists the lessons and your progress.",
             ),
         )
 
@@ -437,6 +442,21 @@ class LessonRunner:
             self.presenter = (choice == "on") if choice in ("on", "off") else not self.presenter
             state = "on: long explanations" if self.presenter else "off"
             feedback.blocks.append(Block(BlockKind.INFO, f"Presenter mode {state}"))
+        elif name == "/next":
+            if step is None:
+                # The face ends this lesson; ``smtpshell learn`` starts the next one.
+                self.next_requested = True
+                feedback.result = Result(exit=True)
+                feedback.blocks.append(Block(BlockKind.INFO, "On to the next lesson"))
+            else:
+                left = len(self.lesson.steps) - self.index
+                feedback.blocks.append(
+                    Block(
+                        BlockKind.INFO,
+                        f"{left} step(s) of this lesson to go",
+                        ("/next works once the lesson is complete; /skip runs a step for you.",),
+                    )
+                )
         elif step is None:
             feedback.blocks.append(self._finished_block())
         elif name == "/step":

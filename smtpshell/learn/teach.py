@@ -132,7 +132,8 @@ def _decode_challenge(text: bytes) -> str:
         decoded = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
         return escape_bytes(text.strip())
-    return repr(escape_bytes(decoded)) if decoded else "(empty)"
+    # Quoted, not repr(): repr would escape the escapes, and a NUL would show as \\x00.
+    return f"'{escape_bytes(decoded)}'" if decoded else "(empty)"
 
 
 def _answer_shape(name: str, challenge: str | None, user: str | None) -> str:

@@ -7,6 +7,7 @@ every renderer reads the same conclusions.  The rules are documented in docs/pro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterable
@@ -128,6 +129,9 @@ def transport_verdict(report: ProbeReport) -> TransportVerdict:
     tls = report.tls
     error = report.error
     if tls is not None and tls.version is not None and not _handshake_failed(report):
+        policy = report.policy  # part 2: what the domain publishes can authenticate it
+        if policy is not None and policy.verdict is not None:
+            return policy.verdict
         if tls.verification == "verified":
             return TransportVerdict.PKIX
         return TransportVerdict.ENCRYPTED
@@ -160,10 +164,26 @@ def findings_for(report: ProbeReport, *, now: datetime.datetime | None = None) -
     _starttls_findings(report, role, add)
     _certificate_findings(report, add, now)
     _tls_findings(report, add)
+    policy = report.policy
+    if policy is not None:  # part 2: DANE, MTA-STS, TLS-RPT, addresses (probe/policy/)
+        if policy.authenticated_by == "dane":
+            out = [_under_dane(finding) for finding in out]
+        out += policy.findings
     unique: dict[tuple[str, str | None, str], Finding] = {}
     for finding in out:
         unique.setdefault((finding.id, finding.stage, finding.evidence), finding)
     return sort_findings(unique.values())
+
+
+#: PKIX facts a DANE-authenticated server may ignore: DANE-EE needs no CA and no name
+#: (RFC 7672 §3.1.1, RFC 7671 §5.1).  They stay reported, as info.
+_DANE_EXCUSES = ("cert.self_signed", "cert.untrusted", "cert.name_mismatch")
+
+
+def _under_dane(finding: Finding) -> Finding:
+    if finding.id not in _DANE_EXCUSES:
+        return finding
+    return dataclasses.replace(finding, severity=Severity.INFO)
 
 
 def _smtp_findings(report: ProbeReport, add: _Add) -> None:

@@ -35,9 +35,11 @@ STARTTLS must be refused with 530, and STARTTLS is checked for command injection
 exit status:
   0  every target was probed, every certificate verified, and every gate passed
   1  a target failed (DNS, connection, protocol, TLS), a certificate did not verify
-     (unless --insecure), a finding reached --fail-on, or a --require was not met
+     (unless --insecure), the domain's published policy (DANE, MTA-STS in enforce mode)
+     says a sender must not deliver to it, a finding reached --fail-on, or a --require
+     was not met
   2  usage error (bad option or TARGET, unreadable --ca-file or --baseline, unwritable
-     --sarif or --emit-script)
+     --sarif or --emit-script, a malformed --nameserver)
 """
 
 
@@ -116,6 +118,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not verify certificates (details are still shown, marked unverified)",
     )
+    policy = parser.add_argument_group("domain policy (DANE, MTA-STS, TLS-RPT)")
+    policy.add_argument(
+        "--nameserver",
+        metavar="IP[:PORT]",
+        help="send every DNS query (MX, A/AAAA, TLSA, TXT, PTR) to this resolver; it should"
+        " validate DNSSEC (default: $SMTPSHELL_NAMESERVER, else the system's)",
+    )
+    policy.add_argument(
+        "--no-policy",
+        action="store_true",
+        help="skip the DNS and HTTPS policy checks and probe each MX host by name only",
+    )
+    policy.add_argument("--mta-sts-connect", metavar="HOST:PORT", help=argparse.SUPPRESS)
     checks = parser.add_argument_group("checks and output")
     checks.add_argument(
         "--vrfy", metavar="ADDRESS", help="also send VRFY ADDRESS and report the reply"
@@ -161,9 +176,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     gates.add_argument(
         "--require",
         action="append",
-        choices=("tls1.2", "starttls", "verified"),
+        choices=("tls1.2", "starttls", "verified", "dane", "mta-sts"),
         default=[],
-        help="exit 1 unless every target meets this; repeatable",
+        help="exit 1 unless every target meets this; repeatable (dane, mta-sts: the"
+        " domain's published policy authenticates it)",
     )
     gates.add_argument(
         "--baseline", metavar="OLD.json", help="report what changed since an earlier --json run"
@@ -260,6 +276,20 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
             tls_context(args.ca_file)
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
             return _usage_error(f"cannot use --ca-file {args.ca_file}: {error}")
+    nameserver = args.nameserver or os.environ.get("SMTPSHELL_NAMESERVER") or None
+    if nameserver:
+        from smtpshell.probe.policy.dnsquery import parse_nameserver
+
+        try:
+            parse_nameserver(nameserver)
+        except ValueError as error:
+            return _usage_error(str(error))
+    connect_to = None
+    if args.mta_sts_connect:
+        host, _, port = args.mta_sts_connect.rpartition(":")
+        if not host or not port.isdigit():
+            return _usage_error("--mta-sts-connect needs HOST:PORT")
+        connect_to = (host.strip("[]"), int(port))
     baseline = None
     if args.baseline:
         from smtpshell.probe.baseline import BaselineError, load_baseline
@@ -279,6 +309,9 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
         vrfy=args.vrfy,
         mx=args.mx,
         concurrency=args.concurrency,
+        nameserver=nameserver,
+        policy=not args.no_policy,
+        mta_sts_connect=connect_to,
         submission=args.submission,
         tls_scan=args.tls_scan,
         expn=args.expn,

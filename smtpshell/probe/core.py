@@ -28,6 +28,7 @@ from smtpshell.errors import (
 )
 from smtpshell.probe.checks import assess
 from smtpshell.probe.findings import PortRole, port_role
+from smtpshell.probe.pinned import PinnedSMTP, PinnedSMTP_SSL, presented_chain
 from smtpshell.probe.report import (
     Enforcement,
     Greeting,
@@ -67,6 +68,13 @@ class ProbeOptions:
     vrfy: str | None = None
     mx: bool = False
     concurrency: int = 4
+    #: ``--nameserver IP[:PORT]``: every DNS query of the run goes there (MX, TLSA, ...).
+    nameserver: str | None = None
+    #: Check what the domains publish (DANE, MTA-STS, TLS-RPT, every MX address, identity).
+    policy: bool = True
+    #: Tests only: fetch MTA-STS policies from this (host, port) instead of mta-sts.DOMAIN:443;
+    #: the name verified, sent and shown stays mta-sts.DOMAIN.
+    mta_sts_connect: tuple[str, int] | None = None
     #: Treat every target as a submission port (587 always is): test STARTTLS enforcement.
     submission: bool = False
     #: Enumerate TLS versions, suites, order and groups (many handshakes per target).
@@ -271,11 +279,21 @@ class _Probe:
     def _new_client(self, verify: bool) -> SMTP:
         helo = self.options.helo or default_helo_name()
         client: SMTP
+        address = self.target.address
         if self.target.implicit_tls:
             context = tls_context(self.options.ca_file) if verify else unverified_context()
-            client = SMTP_SSL(local_hostname=helo, timeout=self.options.timeout, context=context)
+            if address:
+                client = PinnedSMTP_SSL(
+                    address, local_hostname=helo, timeout=self.options.timeout, context=context
+                )
+            else:
+                client = SMTP_SSL(
+                    local_hostname=helo, timeout=self.options.timeout, context=context
+                )
         elif self.options.lmtp:
             client = LMTP(local_hostname=helo, timeout=self.options.timeout)
+        elif address:
+            client = PinnedSMTP(address, local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
         self._observe_transcript(client.transcript)
@@ -461,6 +479,7 @@ class _Probe:
         )
         self.report.tls = tls
         der = info.get("peer_cert_der")
+        self.report.peer_chain = presented_chain(client.sock) or ([der] if der else [])
         if der:
             self._describe_certificate(tls, der)
         self._describe_chain(tls, verification == "verified")
@@ -570,6 +589,9 @@ class _Probe:
         if self.cancel.cancelled or report.error is not None or options.lmtp:
             return  # (LMTP: a Unix socket or a local store; these checks speak SMTP)
         helo = options.helo or default_helo_name()
+        # One address of a pool (docs/probe.md, "Every address"): these connections go there
+        # too.  Nothing here verifies a certificate, so the name is not needed for TLS.
+        where = self.target.address or self.target.host
         starttls = bool(report.starttls_offered) and options.starttls
         if starttls and (self.role.is_submission or options.tls_scan):
             from smtpshell.probe.injection import check_injection
@@ -579,7 +601,7 @@ class _Probe:
             self._observe_transcript(transcript)
             started = time.monotonic()
             injection = check_injection(
-                self.target.host,
+                where,
                 self.target.port,
                 helo=helo,
                 timeout=options.timeout,
@@ -597,7 +619,7 @@ class _Probe:
             self._observe_transcript(transcript)
             started = time.monotonic()
             report.early_client = check_early_client(
-                self.target.host, self.target.port, timeout=options.timeout, transcript=transcript
+                where, self.target.port, timeout=options.timeout, transcript=transcript
             )
             self._record("early-talk", started)
         if options.tls_scan and (self.target.implicit_tls or starttls):
@@ -605,7 +627,7 @@ class _Probe:
 
             started = time.monotonic()
             report.tls_scan = scan_tls(
-                self.target.host,
+                where,
                 self.target.port,
                 implicit=self.target.implicit_tls,
                 helo=helo,
@@ -646,6 +668,8 @@ def probe_target(
     report = ProbeReport(
         input=target.input,
         host=target.host,
+        address=target.address,
+        pinned=target.address is not None,
         port=target.port,
         implicit_tls=target.implicit_tls,
         mx=target.mx,

@@ -369,10 +369,14 @@ _SPECS = (
     ),
     FindingSpec(
         "tls.cipher.anonymous",
-        S.HIGH,
+        S.MEDIUM,
         "An anonymous cipher (no server authentication) is accepted",
-        "BCP 195 (RFC 9325 §4.1)",
+        "BCP 195 (RFC 9325 §4.1); RFC 7435 §1",
         "Remove anonymous suites (OpenSSL: !aNULL) unless opportunistic-only is intended.",
+        # Opportunistic STARTTLS between MTAs authenticates nobody anyway (RFC 7435): an
+        # anonymous suite there is Postfix's default, not a hole.  A client that logs in
+        # must know whom it talks to.
+        submission_severity=S.HIGH,
     ),
     FindingSpec(
         "tls.cipher.export",
@@ -415,6 +419,187 @@ _SPECS = (
         "The server follows the client's cipher order",
         "BCP 195 (RFC 9325 §4.2)",
         "Let the server choose (Postfix: tls_preempt_cipherlist = yes).",
+    ),
+    # ---------------------------------------------------------------- DANE (part 2)
+    FindingSpec(
+        "dane.mismatch",
+        S.HIGH,
+        "DNSSEC-signed TLSA records exist but none matches the certificate chain",
+        "RFC 7672 §2.2, §3.1; RFC 6698 §2.1",
+        "DANE senders will not deliver to this host: publish TLSA records for the key or CA"
+        " the server uses now (keep the old record until the new one is everywhere).",
+    ),
+    FindingSpec(
+        "dane.bogus",
+        S.HIGH,
+        "The TLSA lookup fails DNSSEC validation (SERVFAIL)",
+        "RFC 7672 §2.1.1, §2.2",
+        "DANE senders defer mail to this host: fix the zone's signatures (check with"
+        " delv or dnsviz) or the delegation's DS records.",
+    ),
+    FindingSpec(
+        "dane.no_tls",
+        S.HIGH,
+        "DNSSEC-signed TLSA records exist but the server does not complete TLS",
+        "RFC 7672 §2.2",
+        "TLSA records promise STARTTLS: offer it and make the handshake work, or withdraw"
+        " the records.",
+    ),
+    FindingSpec(
+        "dane.unusable",
+        S.MEDIUM,
+        "TLSA records exist but none is usable for SMTP",
+        "RFC 7672 §3.1.3; RFC 6698 §2.1",
+        "Publish DANE-EE(3) or DANE-TA(2) records with selector 0/1 and matching type 0/1/2;"
+        " senders fall back to unauthenticated TLS.",
+    ),
+    FindingSpec(
+        "dane.pkix_usage",
+        S.LOW,
+        "A TLSA record uses PKIX-TA(0) or PKIX-EE(1), which SMTP senders ignore",
+        "RFC 7672 §3.1.3",
+        "Replace it with DANE-EE(3) 3 1 1 or DANE-TA(2) 2 1 1.",
+    ),
+    FindingSpec(
+        "dane.stale_record",
+        S.LOW,
+        "A usable TLSA record matches nothing in the chain (a stale or future key)",
+        "RFC 7671 §8.1; RFC 7672 §8.1",
+        "Fine while it is the 'next' key of a rollover; remove records of retired keys.",
+    ),
+    FindingSpec(
+        "dane.no_rollover",
+        S.INFO,
+        "Only one usable TLSA record: no 'current + next' pair for a key rollover",
+        "RFC 7671 §8.1; RFC 7672 §8.1",
+        "Publish the next key's record (or a 2 1 1 record for the issuing CA) before the"
+        " certificate is replaced, so the change does not break delivery.",
+    ),
+    FindingSpec(
+        "dane.insecure",
+        S.INFO,
+        "TLSA records exist but are not DNSSEC-validated: DANE does not apply",
+        "RFC 7672 §2.1.1",
+        "Sign the zone (and publish DS at the parent), or check that the resolver validates.",
+    ),
+    # ---------------------------------------------------------------- MTA-STS (part 2)
+    FindingSpec(
+        "mtasts.record.invalid",
+        S.MEDIUM,
+        "The _mta-sts TXT record is malformed",
+        "RFC 8461 §3.1",
+        "Publish one TXT record: v=STSv1; id=<1-32 letters and digits>.",
+    ),
+    FindingSpec(
+        "mtasts.record.multiple",
+        S.MEDIUM,
+        "More than one _mta-sts TXT record: senders treat the domain as having no policy",
+        "RFC 8461 §3.1",
+        "Keep exactly one v=STSv1 record.",
+    ),
+    FindingSpec(
+        "mtasts.policy.unavailable",
+        S.MEDIUM,
+        "The MTA-STS record exists but the policy cannot be fetched",
+        "RFC 8461 §3.3",
+        "Senders then deliver as if there were no policy (RFC 8461 §3.3): serve"
+        " https://mta-sts.DOMAIN/.well-known/mta-sts.txt as text/plain with a valid"
+        " certificate for mta-sts.DOMAIN, directly (no redirect).",
+    ),
+    FindingSpec(
+        "mtasts.policy.invalid",
+        S.MEDIUM,
+        "The MTA-STS policy is malformed",
+        "RFC 8461 §3.2",
+        "Lines 'version: STSv1', 'mode: enforce|testing|none', 'max_age: SECONDS', and one"
+        " 'mx: PATTERN' per MX.",
+    ),
+    FindingSpec(
+        "mtasts.mode.testing",
+        S.INFO,
+        "The MTA-STS policy is in testing mode: senders report failures but still deliver",
+        "RFC 8461 §5",
+        "Switch to mode: enforce once TLS-RPT reports are clean.",
+    ),
+    FindingSpec(
+        "mtasts.mode.none",
+        S.INFO,
+        "The MTA-STS policy is mode none: the domain has withdrawn its policy",
+        "RFC 8461 §5, §8.3",
+        "Nothing to do if intended; otherwise publish mode: testing or enforce.",
+    ),
+    FindingSpec(
+        "mtasts.max_age.short",
+        S.LOW,
+        "The MTA-STS max_age is under a day, which leaves little protection between fetches",
+        "RFC 8461 §3.2, §10.2",
+        "Use weeks (max_age: 1209600 or more) once the policy is stable.",
+    ),
+    FindingSpec(
+        "mtasts.mx.not_covered",
+        S.HIGH,
+        "An MX host is not covered by the MTA-STS policy's mx patterns",
+        "RFC 8461 §4.1",
+        "Add the MX host (or a *.domain pattern) to the policy, change its id, or fix the MX.",
+    ),
+    FindingSpec(
+        "mtasts.certificate",
+        S.HIGH,
+        "The MX certificate does not satisfy MTA-STS (untrusted chain or wrong name)",
+        "RFC 8461 §4.2",
+        "Serve a publicly trusted certificate naming the MX host.",
+    ),
+    FindingSpec(
+        "mtasts.tls_missing",
+        S.HIGH,
+        "The MTA-STS policy requires TLS but the MX does not complete STARTTLS",
+        "RFC 8461 §4.2, §5",
+        "Offer STARTTLS with a valid certificate on every MX.",
+    ),
+    # ---------------------------------------------------------------- TLS-RPT (part 2)
+    FindingSpec(
+        "tlsrpt.invalid",
+        S.LOW,
+        "The TLS-RPT record is malformed",
+        "RFC 8460 §3",
+        "Publish v=TLSRPTv1; rua=mailto:reports@DOMAIN (or an https: URI).",
+    ),
+    FindingSpec(
+        "tlsrpt.multiple",
+        S.LOW,
+        "More than one TLS-RPT record: senders ignore them all",
+        "RFC 8460 §3",
+        "Keep exactly one v=TLSRPTv1 record.",
+    ),
+    FindingSpec(
+        "tlsrpt.missing",
+        S.INFO,
+        "No TLS-RPT record: nobody hears about failed TLS deliveries",
+        "RFC 8460 §3",
+        "Publish _smtp._tls TXT v=TLSRPTv1; rua=mailto:... with DANE or MTA-STS.",
+    ),
+    # ---------------------------------------------------------------- addresses (part 2)
+    FindingSpec(
+        "mx.address.inconsistent",
+        S.MEDIUM,
+        "The addresses of one MX host answer differently",
+        "RFC 5321 §5.1",
+        "Every address of a host must serve the same configuration: check the odd one out"
+        " (certificate, STARTTLS, TLS version, extensions).",
+    ),
+    FindingSpec(
+        "mx.ipv6.unreachable",
+        S.MEDIUM,
+        "An IPv6 address of the MX host does not answer",
+        "RFC 5321 §5.1; RFC 3974",
+        "Fix IPv6 routing and the firewall, or remove the AAAA record.",
+    ),
+    FindingSpec(
+        "mx.rdns.not_confirmed",
+        S.LOW,
+        "The address has no forward-confirmed reverse DNS (PTR)",
+        "RFC 1912 §2.1; M3AAWG outbound guidelines",
+        "Publish a PTR whose name resolves back to the address (many receivers check it).",
     ),
 )
 del S

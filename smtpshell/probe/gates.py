@@ -1,4 +1,4 @@
-"""CI gates: ``--fail-on SEVERITY`` and ``--require tls1.2|starttls|verified``.
+"""CI gates: ``--fail-on SEVERITY`` and ``--require tls1.2|starttls|verified|dane|mta-sts``.
 
 Pure functions of the reports; the command turns what they return into the exit status
 (docs/probe.md, "Exit status").
@@ -18,7 +18,11 @@ REQUIREMENTS = {
     "starttls": "mail to the port is encrypted (STARTTLS works, or implicit TLS)",
     "tls1.2": "TLS 1.2 or later is negotiated, and (with --tls-scan) nothing older is accepted",
     "verified": "the certificate verifies: chain and host name (PKIX-authenticated)",
+    "dane": "DNSSEC-signed TLSA records match the server's chain (DANE-authenticated, RFC 7672)",
+    "mta-sts": "an MTA-STS policy covers the MX and its certificate verifies"
+    " (MTA-STS-authenticated, RFC 8461)",
 }
+_POLICY_VERDICTS = {"dane": TransportVerdict.DANE, "mta-sts": TransportVerdict.MTA_STS}
 _OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
 
 
@@ -36,6 +40,14 @@ def unmet_requirement(report: ProbeReport, requirement: str) -> str | None:
         return None if verdict.encrypted else f"not encrypted: {verdict.value}"
     if requirement == "verified":
         return None if verdict.authenticated else f"not authenticated: {verdict.value}"
+    if requirement in _POLICY_VERDICTS:
+        wanted = _POLICY_VERDICTS[requirement]
+        if verdict is wanted:
+            return None
+        policy = report.policy
+        if policy is None:
+            return "no domain policy was checked (a target named by address, or --no-policy)"
+        return f"not {wanted.value.removeprefix('encrypted, ')}: {verdict.value}"
     if requirement == "tls1.2":
         tls = report.tls
         if tls is None or tls.version is None or not verdict.encrypted:

@@ -99,7 +99,9 @@ def _table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
 def _status(report: ProbeReport, style: _Style) -> str:
     if report.error is not None:
         return style("FAILED", "red")
-    if report.tls_verification_failed:
+    if report.policy is not None and report.policy.delivery_fails:
+        return style("FAILS ITS DOMAIN'S POLICY", "red")
+    if not report.ok:
         return style("CERTIFICATE NOT VERIFIED", "red")
     return style("OK", "green")
 
@@ -256,6 +258,10 @@ def render_report(report: ProbeReport, *, colour: bool = False) -> str:
         reply = _reply(vrfy.code, vrfy.text)[0]
         lines.append(_row(f"VRFY {_clean(vrfy.address)}", f"{reply}  ({vrfy.meaning})"))
     lines += _capability_lines(report)
+    if report.policy is not None:
+        from smtpshell.probe.policy.render import policy_lines
+
+        lines += policy_lines(report, style, _row)
     lines += findings_lines(report, style, _row)
     if report.timings_ms:
         lines.append(_row("timings", _timings(report)))
@@ -308,7 +314,9 @@ def render_summary(reports: Sequence[ProbeReport], *, colour: bool = False) -> s
         tls = report.tls
         if report.error is not None:
             status = f"failed at {report.error.stage}"
-        elif report.tls_verification_failed:
+        elif report.policy is not None and report.policy.delivery_fails:
+            status = "policy fails"
+        elif not report.ok:
             status = "cert not verified"
         else:
             status = "ok"

@@ -43,7 +43,8 @@ SCHEMA_VERSION = 2
 #: Stages in the order a probe runs them; timings and failures are keyed by these names.
 #: ``unverified-retry`` is the second connection made to see a certificate that failed
 #: verification.  ``resolve`` is DNS (MX) resolution, before any connection; ``internal``
-#: is a bug in the probe itself, still reported rather than raised.
+#: is a bug in the probe itself, still reported rather than raised.  ``policy`` is the
+#: DNS and HTTPS pass after the probes (DANE, MTA-STS, TLS-RPT; docs/probe.md).
 STAGES = (
     "resolve",
     "connect",
@@ -59,6 +60,7 @@ STAGES = (
     "tls-scan",
     "vrfy",
     "expn",
+    "policy",
     "quit",
     "internal",
 )
@@ -294,10 +296,20 @@ class ProbeReport:
     total_ms: float = 0.0
     error: ProbeIssue | None = None
     warnings: list[ProbeIssue] = field(default_factory=list)
+    #: Connected to one given address of the host (one target per A/AAAA record).
+    pinned: bool = False
+    #: The certificates the server presented, leaf first, DER (for DANE; not in JSON).
+    peer_chain: list[bytes] = field(default_factory=list, repr=False)
+    #: What the domain's DNS and HTTPS policy says about this target (docs/probe.md,
+    #: "Domain policy"): a ``smtpshell.probe.policy.assess.PolicyReport``, or None.
+    policy: Any = None
 
     @property
     def target(self) -> str:
-        return format_address(self.host, self.port)
+        """``host:port``; ``host:port (address)`` for one address of a pool (docs/probe.md,
+        "Every address"), so findings, baselines and SARIF tell the addresses apart."""
+        where = format_address(self.host, self.port)
+        return f"{where} ({self.address})" if self.pinned and self.address else where
 
     @property
     def capabilities(self) -> list[Capability] | None:
@@ -312,15 +324,26 @@ class ProbeReport:
 
     @property
     def ok(self) -> bool:
-        """Probed to the end, and any certificate verified (or verification was skipped)."""
-        return self.error is None and not self.tls_verification_failed
+        """Probed to the end, any certificate verified (or verification was skipped), and
+        no published policy (DANE, MTA-STS enforce) says delivery to it must fail.
+
+        A certificate that DANE authenticates needs no public CA (RFC 7672 §3.1.1), so a
+        failed PKIX verification does not count against it."""
+        if self.policy is not None and self.policy.delivery_fails:
+            return False
+        dane = self.policy is not None and self.policy.authenticated_by == "dane"
+        return self.error is None and (dane or not self.tls_verification_failed)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``smtpshell/probe/schema.json``)."""
         data = {
             "target": self.target,
             "ok": self.ok,
-            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            **{
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(self)
+                if f.name not in ("peer_chain", "policy")
+            },
         }
         for name, value in data.items():
             if name == "findings":
@@ -335,4 +358,5 @@ class ProbeReport:
                 data[name] = [dataclasses.asdict(item) for item in value]
         if self.tls is not None:
             data["tls"]["chain_length"] = self.tls.chain_length
+        data["policy"] = self.policy.to_dict() if self.policy is not None else None
         return data

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from smtpshell.probe.core import Cancellation, ProbeOptions, probe_target
 from smtpshell.probe.report import ProbeReport, format_address
-from smtpshell.probe.targets import Target, TargetSpec, needs_dns, resolve_spec, system_resolver
+from smtpshell.probe.targets import Target, TargetSpec, needs_dns, resolve_spec
 
 __all__ = ["Progress", "run_probes"]
 
@@ -108,8 +108,15 @@ def run_probes(
     """
     progress = progress or Progress(enabled=False)
     cancel = cancel or Cancellation()
-    if resolver is None and any(needs_dns(spec, options) for spec in specs):
-        resolver = system_resolver()
+    wants_dns = any(needs_dns(spec, options) for spec in specs) or options.nameserver
+    if resolver is None and wants_dns:
+        from smtpshell.probe.policy.dnsquery import make_resolver
+
+        resolver = make_resolver(options.nameserver)
+    elif resolver is not None and options.policy:
+        from smtpshell.probe.policy.dnsquery import enable_dnssec
+
+        enable_dnssec(resolver)
     pool = ThreadPoolExecutor(
         max_workers=max(1, options.concurrency), thread_name_prefix="smtpshell-probe"
     )
@@ -118,6 +125,14 @@ def run_probes(
             progress.phase(f"resolving {len(specs)} target(s)...")
         groups = list(pool.map(lambda spec: resolve_spec(spec, options, resolver), specs))
         targets = [target for group in groups for target in group]
+        pinned = bool(options.nameserver) and not options.lmtp
+        if (options.policy or pinned) and resolver is not None:
+            from smtpshell.probe.policy.assess import expand_addresses
+
+            progress.phase(f"looking up the addresses of {len(targets)} host(s)...")
+            targets = expand_addresses(
+                targets, resolver, options.timeout, pool.map, pinned_only=pinned
+            )
         progress.start(len(targets))
 
         def probe(key: int, target: Target) -> ProbeReport:
@@ -127,7 +142,12 @@ def run_probes(
             return report
 
         futures = [pool.submit(probe, key, target) for key, target in enumerate(targets)]
-        return [future.result() for future in futures]
+        reports = [future.result() for future in futures]
+        if options.policy and resolver is not None:
+            from smtpshell.probe.policy.assess import assess_policies
+
+            assess_policies(reports, resolver, options, mapper=pool.map, progress=progress.phase)
+        return reports
     except KeyboardInterrupt:
         cancel.cancel()
         raise

@@ -98,6 +98,8 @@ class Target:
     mx: MXOrigin | None = None
     error: ProbeIssue | None = None
     warnings: tuple[ProbeIssue, ...] = ()
+    #: The one address to connect to (one target per A/AAAA of an MX host); None: by name.
+    address: str | None = None
 
 
 def _port(text: str, spec: str) -> int:

@@ -23,7 +23,8 @@ from smtpshell.learn.layout import block_lines
 from smtpshell.learn.runner import LESSON_COMMANDS, LessonRunner, StepFeedback
 from smtpshell.repl.app import Printer, Repl
 from smtpshell.repl.completer import ShellCompleter
-from smtpshell.repl.render import STYLE_RULES, Fragments
+from smtpshell.repl.render import STYLE_RULES, Fragments, wire_fragments
+from smtpshell.shell.display import event_lines
 from smtpshell.shell.engine import Mode
 from smtpshell.shell.results import Result
 from smtpshell.transcript import Event, EventKind
@@ -138,9 +139,16 @@ class LessonRepl(Repl):
     def show_event(self, event: Event) -> None:
         if self.runner.replayed(event):
             return
-        super().show_event(event)
-        if self.runner.presenter and event.kind is EventKind.RECEIVED and event.final:
-            self._printer([])  # presenter: air between exchanges
+        if not self.runner.presenter:
+            super().show_event(event)
+            return
+        # Presenter: no timings (a projector shows the protocol, not the laptop's clock),
+        # and air between exchanges.
+        for line in event_lines(event, self.engine.reveal, hints=self.hints):
+            fragments = wire_fragments(line, hints=self.hints)
+            self._printer([frag for frag in fragments if frag[0] != "class:latency"])
+        if event.kind is EventKind.RECEIVED and event.final:
+            self._printer([])
 
     def show_feedback(self, feedback: StepFeedback) -> None:
         if feedback.result is not None:

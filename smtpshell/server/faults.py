@@ -36,6 +36,10 @@ class Faults:
     reply_421_on: str | None = None
     drop_on: str | None = None
     slow_greeting: float = 0.0
+    #: End DATA at a "." line whatever its line endings (``\n.\n`` too): the behaviour
+    #: that made SMTP smuggling possible.  Off: only ``\r\n.\r\n`` ends DATA (RFC 5321
+    #: §4.1.1.4).
+    accept_bare_lf_dot: bool = False
 
     def __post_init__(self) -> None:
         delays = {fault_point(point): float(seconds) for point, seconds in self.delay.items()}
@@ -75,6 +79,8 @@ class Faults:
             lines.append(f"drop the connection without a reply on {self.drop_on}")
         if self.slow_greeting:
             lines.append(f"wait {self.slow_greeting:g}s before the greeting")
+        if self.accept_bare_lf_dot:
+            lines.append("UNSAFE: end DATA at a '.' line with bare LF endings too")
         return lines
 
 

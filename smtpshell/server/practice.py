@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from smtpshell.practice import DEFAULT_PASSWORD, DEFAULT_USER, PracticeOptions, parse_user
 from smtpshell.server.certs import CertificatePair, default_certificate
@@ -65,6 +66,9 @@ class PracticeServer:
     seconds is told 421 and closed.  :meth:`from_options` builds one from the options table.
     """
 
+    #: The conversation class of the SMTP listeners (the class server brings its own).
+    smtp_class: type[PracticeSMTP] = PracticeSMTP
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -91,6 +95,8 @@ class PracticeServer:
         auth_failure_delay: float = _BOUNDS.auth_failure_delay,
         max_connections: int = _BOUNDS.max_connections,
         idle_timeout: float = _BOUNDS.idle_timeout,
+        dns: bool = False,
+        refuse_relay: bool = False,
         tls_context: ssl.SSLContext | None = None,
         require_tls: bool = False,
         banner: str | None = None,
@@ -145,6 +151,11 @@ class PracticeServer:
         self.require_tls = require_tls
         self.banner = banner
         self._gate = ConnectionGate(max_connections)
+        self.dns = dns
+        self.refuse_relay = refuse_relay
+        #: The in-process DNS server's UDP port (``dns=True``), else None.
+        self.dns_port: int | None = None
+        self._dns_server: Any = None  # a server.dns.ZoneServer while dns=True
 
     @classmethod
     def from_options(
@@ -154,6 +165,15 @@ class PracticeServer:
         on_message: Callable[[ReceivedMessage], None] | None = None,
     ) -> PracticeServer:
         """A server configured from the options table (``serve`` and lesson headers)."""
+        return cls(**cls.arguments_from_options(options, on_message=on_message))
+
+    @staticmethod
+    def arguments_from_options(
+        options: PracticeOptions,
+        *,
+        on_message: Callable[[ReceivedMessage], None] | None = None,
+    ) -> dict[str, Any]:
+        """The constructor's keyword arguments for ``options`` (subclasses add their own)."""
         faults = Faults(
             delay=dict(options.delay),
             reject_rcpt=options.reject_rcpt,
@@ -161,32 +181,35 @@ class PracticeServer:
             reply_421_on=options.reply_421_on,
             drop_on=options.drop_on,
             slow_greeting=options.slow_greeting,
+            accept_bare_lf_dot=options.accept_bare_lf_dot,
         )
-        return cls(
-            options.host,
-            options.port,
-            options.accounts,
-            tls_port=options.tls_port,
-            cert=options.cert,
-            key=options.key,
-            auth_require_tls=options.auth_require_tls,
-            lmtp_socket=options.lmtp_socket,
-            size_limit=options.size or None,
-            maildir=options.maildir,
-            faults=faults,
-            on_message=on_message,
-            hostname=options.hostname,
-            allow_remote=options.allow_remote,
-            pipelining=options.pipelining,
-            chunking=options.chunking,
-            dsn=options.dsn,
-            max_messages=options.max_messages,
-            max_stored_bytes=options.max_stored_bytes,
-            max_auth_failures=options.max_auth_failures,
-            auth_failure_delay=options.auth_failure_delay,
-            max_connections=options.max_connections,
-            idle_timeout=options.idle_timeout,
-        )
+        return {
+            "host": options.host,
+            "port": options.port,
+            "users": options.accounts,
+            "tls_port": options.tls_port,
+            "cert": options.cert,
+            "key": options.key,
+            "auth_require_tls": options.auth_require_tls,
+            "lmtp_socket": options.lmtp_socket,
+            "size_limit": options.size or None,
+            "maildir": options.maildir,
+            "faults": faults,
+            "on_message": on_message,
+            "hostname": options.hostname,
+            "allow_remote": options.allow_remote,
+            "pipelining": options.pipelining,
+            "chunking": options.chunking,
+            "dsn": options.dsn,
+            "max_messages": options.max_messages,
+            "max_stored_bytes": options.max_stored_bytes,
+            "max_auth_failures": options.max_auth_failures,
+            "auth_failure_delay": options.auth_failure_delay,
+            "max_connections": options.max_connections,
+            "idle_timeout": options.idle_timeout,
+            "dns": options.dns,
+            "refuse_relay": options.refuse_relay,
+        }
 
     # --- what callers read ------------------------------------------------------------------
 
@@ -290,6 +313,12 @@ class PracticeServer:
                 )
                 thread.start()
                 self._loop, self._thread = loop, thread
+                if self.dns:  # dnspython and the key are loaded only when a lesson wants them
+                    from smtpshell.server.dns import ZoneServer, lesson_zone
+
+                    self._dns_server = ZoneServer(lesson_zone())
+                    self._dns_server.start()
+                    self.dns_port = self._dns_server.port
                 future = asyncio.run_coroutine_threadsafe(self._serve(sockets, server_tls), loop)
                 future.result(timeout=LIFECYCLE_TIMEOUT)
             except BaseException:
@@ -304,6 +333,9 @@ class PracticeServer:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
+        if self._dns_server is not None:
+            self._dns_server.stop()
+            self._dns_server = None
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
         if loop is None or thread is None:
@@ -352,6 +384,10 @@ class PracticeServer:
             auth_failure_delay=self.auth_failure_delay,
             idle_timeout=self.idle_timeout,
             gate=self._gate,
+            refuse_relay=self.refuse_relay,
+            # example.test: the lesson zone of server.dns (not imported: no dnspython here)
+            local_domains=frozenset({"localhost", self.hostname.lower(), "example.test"}),
+            dkim=_lesson_dkim() if self.dns else None,
             require_tls=self.require_tls,
             banner=self.banner,
         )
@@ -366,11 +402,11 @@ class PracticeServer:
 
             return make
 
-        plain = factory(PracticeSMTP, server_tls, self.auth_require_tls)
+        plain = factory(self.smtp_class, server_tls, self.auth_require_tls)
         self._servers.append(await loop.create_server(plain, sock=sockets.pop("smtp")))
         if "tls" in sockets:
             # Implicit TLS: already encrypted, so no STARTTLS and AUTH is always allowed.
-            implicit = factory(PracticeSMTP, None, False)
+            implicit = factory(self.smtp_class, None, False)
             self._servers.append(
                 await loop.create_server(
                     implicit,
@@ -396,6 +432,12 @@ class PracticeServer:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
+
+
+def _lesson_dkim() -> tuple[str, str, bytes]:
+    from smtpshell.server.dns import DKIM_SELECTOR, LESSON_DOMAIN, dkim_key
+
+    return DKIM_SELECTOR, LESSON_DOMAIN, dkim_key().private_pem
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:

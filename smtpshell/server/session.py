@@ -121,6 +121,12 @@ class SessionConfig:
     idle_timeout: float = IDLE_TIMEOUT
     #: Connections open at once across the server.
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(None))
+    #: Refuse recipients outside ``local_domains`` unless the client logged in.
+    refuse_relay: bool = False
+    local_domains: frozenset[str] = frozenset()
+    #: (selector, domain, private key PEM): DKIM-sign mail that logged-in users send
+    #: from ``domain``, as a submission server does.
+    dkim: tuple[str, str, bytes] | None = None
     #: Refuse everything but EHLO/HELO, NOOP, QUIT and STARTTLS with 530 5.7.0 until TLS.
     require_tls: bool = False
     #: The greeting text after the host name, instead of the class's ``greeting_ident``.
@@ -151,6 +157,10 @@ class PracticeSMTP(SMTP):
 
     protocol_name = "SMTP"
     greeting_ident = "ESMTP smtpshell practice server (mail sent here stays here)"
+    # LOGIN's prompts as draft-murchison-sasl-login §2.1 and lesson 8 give them (aiosmtpd's
+    # own are "User Name\0" and "Password\0").
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
 
     def __init__(
         self,
@@ -532,6 +542,11 @@ class PracticeSMTP(SMTP):
             await super().smtp_RCPT(arg)
             return
         path, params = split
+        if self.config.refuse_relay and not self.session.authenticated:
+            domain = path.strip("<>").rpartition("@")[2].lower()
+            if domain and domain not in self.config.local_domains | {self.hostname.lower()}:
+                await self.push(f"554 5.7.1 {path}: Relay access denied (log in to send elsewhere)")
+                return
         taken = take_rcpt_params(params, dsn=self.config.dsn)
         if taken.error is not None:
             await self.push(taken.error)
@@ -553,7 +568,44 @@ class PracticeSMTP(SMTP):
         if envelope.rcpt_tos and envelope.binarymime:
             await self.push("503 5.5.1 BODY=BINARYMIME needs BDAT, not DATA (RFC 3030)")
             return
+        if self.config.faults.accept_bare_lf_dot and envelope.rcpt_tos and not arg:
+            await self._lenient_data(envelope)
+            return
         await super().smtp_DATA(arg)
+
+    async def _lenient_data(self, envelope: PracticeEnvelope) -> None:
+        """The smuggling fault: DATA ends at any "." line, ``\n.\n`` included.
+
+        Whatever follows that line in the same write is left in the buffer and read as the
+        next commands: exactly how a second, smuggled message gets in.
+        """
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        lines: list[bytes] = []
+        size = 0
+        limit = self.data_size_limit
+        while True:
+            try:
+                line = await self._reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError:
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            except asyncio.LimitOverrunError:
+                await self.push("500 5.5.2 Line too long")
+                return
+            if line.rstrip(b"\r\n") == b".":
+                break
+            size += len(line)
+            if not limit or size <= limit:
+                lines.append(line[1:] if line.startswith(b".") else line)
+        if limit and size > limit:
+            self._set_post_data_state()
+            await self.push("552 5.3.4 Error: Too much mail data")
+            return
+        envelope.original_content = envelope.content = b"".join(lines)
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push(status)
 
     @syntax("BDAT <size> [LAST]")
     async def smtp_BDAT(self, arg: str | None) -> None:
@@ -635,10 +687,13 @@ class PracticeSMTP(SMTP):
         if await self.apply_faults(EOM):
             return "421 4.3.2 closed"  # never sent: the session is silenced
         assert envelope.mail_from is not None and isinstance(envelope, PracticeEnvelope)
+        data = bytes(envelope.original_content or b"")
+        if self.config.dkim is not None and session.authenticated:
+            data = _dkim_signed(data, envelope.mail_from, self.config.dkim)
         message = ReceivedMessage(
             mail_from=envelope.mail_from,
             rcpt_tos=list(envelope.rcpt_tos),
-            data=bytes(envelope.original_content or b""),
+            data=data,
             mail_options=list(envelope.mail_options),
             rcpt_options=list(envelope.rcpt_options),
             per_recipient_options=[list(options) for options in envelope.per_recipient_options],
@@ -654,6 +709,26 @@ class PracticeSMTP(SMTP):
         except OSError as error:
             return f"451 4.3.0 Could not store the message: {error.strerror or error}"
         return f"250 2.0.0 OK: message {secrets.token_hex(5).upper()} accepted and kept here"
+
+
+def _dkim_signed(data: bytes, mail_from: str, dkim_setup: tuple[str, str, bytes]) -> bytes:
+    """``data`` with a DKIM-Signature (RFC 6376) when it is sent from the signing domain."""
+    selector, domain, private_pem = dkim_setup
+    if mail_from.rpartition("@")[2].lower() != domain:
+        return data
+    import dkim
+
+    try:
+        signature = dkim.sign(
+            data,
+            selector.encode(),
+            domain.encode(),
+            private_pem,
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )
+    except Exception:  # a practice server sees deliberately broken mail: store it unsigned
+        return data
+    return signature + data
 
 
 class PracticeLMTP(PracticeSMTP, LMTP):

@@ -7,6 +7,8 @@ the engine turns SMTP, OS and usage errors into one clear line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from smtpshell.knowledge import (
 )
 from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_reply, explain_term
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
+from smtpshell.protocol.display import display
 from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.exports import FORMATS, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
@@ -29,7 +32,7 @@ from smtpshell.shell.registry import (
     Registry,
     UsageError,
 )
-from smtpshell.shell.results import Level, Note, Result, Table, Text, plural
+from smtpshell.shell.results import Level, Note, Outcome, Result, Table, Text, plural
 from smtpshell.shell.target import Security, parse_source, parse_target
 
 __all__ = ["CATEGORIES", "REGISTRY"]
@@ -416,11 +419,12 @@ def _noop(engine: Engine, inv: Invocation) -> None:
     "raw.  Nothing is added or checked: no CRLF unless you write \\r\\n (escapes: \\r \\n "
     "\\t \\0 \\\\ \\xHH), bare LF, NUL, pipelined commands, anything.  A reply is read when "
     "the bytes end in a line feed (--read / --no-read override); /reply reads one later.  "
-    "The session state shown may not follow what raw bytes did.  In DATA mode, a line "
-    "holding only /raw switches the message to raw DATA (unsafe, for experiments such as "
-    "SMTP smuggling): bare LF, un-stuffed dots and a custom end-of-data go out as typed; "
-    "\\r\\n.\\r\\n reads the reply, /reply reads one after another ending, /raw returns "
-    "to safe DATA.",
+    "The session state shown may not follow what raw bytes did.  Inside a message (after "
+    "354), '/raw TEXT' is the one line that is not message text: it writes TEXT as it is "
+    "(lesson 15 hides a bare-LF dot in a body this way); a line holding only /raw switches "
+    "the rest of the message to raw DATA (unsafe, for experiments such as SMTP smuggling): "
+    "bare LF, un-stuffed dots and a custom end-of-data go out as typed; \\r\\n.\\r\\n "
+    "reads the reply, /reply reads one after another ending, /raw returns to safe DATA.",
     "mail",
     args=(Arg("TEXT", "the bytes, with escapes", optional=True, rest=True),),
     options=(
@@ -465,6 +469,225 @@ def _raw(engine: Engine, inv: Invocation) -> Result:
 def _reply(engine: Engine, inv: Invocation) -> None:
     engine.require_client().getreply()
     engine.record("getreply")
+
+
+@command_(
+    "base64",
+    "Encode TEXT in base64 (or decode it with --decode)",
+    "For building AUTH exchanges by hand: /base64 demo gives ZGVtbw==.  \\0 in TEXT stands "
+    "for a NUL byte.  To build an AUTH PLAIN string, which carries a password, use /plain: "
+    "its output is a secret.",
+    "auth",
+    args=(Arg("TEXT", "what to encode (or decode)", rest=True),),
+    options=(Option("--decode", "TEXT is base64: show what it says"),),
+)
+def _base64(engine: Engine, inv: Invocation) -> Result:
+    text = inv.arg("TEXT") or ""
+    if inv.opt("decode"):
+        try:
+            raw = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return Result([Note(f"not base64: {text!r}", Level.ERROR)], Outcome.USAGE)
+        return Result([Note(f"{text.strip()} -> {display(raw)}")])
+    raw = text.replace("\\0", "\0").encode("utf-8")
+    return Result([Note(f"{display(raw)} -> {base64.b64encode(raw).decode('ascii')}")])
+
+
+@command_(
+    "plain",
+    "Build the AUTH PLAIN string for USER and PASSWORD (a secret: /reveal on shows it)",
+    "base64( '' NUL USER NUL PASSWORD ), as RFC 4616 §2 defines it, to type as "
+    "AUTH PLAIN <string>.  It carries the password, so it is born secret: the log shows it "
+    "only with /reveal on, and the history keeps /plain USER <redacted>.",
+    "auth",
+    args=(
+        Arg("USER", "the account"),
+        Arg("PASSWORD", "the password, or $VARIABLE", optional=True, secret=True),
+    ),
+)
+def _plain(engine: Engine, inv: Invocation) -> Result:
+    user = inv.arg("USER") or ""
+    password = engine.secret(inv.arg("PASSWORD"), f"Password for {user}: ", "password")
+    encoded = base64.b64encode(f"\0{user}\0{password.value}".encode()).decode("ascii")
+    shape = f"base64( '' NUL '{user}' NUL '{'*' * 4}' )"
+    if not engine.reveal:
+        return Result(
+            [
+                Note(f"AUTH PLAIN <redacted>   = {shape}"),
+                Note(
+                    "The string carries the password: /reveal on shows it here "
+                    "(it is never written to history or exports).",
+                    Level.HINT,
+                ),
+            ]
+        )
+    return Result([Note(f"AUTH PLAIN {encoded}   = {shape}")])
+
+
+def _lesson_dns(engine: Engine, server: str | None) -> tuple[str, int] | Result:
+    if server:
+        host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "53")
+        if not port.isdigit():
+            return Result(
+                [Note(f"--server wants HOST or HOST:PORT, not {server!r}")], Outcome.USAGE
+            )
+        return host or server, int(port)
+    port = getattr(engine.practice, "dns_port", None)
+    if port is None:
+        return Result(
+            [
+                Note(
+                    "no DNS server to ask: lessons with 'server: --dns' start one "
+                    "(or: smtpshell serve --dns); --server HOST:PORT asks another",
+                    Level.ERROR,
+                )
+            ],
+            Outcome.USAGE,
+        )
+    return "127.0.0.1", port
+
+
+@command_(
+    "dns",
+    "Ask DNS: MX, A, AAAA or TXT records of NAME (the lesson's DNS server by default)",
+    "Sends one query and shows the answer.  MX records are sorted by preference: a sender "
+    "tries the lowest first (RFC 5321 §5.1).  TXT shows SPF (v=spf1), DKIM keys "
+    "(SELECTOR._domainkey) and DMARC policies (_dmarc).  Without --server it asks the "
+    "practice server's in-process DNS server (lessons with --dns).",
+    "inspect",
+    args=(
+        Arg("TYPE", "MX, A, AAAA or TXT", Completion.CHOICE, choices=("mx", "a", "aaaa", "txt")),
+        Arg("NAME", "a domain name"),
+    ),
+    options=(Option("--server", "the DNS server to ask", value="HOST:PORT"),),
+    examples=("/dns MX example.test", "/dns TXT _dmarc.example.test"),
+)
+def _dns(engine: Engine, inv: Invocation) -> Result:
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
+    kind = (inv.arg("TYPE") or "").upper()
+    name = inv.arg("NAME") or ""
+    where = _lesson_dns(engine, inv.opt("server"))
+    if isinstance(where, Result):
+        return where
+    try:
+        query = dns.message.make_query(name, kind)
+        answer = dns.query.udp(query, where[0], port=where[1], timeout=engine.timeout or 5)
+    except (dns.exception.DNSException, OSError, ValueError) as error:
+        return Result([Note(f"DNS query failed: {error}", Level.ERROR)], Outcome.CONNECTION)
+    rcode = dns.rcode.to_text(answer.rcode())
+    if rcode != "NOERROR":
+        return Result([Note(f"{name} {kind}: {rcode}", Level.WARN)])
+    rows: list[tuple[str, ...]] = []
+    for rrset in answer.answer:
+        for rdata in rrset:
+            if rrset.rdtype == dns.rdatatype.MX:
+                rows.append((str(rdata.preference), rdata.exchange.to_text().rstrip(".")))
+            elif rrset.rdtype == dns.rdatatype.TXT:
+                rows.append(("", b"".join(rdata.strings).decode("utf-8", "replace")))
+            else:
+                rows.append(("", rdata.to_text()))
+    if not rows:
+        return Result([Note(f"{name} has no {kind} records", Level.WARN)])
+    if kind == "MX":
+        rows.sort(key=lambda row: int(row[0]))
+        headers: tuple[str, ...] = ("preference", "mail exchanger")
+    else:
+        rows = [(row[1],) for row in rows]
+        headers = (kind,)
+    return Result([Table(f"{name} {kind}", tuple(rows), headers)])
+
+
+@command_(
+    "dkim",
+    "Verify the DKIM signature of a message the practice server stored",
+    "Checks the DKIM-Signature of stored message N (default: the last one) against the "
+    "public key DNS publishes (RFC 6376 §6), with the dkimpy library.  --tamper changes one "
+    "byte of the body first, to see the body hash fail.  Lessons with --dns sign the mail "
+    "that logged-in users send from @example.test.",
+    "inspect",
+    args=(Arg("N", "a stored message number (1 = the first)", optional=True),),
+    options=(Option("--tamper", "change the body before verifying"),),
+)
+def _dkim(engine: Engine, inv: Invocation) -> Result:
+    import dkim
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    practice = engine.practice
+    where = _lesson_dns(engine, None)
+    if isinstance(where, Result) or practice is None:
+        return where if isinstance(where, Result) else Result([], Outcome.USAGE)
+    stored = list(practice.messages)
+    number = inv.arg("N")
+    if not stored:
+        return Result([Note("the practice server has stored no message yet", Level.ERROR)])
+    if number is not None and (not number.isdigit() or not 1 <= int(number) <= len(stored)):
+        return Result([Note(f"N is a number from 1 to {len(stored)}", Level.ERROR)], Outcome.USAGE)
+    data = stored[int(number) - 1 if number else -1].data
+    if inv.opt("tamper"):
+        data = data.rstrip(b"\r\n") + b"!\r\n"
+    if b"dkim-signature:" not in data.lower():
+        return Result([Note("this message carries no DKIM-Signature", Level.WARN)])
+
+    def txt(name: bytes, timeout: float = 5) -> bytes | None:
+        query = dns.message.make_query(name.decode("ascii").rstrip("."), "TXT")
+        try:
+            answer = dns.query.udp(query, where[0], port=where[1], timeout=timeout)
+        except (dns.exception.DNSException, OSError):
+            return None
+        for rrset in answer.answer:
+            if rrset.rdtype == dns.rdatatype.TXT:
+                return b"".join(b"".join(r.strings) for r in rrset)
+        return None
+
+    checker = dkim.DKIM(data)
+    try:
+        ok = checker.verify(dnsfunc=txt)
+    except dkim.DKIMException as error:
+        ok, why = False, str(error)
+    else:
+        why = "" if ok else "the signature does not match (body or signed headers changed)"
+    domain = (checker.domain or b"?").decode()
+    selector = (checker.selector or b"?").decode()
+    where_key = f"{selector}._domainkey.{domain}"
+    if ok:
+        return Result([Note(f"dkim=pass: d={domain} s={selector}, key from {where_key}", Level.OK)])
+    return Result([Note(f"dkim=fail: d={domain} s={selector}: {why}", Level.ERROR)])
+
+
+@command_(
+    "mailbox",
+    "Your mailbox on a class server (XMAILBOX): the list, or message N",
+    "On a class server (smtpshell class; its EHLO lists XCLASS), after /login: the messages "
+    "sent to you at NAME@class.test, one line each; /mailbox N shows message N.  The server "
+    "only ever shows the mailbox of the account you logged in with.",
+    "mail",
+    args=(Arg("N", "a message number", optional=True),),
+    needs_connection=True,
+)
+def _mailbox(engine: Engine, inv: Invocation) -> Result | None:
+    if "xclass" not in engine.features:
+        return Result(
+            [
+                Note(
+                    "not a class server: its EHLO does not list XCLASS (send EHLO first)",
+                    Level.ERROR,
+                )
+            ],
+            Outcome.USAGE,
+        )
+    number = inv.arg("N")
+    if number is not None and not number.isdigit():
+        return Result([Note("/mailbox takes a message number", Level.ERROR)], Outcome.USAGE)
+    engine.require_client().docmd("XMAILBOX", number or "")
+    return None
 
 
 # --------------------------------------------------------------------------- inspect

@@ -427,8 +427,24 @@ class Engine:
             return self._compose_line(line)
         if mode is Mode.DATA:
             if line.strip() == f"{PREFIX}raw":
-                return self.raw_data()
-            return self._data_line(line)
+                return self.raw_data()  # the rest of the message goes out raw (unsafe)
+            if not line.startswith(PREFIX + "raw "):
+                return self._data_line(line)
+            # "/raw BYTES" inside a message writes BYTES as they are (the SMTP smuggling
+            # lesson needs a bare LF there); every other line is message text.
+            if self._data_lines:
+                return Result(
+                    [
+                        Note(
+                            f"/raw inside a message goes before any typed line: "
+                            f"{plural(len(self._data_lines), 'typed line is', 'typed lines are')} "
+                            "waiting for the "
+                            "final '.'; end the message first, or put them in the /raw text",
+                            Level.ERROR,
+                        )
+                    ],
+                    Outcome.USAGE,
+                )
         if mode is Mode.SECRET:
             return self._secret_line(line)
         stripped = line.strip()
@@ -811,7 +827,9 @@ class Engine:
     def _send_data(self, message: bytes) -> Result:
         client = self.require_client()
         self._data_lines = []
-        client.send_payload(message)
+        before = client.lmtp_replies
+        client.send_payload(message)  # LMTP: one reply per recipient
+        self._note_delivery(client, before)
         self.record("data", message)
         return Result()
 
@@ -931,7 +949,7 @@ class Engine:
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
         answering = client.expecting_auth_response
-        in_data = client.session.in_data
+        in_message = client.session.in_data  # DATA, or raw DATA (Mode.RAW in a message)
         data = self._raw_without_placeholders(decode_raw(text), answering)
         client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
         event = self._last_sent
@@ -949,10 +967,10 @@ class Engine:
                 )
             ]
         )
-        if read is None and in_data:  # message text: only the standard end-of-data answers
-            read = data.startswith(b".\r\n") or b"\r\n.\r\n" in data
         if read is None:
-            read = data.endswith(b"\n")
+            # Inside a message only the end of data gets a reply (RFC 5321 §4.1.1.4).
+            ends = data.startswith(b".\r\n") or b"\r\n.\r\n" in data
+            read = ends if in_message else data.endswith(b"\n")
         if read:
             client.getreply()
             self.record("getreply")

@@ -25,6 +25,12 @@ def test_the_course_is_complete():
         "09-lmtp",
         "10-smtputf8",
         "11-pipelining",
+        "12-dsn-and-bounces",
+        "13-bdat-chunking",
+        "14-mime-attachments",
+        "15-smtp-smuggling",
+        "16-mx-and-relaying",
+        "17-spf-dkim-dmarc",
     ]
 
 

@@ -68,3 +68,13 @@ def test_completion_offers_lesson_commands_and_shell_commands(make_runner):
     assert {"/hint", "/help", "/helo"} <= texts
     texts = {c.text for c in completer.get_completions(Document("/sk"), CompleteEvent())}
     assert texts == {"/skip"}
+
+
+def test_presenter_mode_shows_no_timings(make_runner):
+    def replies(presenter: bool) -> list[str]:
+        runner = make_runner(start=False, presenter=presenter)
+        _, lines = run_face(runner, "NOOP" + ENTER + CTRL_D)
+        return [line for line in lines if line.startswith("S: 250")]
+
+    assert any("[" in line and "s]" in line for line in replies(False))  # "[0.3 ms]"
+    assert replies(True) and not any("s]" in line for line in replies(True))

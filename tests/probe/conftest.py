@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
@@ -30,11 +32,27 @@ from tests.support.scripted import Peer
 
 @dataclass
 class Zone:
-    """What FakeDNS knows: MX records per name, names that do not exist, broken names."""
+    """What FakeDNS knows: MX records per name, names that do not exist, broken names.
+
+    ``records`` maps (name, type) to zone-file rdata texts (A, AAAA, TXT, TLSA, PTR ...);
+    ``cnames`` maps an alias to its target, answered with the chain as a recursive resolver
+    does; answers carry the AD bit unless their name is in ``insecure`` (or ``secure`` is
+    False); ``servfail`` names answer SERVFAIL, as a validating resolver does for bogus data.
+    """
 
     mx: Mapping[str, Sequence[tuple[int, str]]] = field(default_factory=dict)
     nxdomain: Sequence[str] = ()
     servfail: Sequence[str] = ()
+    records: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    cnames: Mapping[str, str] = field(default_factory=dict)
+    secure: bool = True
+    insecure: Sequence[str] = ()
+    #: Names whose queries are never answered (a resolver that hangs on them).
+    silent: Sequence[str] = ()
+
+    def add(self, name: str, rdtype: str, *texts: str) -> Zone:
+        self.records.setdefault((name.rstrip(".").lower(), rdtype.upper()), []).extend(texts)
+        return self
 
 
 class FakeDNS:
@@ -60,21 +78,37 @@ class FakeDNS:
     def _key(name: str) -> str:
         return name.rstrip(".").lower()
 
-    def _answer(self, query: dns.message.Message) -> dns.message.Message:
+    def _answer(self, query: dns.message.Message) -> dns.message.Message | None:
         response = dns.message.make_response(query)
         question = query.question[0]
         name = self._key(question.name.to_text())
-        self.queries.append((name, dns.rdatatype.to_text(question.rdtype)))
-        if name in map(self._key, self.zone.nxdomain):
+        rdtype = dns.rdatatype.to_text(question.rdtype)
+        self.queries.append((name, rdtype))
+        zone = self.zone
+        if name in map(self._key, zone.silent):
+            return None
+        secure = zone.secure and name not in map(self._key, zone.insecure)
+        cnames = {self._key(k): v for k, v in zone.cnames.items()}
+        owner = question.name
+        while name in cnames and rdtype != "CNAME":  # the chain, as a recursive resolver
+            target = dns.name.from_text(cnames[name])
+            response.answer.append(dns.rrset.from_text(owner, 300, "IN", "CNAME", str(target)))
+            owner, name = target, self._key(str(target))
+            secure = secure and name not in map(self._key, zone.insecure)
+        if name in map(self._key, zone.nxdomain):
             response.set_rcode(dns.rcode.NXDOMAIN)
-        elif name in map(self._key, self.zone.servfail):
+        elif name in map(self._key, zone.servfail):
             response.set_rcode(dns.rcode.SERVFAIL)
+            return response
         elif question.rdtype == dns.rdatatype.MX:
-            records = {self._key(k): v for k, v in self.zone.mx.items()}.get(name)
+            records = {self._key(k): v for k, v in zone.mx.items()}.get(name)
             if records:
                 texts = [f"{preference} {exchange}" for preference, exchange in records]
-                rrset = dns.rrset.from_text(question.name, 300, "IN", "MX", *texts)
-                response.answer.append(rrset)
+                response.answer.append(dns.rrset.from_text(owner, 300, "IN", "MX", *texts))
+        elif texts := zone.records.get((name, rdtype)):
+            response.answer.append(dns.rrset.from_text(owner, 300, "IN", rdtype, *texts))
+        if secure and (query.flags & dns.flags.AD or query.ednsflags & dns.flags.DO):
+            response.flags |= dns.flags.AD
         return response
 
     def _serve(self) -> None:
@@ -86,8 +120,9 @@ class FakeDNS:
                 continue
             except OSError:
                 return
-            query = dns.message.from_wire(data)
-            self.sock.sendto(self._answer(query).to_wire(), address)
+            response = self._answer(dns.message.from_wire(data))
+            if response is not None:
+                self.sock.sendto(response.to_wire(), address)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -246,6 +246,12 @@ def test_evidence_is_escaped():
 def test_schema_and_docs_document_every_id():
     documented = [item["const"] for item in SCHEMA["$defs"]["finding_id"]["oneOf"]]
     assert documented == list(REGISTRY)
+    for item in SCHEMA["$defs"]["finding_id"]["oneOf"]:  # the schema's text, likewise
+        spec = REGISTRY[item["const"]]
+        severity = spec.severity.label
+        if spec.submission_severity is not None:
+            severity += f"; {spec.submission_severity.label} on submission ports"
+        assert item["description"] == f"{spec.title} [{severity}] ({spec.reference})"
     for spec in REGISTRY.values():  # docs/probe.md's table row, as the registry says
         severity = spec.severity.label
         if spec.submission_severity is not None:
