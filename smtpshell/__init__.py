@@ -5,85 +5,25 @@ classes, functions, constants and exceptions (the stdlib's own exception classes
 module's ``except`` clauses catch both), hardened, and with a transcript of every byte.
 """
 
-from smtpshell.client import (
-    LMTP,
-    LMTP_PORT,
-    SMTP,
-    SMTP_PORT,
-    SMTP_SSL,
-    SMTP_SSL_PORT,
-    SessionState,
-    default_context,
-    unverified_context,
-)
-from smtpshell.errors import (
-    SMTPAuthenticationError,
-    SMTPAuthLoopError,
-    SMTPBadGreeting,
-    SMTPCertificateError,
-    SMTPConnectError,
-    SMTPConnectionRefused,
-    SMTPConnectTimeout,
-    SMTPDataError,
-    SMTPException,
-    SMTPHeloError,
-    SMTPHostNotFound,
-    SMTPInvalidPort,
-    SMTPMessageTooLarge,
-    SMTPNotSupportedError,
-    SMTPProtocolError,
-    SMTPRecipientsRefused,
-    SMTPResponseException,
-    SMTPSenderRefused,
-    SMTPServerDisconnected,
-    SMTPTimeoutError,
-    SMTPTLSError,
-    SMTPUTF8RequiredError,
-)
-from smtpshell.protocol import CRLF, bCRLF, dsn_mail_options, dsn_rcpt_options, quoteaddr, quotedata
+from smtpshell import client, errors
+
+# The client's public names and the exception family: each listed once, in the __all__ of
+# smtpshell.client and smtpshell.errors, and re-exported here whole.
+from smtpshell.client import *  # noqa: F403
+from smtpshell.errors import *  # noqa: F403
+from smtpshell.protocol import CRLF, bCRLF, dsn_mail_options, dsn_rcpt_options
 from smtpshell.transcript import Event, EventKind, Transcript
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CRLF",
-    "LMTP",
-    "LMTP_PORT",
-    "SMTP",
-    "SMTP_PORT",
-    "SMTP_SSL",
-    "SMTP_SSL_PORT",
     "Event",
     "EventKind",
-    "SMTPAuthLoopError",
-    "SMTPAuthenticationError",
-    "SMTPBadGreeting",
-    "SMTPCertificateError",
-    "SMTPConnectError",
-    "SMTPConnectTimeout",
-    "SMTPConnectionRefused",
-    "SMTPDataError",
-    "SMTPException",
-    "SMTPHeloError",
-    "SMTPHostNotFound",
-    "SMTPInvalidPort",
-    "SMTPMessageTooLarge",
-    "SMTPNotSupportedError",
-    "SMTPProtocolError",
-    "SMTPRecipientsRefused",
-    "SMTPResponseException",
-    "SMTPSenderRefused",
-    "SMTPServerDisconnected",
-    "SMTPTLSError",
-    "SMTPTimeoutError",
-    "SMTPUTF8RequiredError",
-    "SessionState",
     "Transcript",
     "bCRLF",
-    "default_context",
     "dsn_mail_options",
     "dsn_rcpt_options",
-    "quoteaddr",
-    "quotedata",
-    "unverified_context",
 ]
+__all__ += client.__all__
+__all__ += errors.__all__

@@ -47,7 +47,6 @@ __all__ = [
     "SMTPTLSError",
     "SMTPTimeoutError",
     "SMTPUTF8RequiredError",
-    "connect_error",
 ]
 
 

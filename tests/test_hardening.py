@@ -1013,3 +1013,120 @@ def test_implicit_tls_announces_the_tcp_connect_before_the_handshake(server_tls,
         smtpshell.EventKind.RECEIVED,
     ]
     assert kinds.count(smtpshell.EventKind.CONNECT) == 1
+
+
+def _lmtp_session(peer, rcpts=1):
+    """LHLO, MAIL and ``rcpts`` RCPTs, each accepted (CHUNKING offered)."""
+    for reply in (b"250-hi\r\n250 CHUNKING\r\n", b"250 ok\r\n", *[b"250 ok\r\n"] * rcpts):
+        peer.readline()
+        peer.send(reply)
+
+
+def test_lmtp_early_reply_after_a_delivered_message_is_a_failure():
+    """A second message refused in the middle of its upload is not reported delivered
+    because the first message's per-recipient replies are still in lmtp_replies."""
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer)
+        peer.readline()
+        peer.send(b"354 go\r\n")
+        peer.read_until(b"\r\n.\r\n")
+        peer.send(b"250 2.0.0 delivered\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.readline()  # DATA: go ahead, and refuse at once (the client reads both)
+        peer.send(b"354 go\r\n552 5.3.4 too big\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        assert s.sendmail("a@x.example", ["b@y.example"], "first") == {}
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], "second")
+        assert info.value.smtp_code == 552
+        assert s.lmtp_replies == []
+    wait_done(server)
+
+
+def test_lmtp_refused_bdat_chunk_after_a_delivered_message_is_a_failure(monkeypatch):
+    monkeypatch.setattr(smtpshell.client, "BDAT_CHUNK_SIZE", 4)
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer)
+        peer.readline()
+        peer.read_exactly(2)
+        peer.send(b"250 2.0.0 delivered\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.readline()  # BDAT 4: the first of two chunks, refused
+        peer.read_exactly(4)
+        peer.send(b"552 5.3.4 too big\r\n")
+        peer.readline()
+        peer.send(b"250 reset\r\n")
+        peer.readline()
+        peer.send(b"221 bye\r\n")
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5, chunking=True)
+        assert s.sendmail("a@x.example", ["b@y.example"], b"ok") == {}
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@x.example", ["b@y.example"], b"12345678")
+        assert info.value.smtp_code == 552
+        assert s.lmtp_replies == []
+        s.quit()
+    wait_done(server)
+
+
+def test_an_auth_line_split_over_raw_writes_is_tracked_whole():
+    """``AUTH PLAIN `` in one raw write and the payload in the next: the reply answers AUTH,
+    the session knows who logged in, and no event carries the payload, in any case."""
+    payload = base64.b64encode(b"\0alice\0Wonder-Pass-42").decode()
+
+    def script(peer):
+        peer.send(b"220 hi\r\n")
+        peer.readline()
+        peer.send(b"250-hi\r\n250 AUTH PLAIN\r\n")
+        peer.readline()
+        peer.send(b"235 2.7.0 ok\r\n")
+        peer.readline()
+        peer.send(b"221 bye\r\n")
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.SMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        s.ehlo()
+        s.send_raw(b"AUTH PLAIN ")
+        s.send_raw(payload.encode() + b"\r\n")
+        assert s.getreply()[0] == 235
+        assert s.session.authenticated_as == "alice"
+        s.quit()
+    for event in s.transcript.events():
+        for text in (event.command or "", event.text, event.shown().decode("latin-1")):
+            assert payload.upper() not in text.upper(), event
+    wait_done(server)
+
+
+def test_lmtp_recipients_left_without_a_reply_are_refused_not_delivered():
+    """A 421 among the per-recipient replies closes the connection: the recipients after it
+    got no reply, so sendmail() cannot count them delivered."""
+
+    def script(peer):
+        peer.send(b"220 lmtp\r\n")
+        _lmtp_session(peer, rcpts=3)
+        peer.readline()
+        peer.send(b"354 go\r\n")
+        peer.read_until(b"\r\n.\r\n")
+        peer.send(b"250 2.0.0 delivered\r\n421 4.3.0 shutting down\r\n")
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = smtpshell.LMTP(HOST, server.port, local_hostname=NAME, timeout=5)
+        refused = s.sendmail("a@x.example", ["b@y.example", "c@y.example", "d@y.example"], "x")
+        assert sorted(refused) == ["c@y.example", "d@y.example"]
+        assert refused["c@y.example"] == (421, b"4.3.0 shutting down")
+        assert refused["d@y.example"][0] == -1 and b"no reply" in refused["d@y.example"][1]
+        assert [r[:2] for r in s.lmtp_replies] == [("b@y.example", 250), ("c@y.example", 421)]
+    wait_done(server)

@@ -122,6 +122,17 @@ def test_recording_a_recipient_does_not_copy_the_earlier_ones() -> None:
     assert first.recipients == ("r@y",)
 
 
+def test_sessions_never_share_the_list_under_their_recipients() -> None:
+    """Every session starts from the one shared empty value: growing it must start a list
+    of the session's own.  Appending to the empty value's list let two client threads (a
+    probe of many targets) race on one list, each seeing the other's first recipient."""
+    first = advance(READY._replace(mail_from="a@x"), "RCPT", "RCPT TO:<one@y>", 250)
+    second = advance(READY._replace(mail_from="a@x"), "RCPT", "RCPT TO:<two@y>", 250)
+    assert READY.recipients == () and len(READY.recipients._items) == 0
+    assert first.recipients._items is not second.recipients._items
+    assert (first.recipients, second.recipients) == (("one@y",), ("two@y",))
+
+
 def test_state_is_immutable() -> None:
     with pytest.raises(AttributeError):
         READY.host = "elsewhere"  # type: ignore[misc]

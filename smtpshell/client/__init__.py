@@ -24,19 +24,8 @@ from smtpshell.client._client import SMTP, SMTP_SSL, SMTP_SSL_PORT
 from smtpshell.client._lmtp import LMTP, LMTP_PORT
 from smtpshell.client._smtp import SMTP_PORT
 from smtpshell.client._tls import default_context, unverified_context
-from smtpshell.client._transaction import BDAT_CHUNK_SIZE
-from smtpshell.errors import (  # noqa: F401  (smtplib's names, read from this module too)
-    SMTPAuthenticationError,
-    SMTPConnectError,
-    SMTPDataError,
-    SMTPException,
-    SMTPHeloError,
-    SMTPNotSupportedError,
-    SMTPRecipientsRefused,
-    SMTPResponseException,
-    SMTPSenderRefused,
-    SMTPServerDisconnected,
-)
+from smtpshell.client._transaction import BDAT_CHUNK_SIZE  # noqa: F401  (see __all__)
+from smtpshell.errors import *  # noqa: F403  (smtplib's exception names: errors.__all__)
 from smtpshell.protocol import CRLF, DEFAULT_LIMITS, quoteaddr, quotedata
 from smtpshell.protocol.session import SessionState
 
@@ -51,8 +40,9 @@ for _cls in (SMTP, SMTP_SSL, LMTP):
     _cls.__module__ = __name__  # where users import them from (reprs, pickles, docs)
 del _cls
 
+# BDAT_CHUNK_SIZE, like _MAXLINE, is a knob read from this module (patch it here), not a
+# name to star-import; smtpshell's top level re-exports this list.
 __all__ = [
-    "BDAT_CHUNK_SIZE",
     "LMTP",
     "LMTP_PORT",
     "SMTP",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from typing import TypedDict, Unpack
 
 from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.client._tls import default_context
@@ -13,6 +14,23 @@ from smtpshell.protocol import DEFAULT_LIMITS, Limits
 from smtpshell.transcript import Transcript
 
 SMTP_SSL_PORT = 465
+
+
+class ExtraOptions(TypedDict, total=False):
+    """smtpshell's keyword-only options, taken by every class (see :class:`SMTP`)."""
+
+    transcript: Transcript | None
+    limits: Limits
+    pipelining: bool
+    chunking: bool
+
+
+class KeywordOptions(ExtraOptions, total=False):
+    """What SMTP_SSL takes by keyword only: smtplib's ``timeout`` and ``source_address``
+    (positional in SMTP), and smtpshell's options."""
+
+    timeout: float | None
+    source_address: tuple[str, int] | None
 
 
 class SMTP(_Transaction):
@@ -78,26 +96,13 @@ class SMTP_SSL(SMTP):
         port: int = 0,
         local_hostname: str | None = None,
         *,
-        timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
-        source_address: tuple[str, int] | None = None,
         context: ssl.SSLContext | None = None,
-        transcript: Transcript | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-        pipelining: bool = False,
-        chunking: bool = False,
+        **options: Unpack[KeywordOptions],
     ):
+        """As :class:`SMTP`, with ``context`` (verifying by default) and every other option
+        keyword-only, as in smtplib since 3.12."""
         self.context = context if context is not None else default_context()
-        super().__init__(
-            host,
-            port,
-            local_hostname,
-            timeout,
-            source_address,
-            transcript=transcript,
-            limits=limits,
-            pipelining=pipelining,
-            chunking=chunking,
-        )
+        super().__init__(host, port, local_hostname, **options)
 
     def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
         if self.debuglevel > 0:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from smtpshell.client._client import SMTP
+from typing import Unpack
+
+from smtpshell.client._client import SMTP, ExtraOptions
 from smtpshell.client._io import _GLOBAL_DEFAULT_TIMEOUT, net
 from smtpshell.errors import connect_error
-from smtpshell.protocol import DEFAULT_LIMITS, Limits
-from smtpshell.transcript import Transcript
 
 LMTP_PORT = 2003
+_NO_REPLY = b"no reply: the server closed the connection before answering for this recipient"
 
 
 class LMTP(SMTP):
@@ -33,11 +34,7 @@ class LMTP(SMTP):
         local_hostname: str | None = None,
         source_address: tuple[str, int] | None = None,
         timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
-        *,
-        transcript: Transcript | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-        pipelining: bool = False,
-        chunking: bool = False,
+        **options: Unpack[ExtraOptions],
     ):
         super().__init__(
             host,
@@ -45,10 +42,7 @@ class LMTP(SMTP):
             local_hostname=local_hostname,
             source_address=source_address,
             timeout=timeout,
-            transcript=transcript,
-            limits=limits,
-            pipelining=pipelining,
-            chunking=chunking,
+            **options,
         )
 
     def connect(
@@ -76,6 +70,15 @@ class LMTP(SMTP):
         (code, msg) = self._start_session(sock, host, 0)
         return (code, msg)
 
+    def _send_body(
+        self, payload: bytes, use_bdat: bool, first: tuple[int, bytes] | None
+    ) -> tuple[int, bytes]:
+        """The message, with ``lmtp_replies`` emptied first: a reply that comes early, or a
+        refused BDAT chunk, ends the upload before the per-recipient replies, and the last
+        message's replies must not count as this one's deliveries."""
+        self.lmtp_replies = []
+        return super()._send_body(payload, use_bdat, first)
+
     def _read_data_replies(self, first: tuple[int, bytes]) -> tuple[int, bytes]:
         """RFC 2033 §4.2: after the data, one reply per accepted recipient, in RCPT order."""
         recipients = self._data_recipients or ("",)
@@ -90,10 +93,17 @@ class LMTP(SMTP):
     def _data_outcome(
         self, reply: tuple[int, bytes], accepted: list[str], senderrs: dict[str, tuple[int, bytes]]
     ) -> tuple[int, bytes]:
-        """Per-recipient failures go to the refused dict; success if anyone got the message."""
-        for spelled, (_, code, message) in zip(accepted, self.lmtp_replies, strict=False):
+        """Per-recipient failures go to the refused dict; success if anyone got the message.
+
+        A recipient whose reply never came (the server closed the connection first, with a
+        421) is refused with code -1: it cannot be counted delivered."""
+        replies = self.lmtp_replies
+        for spelled, (_, code, message) in zip(accepted, replies, strict=False):
             if code != 250:
                 senderrs[spelled] = (code, message)
+        if replies:  # empty: no per-recipient replies at all, the reply itself says why
+            for spelled in accepted[len(replies) :]:
+                senderrs[spelled] = (-1, _NO_REPLY)
         delivered = [r for r in self.lmtp_replies if r[1] == 250]
         if delivered:
             return (250, delivered[0][2])

@@ -237,8 +237,9 @@ class _Commands(_Connection):
             raise SMTPServerDisconnected("please run connect() first")
         data = bytes(data)
         lines = data.splitlines(keepends=True)
-        secret = [self._redaction_for(line.decode("latin-1").rstrip("\r\n")) for line in lines]
-        self._judge_raw_continuation(lines, secret)
+        texts = [line.decode("latin-1").rstrip("\r\n") for line in lines]
+        secret = [self._redaction_for(text) for text in texts]
+        self._judge_raw_continuation(lines, texts, secret)
         redacted = None
         if any(r is not None for r in secret):
             redacted = b"".join(
@@ -250,20 +251,23 @@ class _Commands(_Connection):
             if data.startswith(b".\r\n") or b"\r\n.\r\n" in data:
                 self._awaiting.append((DATA_END, DATA_END))
             return
-        for line, was_secret in zip(lines, secret, strict=True):
+        for line, text, was_secret in zip(lines, texts, secret, strict=True):
             if not line.endswith(b"\n"):
                 continue
-            text = line.decode("latin-1").rstrip("\r\n")
             verb = AUTH_RESPONSE if self._auth_pending else text.split(" ", 1)[0].upper()
             self._awaiting.append((verb, verb if was_secret is not None else text))
             self._note_auth_identity(verb, text)
 
-    def _judge_raw_continuation(self, lines: list[bytes], secret: list[bytes | None]) -> None:
-        """An AUTH line split over several raw writes is judged whole, and stays secret."""
+    def _judge_raw_continuation(
+        self, lines: list[bytes], texts: list[str], secret: list[bytes | None]
+    ) -> None:
+        """A line split over several raw writes is judged whole: an AUTH line stays secret,
+        and its reply is tracked as the whole line's (``texts[0]`` becomes the whole line)."""
         if lines and self._raw_partial and not self._state.in_data:
             # The first line finishes one an earlier write began ("AUTH PLAIN " then the
             # payload): judged whole, and when it is secret, this part of it is all secret.
             whole = (self._raw_partial + lines[0]).decode("latin-1").rstrip("\r\n")
+            texts[0] = whole
             if self.raw_line_open_secret or self._redaction_for(whole) is not None:
                 body = lines[0].rstrip(b"\r\n")
                 secret[0] = REDACTED + lines[0][len(body) :]

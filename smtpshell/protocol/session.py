@@ -45,7 +45,9 @@ class Recipients(Sequence[str]):
     def plus(self, recipient: str) -> Recipients:
         """A new value with ``recipient`` appended (this one is unchanged)."""
         items = self._items
-        if len(items) != self._len:  # someone appended to this value already: branch
+        if not self._len:  # the shared empty value: never append to its list (threads)
+            items = []
+        elif len(items) != self._len:  # someone appended to this value already: branch
             items = items[: self._len]
         items.append(recipient)
         new = Recipients.__new__(Recipients)

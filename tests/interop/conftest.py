@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,36 +32,29 @@ from . import dovecot as dovecot_module
 from . import exim as exim_module
 from .dovecot import Dovecot, find_dovecot, private_dovecot
 from .exim import Exim, find_exim, private_exim
+from .helpers import DOMAIN, PrivateCA, find_binary
 
-DOMAIN = "interop.test"
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
 #: ... and this sender with 553 5.7.1, at MAIL itself (smtpd_delay_reject = no).
 REFUSED_SENDER = f"refused-sender@{DOMAIN}"
 POSTFIX_HOSTNAME = f"postfix.{DOMAIN}"
-#: Where Debian and most distributions put the binaries; sbin is often not on PATH.
-SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 COMMAND_TIMEOUT = 30
 #: Which postfix binary to run; "off" skips the interop tests on purpose.
 POSTFIX_ENV = "SMTPSHELL_INTEROP_POSTFIX"
 
 
 @dataclass
-class Postfix:
+class Postfix(PrivateCA):
     """A running private Postfix: where to connect, what to trust, where mail ends up."""
 
     host: str
     port: int
     ca: trustme.CA
     mailbox: PracticeServer
+    root: Path
     config_dir: Path
     log_file: Path
-
-    def client_context(self) -> ssl.SSLContext:
-        """A verifying client context that trusts only this instance's certificate."""
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
 
     def delivered(
         self, predicate: Callable[[ReceivedMessage], bool], timeout: float = 20.0
@@ -79,18 +71,7 @@ class Postfix:
 
 def _find_postfix() -> str | None:
     """$SMTPSHELL_INTEROP_POSTFIX (a path, or "off"), else postfix on PATH or in sbin."""
-    chosen = os.environ.get(POSTFIX_ENV, "")
-    if chosen:
-        usable = chosen != "off" and os.access(chosen, os.X_OK)
-        return chosen if usable else None
-    found = shutil.which("postfix")
-    if found:
-        return found
-    for directory in SBIN_DIRS:
-        candidate = Path(directory, "postfix")
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    return find_binary(POSTFIX_ENV, "postfix")
 
 
 def _tail(path: Path, lines: int = 5) -> str:
@@ -237,6 +218,7 @@ def postfix() -> Iterator[Postfix]:
             port=port,
             ca=ca,
             mailbox=mailbox,
+            root=root,
             config_dir=config_dir,
             log_file=root / "maillog",
         )

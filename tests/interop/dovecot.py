@@ -22,7 +22,6 @@ import pwd
 import select
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import threading
@@ -37,6 +36,8 @@ import trustme
 
 from smtpshell.server import Faults, PracticeServer
 
+from .helpers import PrivateCA, find_binary
+
 DOMAIN = "interop.test"
 HOSTNAME = f"dovecot.{DOMAIN}"
 USER = f"alice@{DOMAIN}"
@@ -49,7 +50,6 @@ MAILBOXES = ("alice", "bob", "carol", "full")
 TOKEN = "tok-" + "a1b2c3d4e5f6"
 APT_HINT = "apt-get install dovecot-core dovecot-lmtpd dovecot-submissiond"
 DOVECOT_ENV = "SMTPSHELL_INTEROP_DOVECOT"
-SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 #: The practice server accepts this size; the submission relay must pass 10 MB + headers on.
 SINK_SIZE = 32 * 1024 * 1024
 
@@ -196,7 +196,7 @@ class TokenEndpoint:
 
 
 @dataclass
-class Dovecot:
+class Dovecot(PrivateCA):
     """A running private Dovecot: its ports, CA, sink, token endpoint and log."""
 
     host: str
@@ -207,17 +207,6 @@ class Dovecot:
     tokens: TokenEndpoint
     root: Path
     version: str
-
-    def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
-
-    def ca_file(self) -> Path:
-        path = self.root / "ca.pem"
-        if not path.exists():
-            self.ca.cert_pem.write_to_path(str(path))
-        return path
 
     def log(self, lines: int = 40) -> str:
         try:
@@ -239,17 +228,7 @@ class Dovecot:
 
 def find_dovecot() -> str | None:
     """$SMTPSHELL_INTEROP_DOVECOT (a path, or "off"), else dovecot on PATH or in sbin."""
-    chosen = os.environ.get(DOVECOT_ENV, "")
-    if chosen:
-        return chosen if chosen != "off" and os.access(chosen, os.X_OK) else None
-    found = shutil.which("dovecot")
-    if found:
-        return found
-    for directory in SBIN_DIRS:
-        candidate = Path(directory, "dovecot")
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    return find_binary(DOVECOT_ENV, "dovecot")
 
 
 def missing_parts() -> list[str]:

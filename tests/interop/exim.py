@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -31,6 +30,8 @@ from pathlib import Path
 import trustme
 
 from smtpshell.server import PracticeServer
+
+from .helpers import PrivateCA, find_binary
 
 DOMAIN = "interop.test"
 HOSTNAME = f"exim.{DOMAIN}"
@@ -144,24 +145,13 @@ def _fill(template: str, **values: object) -> str:
 
 
 @dataclass
-class Exim:
+class Exim(PrivateCA):
     host: str
     port: int
     ca: trustme.CA
     sink: PracticeServer
     root: Path
     version: str
-
-    def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
-
-    def ca_file(self) -> Path:
-        path = self.root / "ca.pem"
-        if not path.exists():
-            self.ca.cert_pem.write_to_path(str(path))
-        return path
 
     def log(self, lines: int = 40) -> str:
         parts = []
@@ -176,15 +166,8 @@ class Exim:
 
 def find_exim() -> str | None:
     """$SMTPSHELL_INTEROP_EXIM (a path, or "off"), the unpacked one, else exim4 on PATH."""
-    chosen = os.environ.get(EXIM_ENV, "")
-    if chosen:
-        return chosen if chosen != "off" and os.access(chosen, os.X_OK) else None
-    candidates = [UNPACKED / "usr/sbin/exim4", Path("/usr/sbin/exim4")]
-    found = shutil.which("exim4") or shutil.which("exim")
-    for candidate in [*candidates, *([Path(found)] if found else [])]:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    unpacked = [UNPACKED / "usr/sbin/exim4", Path("/usr/sbin/exim4")]
+    return find_binary(EXIM_ENV, "exim4", "exim", candidates=unpacked)
 
 
 @contextmanager

@@ -1,14 +1,20 @@
-"""What the Exim and Dovecot interop tests share: messages, subjects, the CLI in a subprocess."""
+"""What the interop tests share: messages, subjects, the private servers' CA, the CLI in a
+subprocess."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import ssl
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import trustme
 
 import smtpshell
 from smtpshell.server import ReceivedMessage
@@ -21,6 +27,8 @@ CLIENT_NAME = f"client.{DOMAIN}"
 TRICKY_BODY = b"hello\r\n.\r\n..two dots\r\n.one dot\r\nend\r\n"
 TEN_MB = 10 * 1024 * 1024
 CLI_TIMEOUT = 120
+#: Where Debian and most distributions put server binaries; sbin is often not on PATH.
+SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 
 
 def tag() -> str:
@@ -31,6 +39,13 @@ def tag() -> str:
 def message(subject: str, body: bytes = TRICKY_BODY, to: str = f"alice@{DOMAIN}") -> bytes:
     head = f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n"
     return head.encode() + body
+
+
+def dotted_lines(count: int) -> bytes:
+    """``count`` numbered lines, a lone dot after lines 0, 7, 14...: BDAT must not stuff it."""
+    return b"".join(
+        b"%05d " % n + b"x" * 60 + b"\r\n" + b".\r\n" * (n % 7 == 0) for n in range(count)
+    )
 
 
 def big_body(size: int = TEN_MB) -> bytes:
@@ -108,3 +123,37 @@ def probe_json(*args: str) -> dict[str, Any]:
 def keywords(capabilities: list[dict[str, Any]] | None) -> set[str]:
     """The advertised keywords, upper-cased (the report keeps the server's spelling)."""
     return {cap["keyword"].upper() for cap in capabilities or []}
+
+
+class PrivateCA:
+    """What every private server (Postfix, Exim, Dovecot) does with its trustme CA: a
+    verifying client context that trusts only it, and its certificate as a file for the CLI
+    (SSL_CERT_FILE, --ca-file), written once into the instance's ``root``."""
+
+    ca: trustme.CA
+    root: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+    def ca_file(self) -> Path:
+        path = self.root / "ca.pem"
+        if not path.exists():
+            self.ca.cert_pem.write_to_path(str(path))
+        return path
+
+
+def find_binary(env_var: str, *names: str, candidates: Sequence[Path] = ()) -> str | None:
+    """$``env_var`` (a path, or "off" to skip the tests on purpose), else the first
+    executable among ``candidates``, ``names`` on PATH, and ``names`` in the sbin dirs."""
+    chosen = os.environ.get(env_var, "")
+    if chosen:
+        return chosen if chosen != "off" and os.access(chosen, os.X_OK) else None
+    on_path = [shutil.which(name) for name in names]
+    in_sbin = [Path(directory, name) for name in names for directory in SBIN_DIRS]
+    for candidate in [*candidates, *(Path(p) for p in on_path if p), *in_sbin]:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None

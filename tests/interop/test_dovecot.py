@@ -27,6 +27,7 @@ from .helpers import (
     body_of,
     by_subject,
     cli,
+    dotted_lines,
     keywords,
     message,
     probe_json,
@@ -177,7 +178,7 @@ def test_submission_chunking_in_many_chunks(
     dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, pipelining: bool
 ) -> None:
     monkeypatch.setattr(client_module, "BDAT_CHUNK_SIZE", 1000)
-    body = b"".join(b"%05d " % n + b"x" * 60 + b"\r\n" + b".\r\n" * (n % 7 == 0) for n in range(80))
+    body = dotted_lines(80)
     subject = tag()
     with logged_in(dovecot, chunking=True, pipelining=pipelining) as client:
         assert client.sendmail(USER, ALICE, message(subject, body)) == {}

@@ -8,57 +8,38 @@ message mangled on the way fails here even when every reply was 250.
 from __future__ import annotations
 
 import smtplib
-import uuid
 from email.message import EmailMessage
+from functools import partial
 
 import pytest
 
 import smtpshell
 from smtpshell import client as client_module
-from smtpshell.server import ReceivedMessage
-from smtpshell.transcript import EventKind
 
 from .conftest import DOMAIN, REFUSED_SENDER, REJECTED, Postfix
-from .helpers import cli, keywords, probe_json
+from .helpers import (
+    CLIENT_NAME,
+    SENDER,
+    TRICKY_BODY,
+    body_of,
+    by_subject,
+    cli,
+    dotted_lines,
+    keywords,
+    probe_json,
+    sent_verbs,
+    tag,
+)
+from .helpers import message as message_to
 
-SENDER = f"sender@{DOMAIN}"
-CLIENT_NAME = f"client.{DOMAIN}"
-#: Lines SMTP treats specially: a lone dot ends DATA, a leading dot is stuffed.
-TRICKY_BODY = b"hello\r\n.\r\n..two dots\r\n.one dot\r\nend\r\n"
-
-
-def tag() -> str:
-    """A subject no other test uses: the mailbox behind Postfix is shared by the session."""
-    return f"interop-{uuid.uuid4().hex[:12]}"
-
-
-def message(subject: str, body: bytes = TRICKY_BODY, to: str = f"a@{DOMAIN}") -> bytes:
-    head = f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n"
-    return head.encode() + body
-
-
-def body_of(received: ReceivedMessage) -> bytes:
-    return received.data.split(b"\r\n\r\n", 1)[1]
-
-
-def by_subject(subject: str):
-    return lambda received: received.subject == subject
+#: This suite's messages are addressed to a@ (the helpers' default is alice@).
+message = partial(message_to, to=f"a@{DOMAIN}")
 
 
 def connect(postfix: Postfix, **options: bool) -> smtpshell.SMTP:
     return smtpshell.SMTP(
         postfix.host, postfix.port, local_hostname=CLIENT_NAME, timeout=20, **options
     )
-
-
-def sent_verbs(client: smtpshell.SMTP, *, pipelined: bool) -> list[str]:
-    return [
-        event.data.split()[0].decode().upper()
-        for event in client.transcript.events()
-        if event.kind is EventKind.SENT
-        and event.data[:4].isalpha()
-        and event.pipelined == pipelined
-    ]
 
 
 # -- STARTTLS and EHLO ----------------------------------------------------------------------
@@ -169,8 +150,7 @@ def test_chunking_many_chunks(
     postfix: Postfix, monkeypatch: pytest.MonkeyPatch, pipelining: bool
 ) -> None:
     monkeypatch.setattr(client_module, "BDAT_CHUNK_SIZE", 1000)
-    lines = (b"%05d " % n + b"x" * 60 + b"\r\n" + b".\r\n" * (n % 7 == 0) for n in range(150))
-    body = b"".join(lines)  # a lone dot every few lines: BDAT must not stuff it
+    body = dotted_lines(150)
     subject = tag()
     payload = message(subject, body)
     with connect(postfix, chunking=True, pipelining=pipelining) as client:
@@ -314,15 +294,8 @@ def test_stdlib_and_smtpshell_agree_against_postfix(postfix: Postfix, tls: bool)
 # -- the command line: probe --json and a run script -----------------------------------------
 
 
-def _ca_file(postfix: Postfix):
-    path = postfix.config_dir / "test-ca.pem"
-    if not path.exists():
-        postfix.ca.cert_pem.write_to_path(str(path))
-    return path
-
-
 def test_probe_json(postfix: Postfix) -> None:
-    report = probe_json("--ca-file", str(_ca_file(postfix)), f"{postfix.host}:{postfix.port}")
+    report = probe_json("--ca-file", str(postfix.ca_file()), f"{postfix.host}:{postfix.port}")
     assert report["_exit"] == 0 and report["ok"], report["error"]
     assert report["banner"]["code"] == 220
     assert report["starttls"]["code"] == 220 and report["tls"]["verification"] == "verified"
@@ -360,7 +333,7 @@ def test_run_script(postfix: Postfix, tmp_path) -> None:
     subject = tag()
     script = tmp_path / "postfix.smtpsh"
     script.write_text(RUN_SCRIPT.format(sender=SENDER, rejected=REJECTED, subject=subject))
-    result = cli("run", str(script), f"{postfix.host}:{postfix.port}", ca_file=_ca_file(postfix))
+    result = cli("run", str(script), f"{postfix.host}:{postfix.port}", ca_file=postfix.ca_file())
     assert result.returncode == 0, result.stdout + result.stderr
     received = postfix.delivered(by_subject(subject))
     assert received.rcpt_tos == [f"a@{DOMAIN}"] and body_of(received) == b"from a script\r\n"
