@@ -22,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "smtpshell.repl.script_command",
         "run an smtpshell script, e.g. for CI tests (the default on piped input)",
     ),
+    "send": (
+        "smtpshell.repl.send_command",
+        "send one message from the command line, as swaks does",
+    ),
     "probe": ("smtpshell.probe.command", "probe what SMTP servers offer: extensions, TLS, AUTH"),
     "tui": ("smtpshell.tui.command", "the full-screen interface (the default in a terminal)"),
     "learn": ("smtpshell.learn_command", "guided SMTP lessons against the practice server"),
@@ -48,6 +52,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     parser = argparse.ArgumentParser(
         prog="smtpshell",
         description="Step through SMTP sessions, see every byte, learn every reply.",
+        epilog="Without a COMMAND, 'smtpshell [TARGET] [options]' opens the full-screen TUI "
+        "in a terminal, and runs piped input as a script ('smtpshell run -'): "
+        "'echo \"EHLO me\" | smtpshell'.  'smtpshell COMMAND --help' lists a command's "
+        "options; every face takes the same connection and TLS options.",
     )
     parser.add_argument("--version", action="version", version=f"smtpshell {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")

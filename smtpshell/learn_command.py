@@ -65,13 +65,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --class: the certificate fingerprint on your class sheet; your password "
         "is sent only to a server whose certificate has it",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long to wait for a reply (default %(default)s)",
-    )
+    from smtpshell.shell.options import add_connection_options
+
+    add_connection_options(parser, timeout=30.0)
 
 
 def _progress_text(progress, steps: int) -> str:
@@ -129,6 +125,7 @@ def _check(specs: list[str], timeout: float) -> int:
     from smtpshell.learn.catalog import find_lesson, shipped_lessons
     from smtpshell.learn.lesson import LessonError
     from smtpshell.learn.runner import check_solution
+    from smtpshell.shell.results import plural
     from smtpshell.wiring import new_engine
 
     refs = [find_lesson(spec) for spec in specs] if specs else shipped_lessons()
@@ -142,7 +139,7 @@ def _check(specs: list[str], timeout: float) -> int:
             continue
         report = check_solution(lesson, engine=new_engine(scripted=True, timeout=timeout))
         if report.ok:
-            print(f"ok   {ref.name}: {report.steps} steps")
+            print(f"ok   {ref.name}: {plural(report.steps, 'step')}")
         else:
             failed += 1
             where = f"step {report.steps_done + 1} of {report.steps}"
@@ -167,8 +164,16 @@ def run(args: argparse.Namespace) -> int:
 
     from smtpshell.learn.progress import ProgressStore
     from smtpshell.learn.runner import LessonRunner
+    from smtpshell.shell.options import apply_connection_options
+    from smtpshell.shell.registry import UsageError
+    from smtpshell.shell.target import Target
     from smtpshell.wiring import new_engine
 
+    try:
+        defaults = apply_connection_options(Target(practice=True), args)
+    except UsageError as error:
+        print(f"smtpshell learn: {error}", file=sys.stderr)
+        return 2
     try:
         progress = _class_progress(args) or ProgressStore()
     except ValueError as error:
@@ -177,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     if args.restart:
         progress.reset(ref.key)
     while True:
-        engine = new_engine(timeout=args.timeout)
+        engine = new_engine(timeout=args.timeout, helo_name=args.helo)
+        engine.connection_defaults = defaults
         runner = LessonRunner(
             lesson, engine, key=ref.key, progress=progress, presenter=args.presenter
         )

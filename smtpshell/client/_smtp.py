@@ -66,6 +66,9 @@ class _Commands(_Connection):
 
     ehlo_msg = "ehlo"
     default_port = SMTP_PORT
+    #: ``socket.AF_INET`` or ``socket.AF_INET6`` to connect over that family only (the
+    #: ``-4``/``-6`` of the faces); 0 for whatever the name resolves to first.
+    address_family: int = 0
     source_address: tuple[str, int] | None
     local_hostname: str
     _capabilities: tuple[bytes | None, Capabilities] | None = None
@@ -103,10 +106,25 @@ class _Commands(_Connection):
             raise ValueError("Non-blocking socket (timeout=0) is not supported")
         if self.debuglevel > 0:
             self._print_debug("connect: to", (host, port), self.source_address)
-        sock: socket.socket = net().create_connection((host, port), timeout, self.source_address)
+        address: tuple[str, int] = (host, port)
+        if self.address_family:
+            address = self._address_in_family(host, port)
+        sock: socket.socket = net().create_connection(address, timeout, self.source_address)
         _set_nodelay(sock)  # before any TLS handshake (SMTP_SSL); STARTTLS keeps it
         self._announce_connect(sock, host, port)
         return sock
+
+    def _address_in_family(self, host: str, port: int) -> tuple[str, int]:
+        """The first address of ``host`` in ``address_family`` (OSError when it has none)."""
+        family = self.address_family
+        try:
+            infos = net().getaddrinfo(host, port, family, net().SOCK_STREAM)
+        except OSError as exc:
+            kind = "IPv6" if family == net().AF_INET6 else "IPv4"
+            raise OSError(
+                exc.errno, f"{host} has no {kind} address ({exc.strerror or exc})"
+            ) from exc
+        return infos[0][4][0], port
 
     @staticmethod
     def _split_host_port(host: str, port: int) -> tuple[str, int]:

@@ -50,9 +50,13 @@ def _verified_chain(tls_sock: ssl.SSLSocket) -> list[bytes] | None:
 class _TLS(_Auth):
     """STARTTLS and the handshake shared with SMTP_SSL."""
 
+    #: The name sent in SNI and checked against the certificate when it is not the host
+    #: connected to (the faces' ``--sni``); None: the host.
+    server_hostname: str | None = None
+
     def _wrap_tls(self, context: ssl.SSLContext, sock: socket.socket, host: str) -> ssl.SSLSocket:
         """Handshake, mapping every failure to an SMTP error and closing the connection."""
-        hostname = host or None
+        hostname = self.server_hostname or host or None
         try:
             tls_sock = context.wrap_socket(sock, server_hostname=hostname)
         except ssl.SSLCertVerificationError as exc:

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
+from smtpshell.knowledge.enhanced import ENHANCED_CLASSES, lookup_enhanced, parse_enhanced
 from smtpshell.knowledge.explanation import explain
-from smtpshell.knowledge.extensions import describe_feature
+from smtpshell.knowledge.extensions import describe_feature, extension
 from smtpshell.knowledge.replies import CLASS_MEANINGS
 from smtpshell.knowledge.verbs import command
 from smtpshell.protocol.display import display
@@ -29,6 +30,7 @@ __all__ = [
     "LineKind",
     "explain_line",
     "explain_reply",
+    "explain_term",
 ]
 
 
@@ -38,6 +40,7 @@ class LineKind(enum.StrEnum):
     GREETING = "greeting"  # the first line of an EHLO answer
     MALFORMED = "malformed"
     COMMAND = "command"
+    ENHANCED = "enhanced"  # an enhanced status code on its own (RFC 3463)
     UNKNOWN_COMMAND = "unknown-command"
     DATA = "data"  # a line of the message body
     SECRET = "secret"  # AUTH data, redacted
@@ -214,3 +217,49 @@ def explain_line(
     label = LINE_TEXTS.get(event or "note", LINE_TEXTS["note"])
     body = f"{label.text} {display(text)}".strip() if label.text else display(text)
     return LineExplanation(LineKind.EVENT, label._replace(text=body))
+
+
+def _enhanced(text: str) -> LineExplanation | None:
+    parsed = parse_enhanced(text)
+    if parsed is None or str(parsed) != text:
+        return None
+    klass = ENHANCED_CLASSES.get(parsed.klass)
+    reply_class = Cited(klass.title, klass.description, klass.rfc) if klass else None
+    entry = lookup_enhanced(parsed)
+    if entry is None:
+        headline = Cited(f"{parsed} (not registered)", "no entry in the IANA registry", "")
+    else:
+        headline = Cited(f"{parsed} {entry.title}", entry.description, entry.rfc)
+    notes = ("deprecated in the registry",) if entry is not None and entry.deprecated else ()
+    return LineExplanation(
+        LineKind.ENHANCED, headline, reply_class=reply_class, enhanced=headline, notes=notes
+    )
+
+
+def explain_term(text: str) -> LineExplanation | None:
+    """What ``/explain`` takes: a reply code with optional text (``550 5.1.1 no such
+    user``), an enhanced status code (``5.7.1``), an EHLO keyword with optional parameters
+    (``SIZE 10240000``, ``PIPELINING``) or a command verb (``RCPT``); None for anything
+    else.  A keyword that is also a verb (AUTH, STARTTLS) is explained as the extension,
+    with the command's syntax."""
+    text = text.strip()
+    word, _, rest = text.partition(" ")
+    if len(word) == 3 and word.isascii() and word.isdigit():
+        return explain_reply(int(word), rest)
+    if word[:1].isdigit():
+        return _enhanced(word) if not rest else None
+    if not word.isascii() or not word.replace("-", "").replace("_", "").isalnum():
+        return None
+    info = command(word.upper())
+    entry = extension(word)
+    if entry is not None:
+        found = _extension(f"{word.upper()} {rest}".rstrip())
+        if not rest:  # the keyword itself, not one server's advertisement of it
+            headline = found.headline._replace(text=display(entry.long or entry.summary))
+            found = found._replace(headline=headline, items=())
+        if info is not None:
+            return found._replace(syntax=info.syntax)
+        return found
+    if info is not None and not rest:
+        return _client_line(word, secret=False, data=False)
+    return None

@@ -34,7 +34,7 @@ from smtpshell.learn.teach import (
 from smtpshell.shell.engine import Engine, Mode
 from smtpshell.shell.expect import Expectation
 from smtpshell.shell.registry import Registry
-from smtpshell.shell.results import Outcome, ReplyRecord, Result
+from smtpshell.shell.results import Outcome, ReplyRecord, Result, plural
 from smtpshell.transcript import Event, EventKind
 
 __all__ = [
@@ -267,7 +267,7 @@ class LessonRunner:
     def lesson_block(self) -> Block:
         lesson = self.lesson
         lines = [self.fill(p) for p in lesson.intro]
-        facts = [f"{len(lesson.steps)} steps"]
+        facts = [plural(len(lesson.steps), "step")]
         if lesson.minutes:
             facts.append(f"about {lesson.minutes} minutes")
         if lesson.rfcs:

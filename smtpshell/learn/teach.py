@@ -18,7 +18,7 @@ from typing import Any
 from smtpshell.knowledge import describe_feature, explain_reply, mechanism
 from smtpshell.protocol.capabilities import Capability, diff_capabilities
 from smtpshell.protocol.display import display
-from smtpshell.shell.results import ReplyRecord
+from smtpshell.shell.results import ReplyRecord, plural
 from smtpshell.transcript import AuthFacts, Event, EventKind, escape_bytes
 
 __all__ = [
@@ -97,7 +97,7 @@ def features_block(
     STARTTLS (RFC 3207 §4.2: the client must forget what it knew and ask again)."""
     if previous is None:
         rows = [_feature_row(k, v, presenter) for k, v in features.items()]
-        title = f"{len(rows)} extensions advertised"
+        title = f"{plural(len(rows), 'extension')} advertised"
         return Block(BlockKind.FEATURES, title, tuple(rows))
     diff = diff_capabilities(_as_capabilities(previous), _as_capabilities(features))
     if diff.empty:
@@ -246,7 +246,7 @@ def stored_block(message: Any, *, presenter: bool = False) -> Block:
         how.append("over TLS")
     if message.authenticated_as:
         how.append(f"authenticated as {message.authenticated_as}")
-    lines.append(f"{message.size} bytes, {', '.join(how)}.")
+    lines.append(f"{plural(message.size, 'byte')}, {', '.join(how)}.")
     return Block(BlockKind.STORED, "What the practice server stored", tuple(lines))
 
 

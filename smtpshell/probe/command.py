@@ -79,6 +79,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     connection.add_argument(
         "--implicit-tls",
+        "--tls",  # the shared option set's name (smtpshell.shell.options)
         action="store_true",
         help="TLS from the first byte (RFC 8314); automatic on port 465 and for smtps://",
     )
@@ -113,6 +114,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     tls.add_argument(
         "--insecure",
+        "--no-verify",  # the shared option set's name (smtpshell.shell.options)
         action="store_true",
         help="do not verify certificates (details are still shown, marked unverified)",
     )

@@ -18,6 +18,7 @@ from smtpshell.probe.render_findings import findings_lines
 from smtpshell.probe.report import SCHEMA_VERSION, ProbeReport, TLSReport
 from smtpshell.protocol.capabilities import Capability, CapabilityDiff
 from smtpshell.protocol.display import SafeText, display
+from smtpshell.shell.options import VERIFY_HINT
 
 __all__ = [
     "CapabilityRow",
@@ -118,6 +119,7 @@ def _verification_line(tls: TLSReport, style: _Style) -> str:
         text = style("not checked", "yellow") + " (--insecure)"
     else:
         text = style("FAILED", "red") + f": {_clean(tls.verify_error or 'unknown reason')}"
+        text += f" ({VERIFY_HINT})"
     return text
 
 

@@ -9,42 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """TARGET and the options that shape the first connection (shared with ``run``)."""
-    group = parser.add_argument_group("connection")
-    group.add_argument("--starttls", action="store_true", help="upgrade with STARTTLS at once")
-    group.add_argument("--tls", action="store_true", help="implicit TLS (port 465)")
-    group.add_argument(
-        "--no-verify", action="store_true", help="accept any certificate (testing only)"
-    )
-    group.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
-    group.add_argument("--helo", metavar="NAME", help="the name EHLO/HELO send by default")
-    group.add_argument(
-        "--timeout",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="how long to wait for a reply (default %(default)s)",
-    )
+from smtpshell.shell.options import add_connection_options
 
 
 def build_target(args: argparse.Namespace):
     """The TARGET argument plus the connection options, as a Target (UsageError if bad)."""
-    from smtpshell.shell.target import Security, parse_target
+    from smtpshell.shell.options import target_from_args
 
-    target = parse_target(args.target)
-    if args.starttls:
-        target = target.replace(security=Security.STARTTLS)
-    if args.tls:
-        target = target.replace(security=Security.TLS)
-    if args.no_verify:
-        target = target.replace(verify=False)
-    if args.lmtp:
-        target = target.replace(lmtp=True)
-    if args.helo:
-        target = target.replace(helo=args.helo)
-    return target
+    return target_from_args(args)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -75,4 +47,5 @@ def run(args: argparse.Namespace) -> int:
 
     history = None if args.no_history else HistoryFile()
     engine = new_engine(timeout=args.timeout, helo_name=args.helo, history=history)
+    engine.connection_defaults = target
     return Repl(engine, history=history).run(target)

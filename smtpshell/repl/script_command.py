@@ -31,7 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write the transcript here (.txt text, .jsonl JSON Lines, .py smtplib script)",
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="print only failures, not the transcript"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no transcript: failures, or one summary line on success",
     )
     parser.add_argument(
         "--color",
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.display import event_lines
     from smtpshell.shell.exports import format_for_path, render_export
     from smtpshell.shell.registry import UsageError
+    from smtpshell.shell.results import plural
     from smtpshell.shell.script import EXIT_USAGE, run_script
     from smtpshell.wiring import new_engine
 
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         out.reconfigure(errors="backslashreplace")  # a C locale must not crash on server text
 
     engine = new_engine(scripted=True, timeout=args.timeout, helo_name=args.helo)
+    engine.connection_defaults = target
 
     def show_event(event) -> None:
         for line in event_lines(event, engine.reveal):
@@ -86,12 +91,23 @@ def run(args: argparse.Namespace) -> int:
                 out.write(to_ansi(fragments, color) + "\n")
         out.flush()
 
+    counts = {"lines": 0, "expectations": 0}
+
+    def count_result(number: int, line: str, result) -> None:
+        if number:
+            counts["lines"] += 1
+            word = line.strip().split(None, 1)[0].lower() if line.strip() else ""
+            counts["expectations"] += word in ("expect", "/expect")
+
+    def on_result(number: int, line: str, result) -> None:
+        count_result(number, line, result)
+        if not args.quiet:
+            show_result(number, line, result)
+
     if not args.quiet:
         engine.subscribe(show_event)
     try:
-        outcome = run_script(
-            lines, engine, target=target, on_result=None if args.quiet else show_result
-        )
+        outcome = run_script(lines, engine, target=target, on_result=on_result)
     finally:
         engine.shutdown()
     if args.transcript:
@@ -105,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"smtpshell run: cannot write the transcript: {error}", file=sys.stderr)
             return EXIT_USAGE
     out.flush()
+    if outcome.ok and args.quiet:
+        print(
+            f"{name}: ok, {plural(counts['lines'], 'line')} run, "
+            f"{plural(counts['expectations'], 'expectation')} held"
+        )
     if not outcome.ok:
         where = f"{name}:{outcome.line_number}" if outcome.line_number else name
         shown = f": {outcome.line}" if outcome.line else ""

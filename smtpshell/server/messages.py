@@ -158,7 +158,8 @@ class MessageStore:
         with self._changed:
             if not self._changed.wait_for(lambda: len(self._messages) >= count, timeout):
                 raise TimeoutError(
-                    f"expected {count} message(s) within {timeout}s, got {len(self._messages)}"
+                    f"expected {count} message{'' if count == 1 else 's'} within {timeout}s, "
+                    f"got {len(self._messages)}"
                 )
             return list(self._messages)
 

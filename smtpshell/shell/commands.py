@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.parser
-import email.policy
-import email.utils
 import os
 from pathlib import Path
 
@@ -21,11 +18,11 @@ from smtpshell.knowledge import (
     extension,
     mechanism,
 )
-from smtpshell.knowledge.lines import explain_reply
+from smtpshell.knowledge.lines import LineExplanation, LineKind, explain_reply, explain_term
 from smtpshell.protocol import dsn_mail_options, dsn_rcpt_options
 from smtpshell.protocol.display import display
-from smtpshell.shell.engine import Engine
-from smtpshell.shell.exports import FORMATS, MessageArg, env_word, format_for_path, render_export
+from smtpshell.shell.engine import Engine, Mode
+from smtpshell.shell.exports import FORMATS, env_word, format_for_path, render_export
 from smtpshell.shell.registry import (
     PREFIX,
     Arg,
@@ -35,7 +32,7 @@ from smtpshell.shell.registry import (
     Registry,
     UsageError,
 )
-from smtpshell.shell.results import Level, Note, Outcome, Result, Table, Text
+from smtpshell.shell.results import Level, Note, Outcome, Result, Table, Text, plural
 from smtpshell.shell.target import Security, parse_source, parse_target
 
 __all__ = ["CATEGORIES", "REGISTRY"]
@@ -141,7 +138,9 @@ def _ehlo(engine: Engine, inv: Invocation) -> Result:
     engine.record("ehlo", *([inv.arg("NAME")] if inv.arg("NAME") else []))
     if code == 250:
         count = len(client.esmtp_features)
-        return Result([Note(f"{count} extensions advertised: /features explains them", Level.HINT)])
+        return Result(
+            [Note(f"{plural(count, 'extension')} advertised: /features explains them", Level.HINT)]
+        )
     return Result()
 
 
@@ -335,7 +334,7 @@ def _auth(engine: Engine, inv: Invocation) -> Result:
     ),
 )
 def _send(engine: Engine, inv: Invocation) -> Result:
-    client = engine.require_client()
+    engine.require_client()
     from_addr, to_addrs = inv.arg("FROM"), inv.arg("TO", [])
     mail_options = [
         *inv.opt("mail_option", []),
@@ -346,17 +345,7 @@ def _send(engine: Engine, inv: Invocation) -> Result:
     if path is not None:
         data = Path(path).expanduser().read_bytes()
         if from_addr is None:
-            message = email.parser.BytesParser(policy=email.policy.default).parsebytes(data)
-            refused = client.send_message(
-                message, mail_options=mail_options, rcpt_options=rcpt_options
-            )
-            fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
-            count = len(email.utils.getaddresses(fields))
-            options = {"mail_options": mail_options} if mail_options else {}
-            if rcpt_options:
-                options["rcpt_options"] = rcpt_options
-            engine.record("send_message", MessageArg(data), **options)
-            return engine._sent(max(count, len(refused)), refused)
+            return engine._send_message(data, mail_options, rcpt_options)
         if not to_addrs:
             raise UsageError("give at least one recipient after FROM")
         return engine.sendmail(from_addr, to_addrs, data, mail_options, rcpt_options)
@@ -432,7 +421,10 @@ def _noop(engine: Engine, inv: Invocation) -> None:
     "the bytes end in a line feed (--read / --no-read override); /reply reads one later.  "
     "The session state shown may not follow what raw bytes did.  Inside a message (after "
     "354), '/raw TEXT' is the one line that is not message text: it writes TEXT as it is "
-    "(lesson 15 hides a bare-LF dot in a body this way).",
+    "(lesson 15 hides a bare-LF dot in a body this way); a line holding only /raw switches "
+    "the rest of the message to raw DATA (unsafe, for experiments such as SMTP smuggling): "
+    "bare LF, un-stuffed dots and a custom end-of-data go out as typed; \\r\\n.\\r\\n "
+    "reads the reply, /reply reads one after another ending, /raw returns to safe DATA.",
     "mail",
     args=(Arg("TEXT", "the bytes, with escapes", optional=True, rest=True),),
     options=(
@@ -456,6 +448,10 @@ def _raw(engine: Engine, inv: Invocation) -> Result:
                         Level.WARN,
                     )
                 ]
+            )
+        if engine.mode is Mode.DATA:
+            return Result(
+                [Note("raw DATA off: back to safe DATA (dot-stuffed, a lone . ends it)", Level.OK)]
             )
         return Result([Note("raw mode off", Level.INFO)])
     read = True if inv.opt("read") else False if inv.opt("no_read") else None
@@ -730,38 +726,72 @@ def _tls(engine: Engine, inv: Invocation) -> Result:
 
 @command_(
     "explain",
-    "Explain a reply code (the last reply when none is given)",
-    "The long explanation of CODE with its RFC; with TEXT (or for the last reply), its "
-    "enhanced status code (RFC 3463) too.",
+    "Explain a reply code, an enhanced code, an extension or a command (the last reply by default)",
+    "The long explanation with its RFC of: a reply code (550, with its text and enhanced code "
+    "when given: 550 5.1.1 no such user), an enhanced status code alone (5.7.1, RFC 3463), an "
+    "EHLO keyword with its parameters (PIPELINING, SIZE 10240000) or a command verb (RCPT).  "
+    "Without anything, the last reply.",
     "inspect",
     args=(
-        Arg("CODE", "a reply code such as 550", Completion.REPLY_CODE, optional=True),
-        Arg("TEXT", "the reply text, for its enhanced code", optional=True, rest=True),
+        Arg(
+            "WHAT",
+            "a reply code (550), enhanced code (5.7.1), extension (SIZE) or verb (RCPT)",
+            Completion.REPLY_CODE,
+            optional=True,
+        ),
+        Arg("TEXT", "the reply text or the extension's parameters", optional=True, rest=True),
     ),
-    examples=("/explain", "/explain 550 5.1.1", "/explain 421"),
+    examples=(
+        "/explain",
+        "/explain 550 5.1.1",
+        "/explain 5.7.1",
+        "/explain PIPELINING",
+        "/explain RCPT",
+    ),
 )
 def _explain(engine: Engine, inv: Invocation) -> Result:
-    code_text, text = inv.arg("CODE"), inv.arg("TEXT", "")
-    if code_text is None:
+    what, text = inv.arg("WHAT"), inv.arg("TEXT", "")
+    if what is None:
         reply = engine.last_reply
         if reply is None:
             return Result([Note("no reply yet: /explain CODE", Level.HINT)])
-        code, text = reply.code, reply.first_line
+        info = explain_reply(reply.code, reply.first_line)
     else:
-        if not (code_text.isascii() and code_text.isdigit()):
-            raise UsageError(f"not a reply code: {code_text!r}")
-        code = int(code_text)
-    info = explain_reply(code, text)
+        info = explain_term(f"{what} {text}".strip())
+        if info is None:
+            raise UsageError(
+                f"nothing known about {what!r}: give a reply code (550), an enhanced code "
+                "(5.7.1), an extension (PIPELINING) or a command verb (RCPT)"
+            )
+    return Result([Text(info.headline.title, "\n".join(_explanation_lines(info)).rstrip())])
+
+
+def _explanation_lines(info: LineExplanation) -> list[str]:
     head, klass, enhanced = info.headline, info.reply_class, info.enhanced
-    klass_title = klass.title if klass else "Not a valid SMTP reply code"
-    lines = [head.text, f"({klass_title}; {head.source})"]
+    lines = [head.text] if head.text else []
+    if info.kind is LineKind.REPLY:
+        klass_title = klass.title if klass else "Not a valid SMTP reply code"
+        lines.append(f"({klass_title}; {head.source})")
+    elif info.kind is LineKind.ENHANCED:
+        if klass is not None:
+            lines.append(f"(class {klass.title}; {head.source or klass.source})")
+        enhanced = None  # the headline already is the code
+    elif head.source:
+        lines.append(f"({head.source})")
     if enhanced is not None:
         code_text, _, title = enhanced.title.partition(" ")
         lines += ["", f"{code_text}: {title}", enhanced.text]
         if enhanced.source:
             lines.append(f"({enhanced.source})")
+    if info.items:
+        lines.append("")
+        lines += [f"  {name}: {note}" if note else f"  {name}" for name, note in info.items]
+    if info.syntax:
+        lines += ["", f"syntax: {info.syntax}"]
+    if info.needs:
+        lines.append(f"needs the {info.needs} extension")
     lines += list(info.notes)
-    return Result([Text(head.title, "\n".join(lines).rstrip())])
+    return lines
 
 
 @command_(
@@ -825,9 +855,10 @@ def _export(engine: Engine, inv: Invocation) -> Result:
     with open(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
     dropped = engine.transcript.dropped
-    note = f"wrote {fmt} to {target} ({secrets})"
+    note = f"wrote {fmt} to {target.resolve()} ({secrets})"
     if dropped:
-        note += f"; the {dropped} oldest events were beyond the transcript's memory bound"
+        lost = plural(dropped, "oldest event was", "oldest events were")
+        note += f"; the {lost} beyond the transcript's memory bound"
     return Result([Note(note, Level.OK)])
 
 

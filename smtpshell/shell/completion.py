@@ -263,7 +263,11 @@ def _complete_kind(
     if kind is Completion.MECHANISM:
         return list(_matching(word, _mechanisms(context)))
     if kind is Completion.REPLY_CODE:
-        return list(_matching(word, [(str(code), r.short) for code, r in REPLY_CODES.items()]))
+        terms = [(str(code), r.short) for code, r in REPLY_CODES.items()]
+        if word[:1].isalpha():  # /explain also takes extension keywords and verbs
+            terms += [(e.keyword, e.title) for e in EXTENSIONS.values()]
+            terms += [(v, m) for v, m in _verbs(context) if v != "expect" and v.isupper()]
+        return list(_matching(word, terms))
     if kind is Completion.TOPIC:
         topics = [(s.name, s.summary) for s in context.registry]
         topics += [(v, m) for v, m in _verbs(context) if v != "expect"]

@@ -17,6 +17,9 @@ from another.  See docs/shell.md for the API as faces use it.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import email.utils
 import enum
 import os
 import re
@@ -46,10 +49,11 @@ from smtpshell.practice import (
     with_free_ports,
 )
 from smtpshell.shell.completion import Candidate, CompletionContext, complete
-from smtpshell.shell.exports import ContextArg, Joined, SecretArg, Step, env_word
+from smtpshell.shell.exports import ContextArg, Joined, MessageArg, SecretArg, Step, env_word
 from smtpshell.shell.history import HistoryFile, history_entry, shown_line
+from smtpshell.shell.options import VERIFY_HINT, tls_context_for, tune_context
 from smtpshell.shell.registry import PREFIX, Registry, UsageError
-from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result
+from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result, plural
 from smtpshell.shell.target import Security, Target, parse_target
 from smtpshell.shell.views import Views
 from smtpshell.transcript import (
@@ -85,6 +89,16 @@ class Mode(enum.StrEnum):
     COMPOSE = "compose"  # /send without a file: message lines until a lone "."
     SECRET = "secret"  # the server waits for an answer to a 334: hide it, never store it
     RAW = "raw"  # plain lines are sent as raw bytes
+
+
+#: What to type next, by mode: the faces show it at an empty prompt.
+MODE_HINTS: Mapping[Mode, str] = {
+    Mode.COMMAND: "/help · EHLO · MAIL FROM:<you@example.com> · Tab completes",
+    Mode.DATA: "message: headers, a blank line, the body · a line with only . ends it",
+    Mode.COMPOSE: "message (headers optional) · a line with only . sends it",
+    Mode.SECRET: "the answer to the 334 (hidden, never stored) · * cancels",
+    Mode.RAW: "raw (unsafe): sent exactly, no line ending added · \\r \\n \\xHH · /raw leaves",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +236,9 @@ class Engine:
         self.history: list[str] = []
         self.client: SMTP | None = None
         self.target: Target | None = None
+        #: TLS settings given on the command line (``--ca-file``, ``--cert``...): every
+        #: ``/connect`` in this session that does not set its own inherits them.
+        self.connection_defaults: Target | None = None
         self.practice: PracticeHandle | None = None
         self.reveal = False
         self.raw_mode = False
@@ -269,7 +286,8 @@ class Engine:
             return Mode.COMPOSE
         client = self.client
         if client is not None and client.session.in_data:
-            return Mode.DATA
+            # Raw DATA (unsafe, /raw): lines go out exactly as typed, for experiments.
+            return Mode.RAW if self.raw_mode else Mode.DATA
         if client is not None and client.expecting_auth_response:
             return Mode.SECRET
         return Mode.RAW if self.raw_mode else Mode.COMMAND
@@ -411,13 +429,18 @@ class Engine:
                     ],
                     Outcome.CANCELLED,
                 )
-            return Result([Note(describe_error(exc), Level.ERROR)], _outcome_of(exc))
+            result = Result([Note(describe_error(exc), Level.ERROR)], _outcome_of(exc))
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                result.add(VERIFY_HINT, Level.HINT)
+            return result
 
     def _dispatch(self, line: str) -> Result | None:
         mode = self.mode
         if mode is Mode.COMPOSE:
             return self._compose_line(line)
         if mode is Mode.DATA:
+            if line.strip() == f"{PREFIX}raw":
+                return self.raw_data()  # the rest of the message goes out raw (unsafe)
             if not line.startswith(PREFIX + "raw "):
                 return self._data_line(line)
             # "/raw BYTES" inside a message writes BYTES as they are (the SMTP smuggling
@@ -427,7 +450,8 @@ class Engine:
                     [
                         Note(
                             f"/raw inside a message goes before any typed line: "
-                            f"{len(self._data_lines)} typed line(s) are waiting for the "
+                            f"{plural(len(self._data_lines), 'typed line is', 'typed lines are')} "
+                            "waiting for the "
                             "final '.'; end the message first, or put them in the /raw text",
                             Level.ERROR,
                         )
@@ -533,17 +557,18 @@ class Engine:
 
     def tls_context(self, verify: bool | None = None) -> tuple[ssl.SSLContext, ContextArg]:
         """The context for this target: unverified if asked, the practice server's own
-        certificate for the practice server, else the system's trust store."""
-        verify = (
-            (self.target.verify if self.target is not None else True) if verify is None else verify
-        )
+        certificate for the practice server, else ``--ca-file`` or the system's trust
+        store; client certificate, TLS versions and ciphers as the target says."""
+        target = self.target if self.target is not None else Target()
+        verify = target.verify if verify is None else verify
         if not verify:
-            return unverified_context(), ContextArg("unverified")
-        if self.target is not None and self.target.practice and self.practice is not None:
-            return self.practice.client_ssl_context(), ContextArg(
-                cafile=str(self.practice.cert_path)
-            )
-        return default_context(), ContextArg()
+            return tune_context(unverified_context(), target), ContextArg("unverified")
+        if target.ca_file:
+            return tls_context_for(target), ContextArg(cafile=target.ca_file)
+        if target.practice and self.practice is not None:
+            context = tune_context(self.practice.client_ssl_context(), target)
+            return context, ContextArg(cafile=str(self.practice.cert_path))
+        return tls_context_for(target, default_context()), ContextArg()
 
     # ------------------------------------------------------------------ connecting
 
@@ -576,6 +601,7 @@ class Engine:
                     f"(implicit TLS on {server.tls_port}); log in with {users}",
                     Level.HINT,
                 )
+        target = self._with_defaults(target)
         self.leave()
         self.target = target
         if target.security is Security.TLS:
@@ -597,6 +623,10 @@ class Engine:
             **kwargs,
         )
         client.set_debuglevel(self.debuglevel)
+        if target.sni:
+            client.server_hostname = target.sni
+        if target.family:
+            client.address_family = socket.AF_INET6 if target.family == 6 else socket.AF_INET
         self.client = client
         step_kwargs: dict[str, Any] = {"cls": cls.__name__, "host": target.host}
         if not target.unix:
@@ -625,6 +655,21 @@ class Engine:
             client.ehlo()
             self.record("ehlo")
         return result
+
+    _INHERITED = ("ca_file", "cert", "key", "tls_min", "tls_max", "ciphers", "sni", "family")
+
+    def _with_defaults(self, target: Target) -> Target:
+        defaults = self.connection_defaults
+        if defaults is None:
+            return target
+        changes = {
+            name: getattr(defaults, name)
+            for name in self._INHERITED
+            if getattr(defaults, name) and not getattr(target, name)
+        }
+        if defaults.source and target.source is None:
+            changes["source"] = defaults.source
+        return target.replace(**changes) if changes else target
 
     def starttls(
         self, verify: bool | None, result: Result | None = None, *, hint: bool = True
@@ -696,7 +741,9 @@ class Engine:
             if code == 250:
                 self.record("ehlo", _argument(command))
                 count = len(client.esmtp_features)
-                result.add(f"{count} extensions advertised: /features explains them", Level.HINT)
+                result.add(
+                    f"{plural(count, 'extension')} advertised: /features explains them", Level.HINT
+                )
             else:
                 self.record("docmd", command)
         elif verb == "HELO":
@@ -781,8 +828,24 @@ class Engine:
         self.record("data", body)
         stuffed = sum(1 for text in lines if text.startswith("."))
         if stuffed:
-            result.add(f"{stuffed} line(s) were dot-stuffed on the wire", Level.HINT)
+            result.add(
+                f"{plural(stuffed, 'line was', 'lines were')} dot-stuffed on the wire", Level.HINT
+            )
         return result
+
+    def send_data(self, message: bytes) -> Result:
+        """After a 354: send a whole message at once (normalised to CRLF, dot-stuffed and
+        ended with ``<CRLF>.<CRLF>`` as ``data()`` does) and read the reply."""
+        return self._guarded(self._send_data, message)
+
+    def _send_data(self, message: bytes) -> Result:
+        client = self.require_client()
+        self._data_lines = []
+        before = client.lmtp_replies
+        client.send_payload(message)  # LMTP: one reply per recipient
+        self._note_delivery(client, before)
+        self.record("data", message)
+        return Result()
 
     def _compose_line(self, line: str) -> Result:
         compose = self._compose
@@ -843,22 +906,64 @@ class Engine:
         self.record("sendmail", from_addr, to_addrs, message, mail_options, rcpt_options)
         return self._sent(len(to_addrs), refused)
 
+    def send_message(
+        self,
+        data: bytes,
+        mail_options: list[str] | None = None,
+        rcpt_options: list[str] | None = None,
+    ) -> Result:
+        """Send a whole RFC 5322 message as smtplib's ``send_message()`` does: the envelope
+        from its headers (From/Sender; To, Cc, Bcc), Bcc stripped.  Guarded: a Result."""
+        return self._guarded(self._send_message, data, mail_options or [], rcpt_options or [])
+
+    def _send_message(self, data: bytes, mail_options: list[str], rcpt_options: list[str]):
+        client = self.require_client()
+        message = email.parser.BytesParser(policy=email.policy.default).parsebytes(data)
+        refused = client.send_message(message, mail_options=mail_options, rcpt_options=rcpt_options)
+        fields = [str(v) for k in ("To", "Cc", "Bcc") for v in message.get_all(k, [])]
+        count = len(email.utils.getaddresses(fields))
+        options: dict[str, Any] = {"mail_options": mail_options} if mail_options else {}
+        if rcpt_options:
+            options["rcpt_options"] = rcpt_options
+        self.record("send_message", MessageArg(data), **options)
+        return self._sent(max(count, len(refused)), refused)
+
     def _sent(self, count: int, refused: Mapping[str, tuple[int, bytes]]) -> Result:
         result = Result()
         accepted = count - len(refused)
-        result.add(f"message accepted for {accepted} of {count} recipient(s)", Level.OK)
+        result.add(f"message accepted for {accepted} of {plural(count, 'recipient')}", Level.OK)
         for rcpt, (code, msg) in refused.items():
             result.add(f"refused {rcpt}: {code} {_reply_text(msg)}", Level.WARN)
         return result
 
     # ------------------------------------------------------------------ raw
 
+    RAW_DATA_WARNING = (
+        "raw DATA ON (unsafe, for experiments): each line goes out exactly as typed, with "
+        "\\r \\n \\xHH escapes and WITHOUT a line ending: no dot-stuffing, bare LF and "
+        "un-stuffed dots pass, and nothing ends the message but what you send "
+        "(\\r\\n.\\r\\n reads the reply; after a custom end-of-data, /reply reads it); "
+        "/raw returns to safe DATA"
+    )
+
+    def raw_data(self) -> Result:
+        """Switch the message being typed (DATA mode) to raw, unsafe sending.  The lines
+        typed so far go out first, dot-stuffed as in safe DATA."""
+        client = self.require_client()
+        lines, self._data_lines = self._data_lines, []
+        if lines:
+            stuffed = "".join(("." + t if t.startswith(".") else t) + "\r\n" for t in lines)
+            client.send_raw(stuffed.encode("utf-8"))
+            self.record("send", stuffed.encode("utf-8"))
+        self.raw_mode = True
+        return Result([Note(self.RAW_DATA_WARNING, Level.WARN)])
+
     def send_raw(self, text: str, read: bool | None) -> Result:
         """Send ``text`` (with ``\\r \\n \\xHH`` escapes) exactly; read a reply when it ends
         in a line feed (or as ``read`` says).  Unsafe on purpose: nothing is checked."""
         client = self.require_client()
         answering = client.expecting_auth_response
-        in_message = self.mode is Mode.DATA
+        in_message = client.session.in_data  # DATA, or raw DATA (Mode.RAW in a message)
         data = self._raw_without_placeholders(decode_raw(text), answering)
         client.send_raw(data)  # tracked by the client: replies, stage, AUTH redaction
         event = self._last_sent
@@ -869,7 +974,12 @@ class Engine:
         else:
             self.record("send", data)
         result = Result(
-            [Note(f"raw: sent {len(data)} bytes exactly as given (unsafe: no checks)", Level.WARN)]
+            [
+                Note(
+                    f"raw: sent {plural(len(data), 'byte')} exactly as given (unsafe: no checks)",
+                    Level.WARN,
+                )
+            ]
         )
         if read is None:
             # Inside a message only the end of data gets a reply (RFC 5321 §4.1.1.4).

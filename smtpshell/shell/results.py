@@ -9,7 +9,22 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Item", "Level", "Note", "Outcome", "ReplyRecord", "Result", "Table", "Text"]
+__all__ = [
+    "Item",
+    "Level",
+    "Note",
+    "Outcome",
+    "ReplyRecord",
+    "Result",
+    "Table",
+    "Text",
+    "plural",
+]
+
+
+def plural(number: int, noun: str, nouns: str | None = None) -> str:
+    """``1 line``, ``2 lines``, ``1,024 bytes``: the count with the right form of ``noun``."""
+    return f"{number:,} {noun if number == 1 else (nouns or noun + 's')}"
 
 
 class Level(enum.StrEnum):

@@ -49,6 +49,17 @@ class Target:
     #: Opt-in client extensions (RFC 2920, RFC 3030): sendmail batches / uses BDAT.
     pipelining: bool = False
     chunking: bool = False
+    #: TLS settings (smtpshell.shell.options): files are absolute paths, versions "1.2".
+    ca_file: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: str | None = None
+    #: The name sent in SNI and checked in the certificate, when not the host.
+    sni: str | None = None
+    #: 4 or 6 to force the address family; 0 for either.
+    family: int = 0
 
     @property
     def unix(self) -> bool:

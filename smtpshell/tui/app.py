@@ -9,23 +9,23 @@ what the transcript emits.  Errors become notifications and output lines, never 
 from __future__ import annotations
 
 import gc
-import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, TextArea
 
-from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result
+from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
+from smtpshell.shell.results import plural
 from smtpshell.transcript import EventKind
 from smtpshell.tui.inspection import FeatureMemory, InspectorData, gather
 from smtpshell.tui.keys import app_bindings
@@ -98,7 +98,7 @@ class SmtpShellApp(App[int]):
 
     def __init__(
         self,
-        target: str | None = None,
+        target: str | Target | None = None,
         *,
         engine: Engine | None = None,
         connect: bool = True,
@@ -127,7 +127,6 @@ class SmtpShellApp(App[int]):
         self._memory = FeatureMemory()
         self._flush_scheduled = False
         self._used_secrets: set[int] = set()
-        self._cleanups: dict[int, Path] = {}
         self._quitting = False
         self._last_connect = ConnectRequest()
         self._busy_label: str | None = None
@@ -148,7 +147,7 @@ class SmtpShellApp(App[int]):
         yield CommandPane(
             self.complete, history=history, buttons=self.toolbar_buttons(), id="command-pane"
         )
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
 
     def compose_side(self) -> ComposeResult:
         """What sits right of the log (a face over a lesson adds its panel here)."""
@@ -212,8 +211,12 @@ class SmtpShellApp(App[int]):
     def start_session(self) -> None:
         """Connect as asked on the command line, or say how to (a lesson starts itself)."""
         if self.connect_on_start:
-            line = "/connect" + (f" {quote(self.target)}" if self.target else "")
-            self.runner.submit(line)
+            if isinstance(self.target, Target):  # from the command line, options applied
+                target = self.target
+                self.runner.call(target.label, lambda engine: engine.connect(target))
+            else:
+                line = "/connect" + (f" {quote(self.target)}" if self.target else "")
+                self.runner.submit(line)
         else:
             self.command_pane.write_note(
                 "not connected: F2 opens the connect dialog, /connect uses the practice server",
@@ -329,9 +332,6 @@ class SmtpShellApp(App[int]):
         self.last_result = result
         self.flush_events()
         self.command_pane.show_result(result)
-        temporary = self._cleanups.pop(job.id, None)
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
         if result.outcome is Outcome.CANCELLED:
             self.notify("cancelled", severity="warning")
         elif not result.ok:
@@ -398,8 +398,35 @@ class SmtpShellApp(App[int]):
         verb, first = self.log_pane.reply_context(row)
         self.explain_panel.show_row(row, reply_verb=verb, first_line=first)
 
+    def on_log_pane_typed_here(self, message: LogPane.TypedHere) -> None:
+        self.type_at_prompt(message.text)
+
+    def on_log_pane_escape_pressed(self, message: LogPane.EscapePressed) -> None:
+        if message.what == "filter":
+            self.filter_bar.action_close()
+        else:
+            self.action_focus_prompt()
+
+    def type_at_prompt(self, text: str) -> None:
+        """Put ``text`` at the prompt's cursor and give the prompt the focus."""
+        prompt = self.command_pane.command_input
+        prompt.focus()
+        prompt.insert_text_at_cursor(text)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that no widget took (the inspector, the explain panel) goes to
+        the prompt: the main screen never swallows typing."""
+        if (
+            self.screen is self.screen_stack[0]
+            and event.is_printable
+            and event.character
+            and not isinstance(self.focused, Input | TextArea)
+        ):
+            event.stop()
+            self.type_at_prompt(event.character)
+
     def on_log_pane_copied(self, message: LogPane.Copied) -> None:
-        self.notify(f"copied {message.lines:,} line(s) to the clipboard")
+        self.notify(f"copied {plural(message.lines, 'line')} to the clipboard")
 
     def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
         self.log_pane.filter = message.text
@@ -466,11 +493,9 @@ class SmtpShellApp(App[int]):
     def _send(self, request: ComposeRequest | None) -> None:
         if request is None:
             return
-        fd, name = tempfile.mkstemp(prefix="smtpshell-", suffix=".eml")
-        with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-            handle.write(request.message)
-        job = self.runner.submit(request.command_line(name))
-        self._cleanups[job.id] = Path(name)
+        count = len(request.recipients)
+        label = f"(compose) sending {plural(count, 'recipient')} with {request.fields.method}"
+        self.runner.call(label, request.send, echo=True)
 
     def action_toggle_inspector(self) -> None:
         main = self.main_area
@@ -530,6 +555,11 @@ class SmtpShellApp(App[int]):
         )
         yield SystemCommand("Filter log", "Search the transcript (F7)", self.action_filter)
         yield SystemCommand("Copy log", "Copy every line shown", self.log_pane.action_copy_all)
+        yield SystemCommand(
+            "Wrap long lines",
+            "Wrap, or cut with › and scroll (Ctrl+W)",
+            self.log_pane.action_toggle_wrap,
+        )
         yield SystemCommand(
             "Export transcript", "Put /export at the prompt (F8)", self.action_export
         )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 __all__ = ["configure", "run"]
 
@@ -18,6 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="host[:port] or a URL (smtp://, smtps://, submission://, lmtp://); "
         "without it, the embedded practice server",
     )
+    from smtpshell.shell.options import add_connection_options
+
+    add_connection_options(parser)
     parser.add_argument(
         "--no-connect",
         action="store_true",
@@ -35,12 +39,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.history import HistoryFile
-    from smtpshell.tui.app import SmtpShellApp
+    from smtpshell.shell.options import target_from_args
+    from smtpshell.shell.registry import UsageError
 
+    try:
+        target = target_from_args(args)
+    except UsageError as error:
+        print(f"smtpshell tui: {error}", file=sys.stderr)
+        return 2
+    from smtpshell.tui.app import SmtpShellApp
+    from smtpshell.wiring import new_engine
+
+    history = None if args.no_history else HistoryFile()
+    engine = new_engine(timeout=args.timeout, helo_name=args.helo, history=history)
+    engine.connection_defaults = target
     app = SmtpShellApp(
-        args.target,
+        target,
+        engine=engine,
         connect=not args.no_connect,
-        history_file=None if args.no_history else HistoryFile(),
+        history_file=history,
     )
     if args.light:
         app.theme = "textual-light"

@@ -134,7 +134,9 @@ def gather(engine: Engine, memory: FeatureMemory) -> InspectorData:
     """One consistent-enough snapshot of the session for the inspector and status bar."""
     status = engine.status()
     client = engine.client
-    if client is None:
+    if client is None or not client.session.connected:
+        # No session (never connected, QUIT, or a reconnect that failed half-way): nothing
+        # a server said earlier describes it any more.
         return InspectorData(status=status)
     session = client.session
     views = engine.views

@@ -33,20 +33,24 @@ def _key_name(key: str) -> str:
 APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("f1", "help", "Help", "Help: these keys and every shell command"),
     KeySpec("f2", "connect_dialog", "Connect", "Connect dialog: host, port, TLS, HELO, login"),
-    KeySpec("f3", "toggle_inspector", "Inspector", "Show or hide the inspector"),
+    KeySpec("f3", "toggle_inspector", "Insp", "Show or hide the inspector"),
     KeySpec("f4", "compose", "Compose", "Compose and send a message"),
     KeySpec("f5", "run_line('/ehlo')", "EHLO", "Send EHLO", show=False),
     KeySpec(
         "f6", "toggle_reveal", "Reveal", "Reveal secrets in the log (off by default)", show=False
     ),
-    KeySpec("f7,ctrl+f", "filter", "Filter", "Filter/search the log", show=False),
+    KeySpec("f7,ctrl+f", "filter", "Filter", "Filter/search the log"),
     KeySpec("f8", "export", "Export", "Export the transcript (/export)", show=False),
     KeySpec("f9", "toggle_theme", "Theme", "Switch between the dark and light theme", show=False),
-    KeySpec("escape", "cancel", "Cancel", "Cancel the command in flight (or the message typed)"),
     KeySpec(
-        "ctrl+l", "focus_log", "Log", "Focus the log (↑/↓ select a line to explain)", show=False
+        "escape",
+        "cancel",
+        "Back",
+        "Cancel the command in flight (or the message typed); in the log: clear the filter, "
+        "then the selection, then back to the prompt",
     ),
-    KeySpec("ctrl+t", "focus_prompt", "Prompt", "Back to the prompt (to type)", show=False),
+    KeySpec("ctrl+l", "focus_log", "Log", "Focus the log (↑/↓ select a line to explain)"),
+    KeySpec("ctrl+t", "focus_prompt", "Type", "Back to the prompt (typing anywhere does too)"),
     KeySpec(
         "ctrl+p",
         "command_palette",
@@ -64,10 +68,12 @@ LOCAL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Prompt", "→ / End", "Accept the greyed suggestion"),
     ("Prompt", "↑ / ↓", "History (secrets are never stored)"),
     ("Log", "↑ ↓ PgUp PgDn Home End", "Select a line: the Explain panel says what it means"),
-    ("Log", "Esc", "Drop the selection and follow new lines"),
-    ("Log", "c / C", "Copy the selected line / every line shown"),
-    ("Log", "/", "Filter the log"),
-    ("Log", "t", "Show or hide timestamps"),
+    ("Log", "Esc", "Clear the filter, then drop the selection, then back to the prompt"),
+    ("Log", "Ctrl+C / Ctrl+A", "Copy the selected line / every line shown"),
+    ("Log", "Ctrl+O", "Show or hide timestamps"),
+    ("Log", "← / →", "Scroll sideways: a line cut at the edge ends in ›, ‹ marks the left"),
+    ("Log", "Ctrl+W", "Wrap long lines (↪ starts each continuation) or cut them again"),
+    ("Log", "any letter", "Typed at the prompt (the log has no one-letter keys)"),
     ("Filter", "Enter / Esc", "Keep the filter / clear it"),
     ("Dialogs", "Esc / Ctrl+S", "Close / send (compose)"),
 )

@@ -200,9 +200,12 @@ class EngineRunner:
         """The job running now (read on the worker thread by the asker)."""
         return self._current
 
-    def call(self, label: str, call: Callable[[Engine], Result | None]) -> Job:
-        """Run an engine method on the worker thread (abandon a message, shut down)."""
-        return self._enqueue(Job(label, call=call, echo=False))
+    def call(
+        self, label: str, call: Callable[[Engine], Result | None], *, echo: bool = False
+    ) -> Job:
+        """Run an engine method on the worker thread (abandon a message, shut down, send a
+        composed message); ``echo`` shows ``label`` in the log as a typed line would be."""
+        return self._enqueue(Job(label, call=call, echo=echo))
 
     def _enqueue(self, job: Job) -> Job:
         with self._lock:

@@ -22,7 +22,7 @@ from smtpshell.server import Faults, PracticeServer
 from smtpshell.tui.app import SmtpShellApp
 from smtpshell.wiring import new_engine
 
-__all__ = ["SCENES", "main", "render"]
+__all__ = ["SCENES", "close_gaps", "main", "render"]
 
 Script = Callable[[Pilot, SmtpShellApp], Awaitable[None]]
 
@@ -170,13 +170,58 @@ async def render(scene: Scene, out: Path) -> Path:
             for widget in app.screen.query("Input"):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
             await pilot.pause()
-            app.save_screenshot(f"{scene.name}.svg", str(out))
+            path = Path(app.save_screenshot(f"{scene.name}.svg", str(out)))
+            path.write_text(close_gaps(path.read_text(encoding="utf-8")), encoding="utf-8")
     finally:
         lesson = getattr(app, "lesson", None)
         if lesson is not None:
             lesson.close()  # QUIT, the lesson's server, its socket
         engine.shutdown()
     return out / f"{scene.name}.svg"
+
+
+_TEXT = re.compile(
+    r'<text class="(?P<cls>[^"]*)" x="(?P<x>[\d.]+)" y="(?P<y>[\d.]+)" '
+    r'textLength="(?P<len>[\d.]+)" clip-path="(?P<clip>[^"]*)">(?P<body>[^<]*)</text>'
+)
+_ENTITY = re.compile(r"&#?\w+;")
+
+
+def _cells(body: str) -> int:
+    return len(_ENTITY.sub("x", body))
+
+
+def close_gaps(svg: str) -> str:
+    """Make each screen line's text elements meet: Rich leaves the spaces between
+    differently styled runs out (each run is placed by its x), so a viewer that lays text
+    out by itself (no Fira Code, another font, text extraction, a screen reader) ran the
+    words together: ``S:250-SIZE``.  The gap becomes no-break spaces in the run before it
+    (with its textLength), and the root gets ``xml:space="preserve"``."""
+    matches = list(_TEXT.finditer(svg))
+    widths = [float(m["len"]) / _cells(m["body"]) for m in matches if _cells(m["body"])]
+    if not widths:
+        return svg
+    cell = min(widths)
+    out, last = [], 0
+    for this, following in zip(matches, [*matches[1:], None], strict=True):
+        body, length = this["body"], float(this["len"])
+        if following is not None and following["clip"] == this["clip"]:
+            gap = float(following["x"]) - (float(this["x"]) + length)
+            spaces = round(gap / cell)
+            if spaces > 0:
+                body += "&#160;" * spaces
+                length += spaces * cell
+        out.append(svg[last : this.start()])
+        out.append(
+            f'<text class="{this["cls"]}" x="{this["x"]}" y="{this["y"]}" '
+            f'textLength="{length:g}" clip-path="{this["clip"]}">{body}</text>'
+        )
+        last = this.end()
+    out.append(svg[last:])
+    text = "".join(out)
+    if "xml:space" not in text[:300]:
+        text = text.replace("<svg ", '<svg xml:space="preserve" ', 1)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,3 +69,46 @@ def test_the_pairing_note_reaches_every_face_through_explain_line():
     notes = explain_line("S", "250 5.1.1 odd").notes
     assert any("disagrees with reply 250" in note for note in notes)
     assert explain_line("S", "250 2.1.5 ok").notes == ()
+
+
+# ---------------------------------------------------------------- explain_term (/explain)
+
+
+def test_explain_term_takes_codes_enhanced_codes_keywords_and_verbs():
+    from smtpshell.knowledge.lines import LineKind, explain_term
+
+    reply = explain_term("550 5.1.1 no such user")
+    assert reply.kind is LineKind.REPLY and reply.code == 550
+    assert reply.enhanced.title.startswith("5.1.1 ")
+    enhanced = explain_term("5.7.1")
+    assert enhanced.kind is LineKind.ENHANCED
+    assert enhanced.headline.title.startswith("5.7.1 ") and "RFC 3463" in enhanced.headline.source
+    assert explain_term("4.4.1").reply_class.title.lower().startswith("persistent")
+    pipelining = explain_term("pipelining")
+    assert pipelining.kind is LineKind.EXTENSION and pipelining.headline.source == "RFC 2920"
+    size = explain_term("SIZE 1000")
+    assert "1,000 bytes" in size.headline.text
+    auth = explain_term("AUTH")
+    assert auth.kind is LineKind.EXTENSION and auth.syntax.startswith("AUTH ")
+    rcpt = explain_term("RCPT")
+    assert rcpt.kind is LineKind.COMMAND and rcpt.syntax.startswith("RCPT TO:")
+    for nothing in ("bogus", "5.7", "5.7.1 extra", "", "\x1b[31m", "RCPT extra"):
+        assert explain_term(nothing) is None, nothing
+
+
+def test_explain_command_widened():
+    from smtpshell.wiring import new_engine
+
+    with new_engine(scripted=True) as engine:
+        for what, expected in (
+            ("5.7.1", "Delivery not authorized"),
+            ("PIPELINING", "RFC 2920"),
+            ("RCPT", "syntax: RCPT TO:"),
+            ("550 5.1.1", "Bad destination mailbox address"),
+        ):
+            result = engine.run_line(f"/explain {what}")
+            assert result.ok, result.errors
+            text = "\n".join(f"{item.title}\n{item.body}" for item in result.items)
+            assert expected in text, what
+        result = engine.run_line("/explain nonsense")
+        assert not result.ok and "nothing known about 'nonsense'" in result.errors[0]

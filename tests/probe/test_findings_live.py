@@ -126,9 +126,8 @@ def test_submission_that_enforces_tls_has_no_enforcement_findings(ca, opts):
     assert not ids(report) & {"submission.mail_before_tls", "submission.auth_before_tls"}
     assert "starttls.command_injection" not in ids(report)
     assert report.verdict == TransportVerdict.PKIX.value
-    assert "C: MAIL FROM:<>" in [
-        line.replace("mail", "MAIL") for line in report.transcript["submission"]
-    ]
+    # The verb's case follows the running interpreter's smtplib (3.13 sends "mail from:").
+    assert "C: MAIL FROM:<>" in [line.upper() for line in report.transcript["submission"]]
     assert "injection" in report.transcript
 
 

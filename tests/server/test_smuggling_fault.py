@@ -53,7 +53,7 @@ def test_raw_inside_a_message_is_the_only_command_there():
         engine.run_line(r"/raw first line\r\n")
         engine.run_line("/status is message text here")
         refused = engine.run_line(r"/raw more\r\n.\r\n")  # would jump the typed line
-        assert not refused.ok and "1 typed line(s)" in refused.items[0].text
+        assert not refused.ok and "1 typed line is waiting" in refused.items[0].text
         engine.run_line(".")
         assert engine.last_reply.code == 250
         data = engine.practice.messages[-1].data

@@ -244,7 +244,7 @@ def test_send_from_an_eml_file(engine, scripted, tmp_path):
     eml.write_bytes(b"From: a@x.test\r\nTo: b@y.test, c@y.test\r\nSubject: s\r\n\r\nbody\r\n")
     result = engine.run_line(f"/send --file {eml}")
     assert result.ok, result.items
-    assert notes(result, Level.OK) == ["message accepted for 2 of 2 recipient(s)"]
+    assert notes(result, Level.OK) == ["message accepted for 2 of 2 recipients"]
     assert b"body" in messages[0]
 
 

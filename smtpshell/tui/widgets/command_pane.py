@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, RichLog, Static
 
 from smtpshell.shell import Candidate, Item, Level, Mode, Note, Result, Table, Text
+from smtpshell.shell.engine import MODE_HINTS
 from smtpshell.tui.widgets.command_input import CommandInput
 
 __all__ = ["CommandPane", "render_item"]
@@ -142,7 +143,7 @@ class CommandPane(Vertical):
             yield CommandInput(
                 self._completer,
                 history=self._history,
-                placeholder="/help · EHLO · MAIL FROM:<you@example.com> · Tab completes",
+                placeholder=MODE_HINTS[Mode.COMMAND],
                 id="command-input",
             )
 
@@ -213,6 +214,7 @@ class CommandPane(Vertical):
         self.prompt.update(_PROMPTS.get(mode, "›"))
         self.prompt.set_class(mode is not Mode.COMMAND, "-special")
         self.command_input.password = mode is Mode.SECRET
+        self.command_input.placeholder = MODE_HINTS.get(mode, "")
 
     def set_busy(self, label: str | None) -> None:
         """Show the spinner and enable Cancel while a command runs (None: idle)."""

@@ -7,6 +7,7 @@ of its own beyond the last snapshot (to skip redundant redraws).
 from __future__ import annotations
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -81,9 +82,9 @@ def extensions_renderable(data: InspectorData | None) -> Group | Text:
             meaning = "See AUTH mechanisms below."
         else:
             meaning = info.interpretation if info.params else info.summary
-        rows.append(Text(f"  {meaning or info.title}", style="italic"))
-    if data.size_limit:
-        rows.insert(0, Text.assemble(("SIZE limit: ", "dim"), (data.size_limit, "bold")))
+        # Padding, not leading spaces: a wrapped meaning keeps its indent.
+        rows.append(Padding(Text(meaning or info.title, style="italic"), (0, 0, 0, 2)))
+    # SIZE is one of the rows (its meaning gives the limit): no second SIZE line.
     return Group(*rows)
 
 

@@ -25,9 +25,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtpshell.shell.display import WireLine, event_lines, format_latency, reply_hint
+from smtpshell.shell.results import plural
 from smtpshell.transcript import DroppedFacts, Event, EventKind
 
 __all__ = ["LogPane", "LogRow"]
+
+#: Room beside a line's text: gutter, time stamp, "C: ", line ending, latency.
+_EXTRA_WIDTH = 40
 
 #: Lines kept by default; older ones are dropped (the engine's transcript and /export
 #: keep their own, separately bounded, copy).
@@ -94,21 +98,31 @@ class LogPane(ScrollView, can_focus=True):
         "log-pane--secret",
         "log-pane--ending",
         "log-pane--cursor",
+        "log-pane--more",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
+        # No one-key bindings: a printable key typed here goes to the prompt.
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-        Binding("escape", "follow", "Follow", show=False),
-        Binding("c", "copy_line", "Copy line"),
-        Binding("C", "copy_all", "Copy all"),
-        Binding("slash", "app.filter", "Filter"),
-        Binding("t", "toggle_time", "Times", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("escape", "escape", "Back", show=False),
+        Binding("ctrl+c", "copy_line", "Copy line"),
+        Binding("ctrl+a", "copy_all", "Copy all"),
+        Binding("ctrl+o", "toggle_time", "Times", show=False),
+        Binding("ctrl+w", "toggle_wrap", "Wrap", show=False),
+        Binding("left", "pan(-8)", "Left", show=False),
+        Binding("right", "pan(8)", "Right", show=False),
     ]
+
+    #: Marks a line cut at the right edge (more with →) or scrolled past at the left (←).
+    MORE_RIGHT = "›"
+    MORE_LEFT = "‹"
+    #: Starts the continuation lines of a wrapped line.
+    CONTINUED = "↪ "
 
     @dataclass
     class LineSelected(Message):
@@ -120,6 +134,18 @@ class LogPane(ScrollView, can_focus=True):
         @property
         def control(self) -> LogPane:
             return self.log_pane
+
+    @dataclass
+    class TypedHere(Message):
+        """Text typed or pasted while the log had focus: it belongs at the prompt."""
+
+        text: str
+
+    @dataclass
+    class EscapePressed(Message):
+        """Esc with nothing left to clear here: ``what`` is "filter" or "prompt"."""
+
+        what: str
 
     @dataclass
     class Copied(Message):
@@ -152,6 +178,13 @@ class LogPane(ScrollView, can_focus=True):
         self._events_dropped = 0
         #: Stay at the newest line as lines arrive (until the person scrolls up or selects).
         self._following = True
+        #: The widest line so far (an estimate without the hint): how far → can scroll.
+        self._widest = 0
+        #: Wrap long lines instead of cutting them (Ctrl+W): the person chooses.
+        self.wrap = False
+        self._starts: list[int] = []  # wrap: the first screen line of each view row
+        self._wrap_width = 0
+        self._cell_widths: dict[int, int] = {}  # seq -> the row's drawn width
 
     # ------------------------------------------------------------------ public state
 
@@ -171,6 +204,7 @@ class LogPane(ScrollView, can_focus=True):
                 events.append(row.event)
         selected = self.selected_row
         self._rows, self._tls = [], False
+        self._widest = 0
         self._append(events)
         self._rebuild_view()
         if selected is not None:
@@ -312,6 +346,9 @@ class LogPane(ScrollView, can_focus=True):
                 self._seq += 1
                 row = LogRow(event, wire, self._tls or kind is EventKind.TLS, self._seq)
                 rows.append(row)
+                width = len(wire.text) + _EXTRA_WIDTH
+                if width > self._widest:
+                    self._widest = width
             if kind is EventKind.TLS:
                 self._tls = True
 
@@ -354,10 +391,77 @@ class LogPane(ScrollView, can_focus=True):
         at = bisect_left(self._view, position)
         return at if at < len(self._view) and self._view[at] == position else None
 
+    # ------------------------------------------------------------------ wrapping
+
+    def _lines_for(self, cells: int, width: int) -> int:
+        """Screen lines a row of ``cells`` takes: the first holds ``width``, the rest
+        ``width - 2`` after the ↪ marker."""
+        if cells <= width or width <= 3:
+            return 1
+        return 1 + -(-(cells - width) // (width - 2))
+
+    def _row_cells(self, row: LogRow) -> int:
+        cells = self._cell_widths.get(row.seq)
+        if cells is None:
+            cells = Strip(self._segments(row)).cell_length
+            self._cell_widths[row.seq] = cells
+        return cells
+
+    def _relayout(self) -> None:
+        """Wrap: where each view row starts on screen (at this width)."""
+        width = self.scrollable_content_region.width or self.size.width or 80
+        if width != self._wrap_width:
+            self._wrap_width = width
+        starts, line = [], 0
+        for index in range(self.view_count):
+            row = self._row_at(index)
+            starts.append(line)
+            line += self._lines_for(self._row_cells(row), width) if row is not None else 1
+        starts.append(line)
+        self._starts = starts
+        if len(self._cell_widths) > 2 * len(self._rows) + 1000 and self._rows:
+            oldest = self._rows[0].seq  # trimmed rows: forget their widths
+            self._cell_widths = {s: c for s, c in self._cell_widths.items() if s >= oldest}
+
+    def _screen_line(self, index: int) -> int:
+        """The first screen line of view row ``index``."""
+        if not self.wrap or not self._starts:
+            return index
+        return self._starts[min(index, len(self._starts) - 1)]
+
+    def _row_of_line(self, line: int) -> tuple[int, int]:
+        """(view row, its line number) for screen line ``line``."""
+        if not self.wrap or not self._starts:
+            return line, 0
+        from bisect import bisect_right
+
+        index = bisect_right(self._starts, line) - 1
+        return index, line - self._starts[index] if index >= 0 else 0
+
+    def action_toggle_wrap(self) -> None:
+        """Wrap long lines, or cut them with a marker and scroll sideways (Ctrl+W)."""
+        self.wrap = not self.wrap
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self._update_size()
+        self.refresh()
+        if self._cursor is not None:
+            self._scroll_to_cursor()
+        elif self._following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.notify("long lines wrap" if self.wrap else "long lines are cut: ← → scroll")
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self._update_size()
+
     def _update_size(self) -> None:
-        # No horizontal scrolling: long lines are cut, and the Explain panel shows the
-        # selected line whole.
-        self.virtual_size = Size(0, self.view_count)
+        # Long lines are cut with a marker (›); ← and → scroll sideways, and the Explain
+        # panel shows the selected line whole.
+        if self.wrap:
+            self._relayout()
+            self.virtual_size = Size(0, self._starts[-1] if self._starts else 0)
+        else:
+            self.virtual_size = Size(self._widest, self.view_count)
         self.border_subtitle = Content(self._subtitle())  # the filter is typed text: no markup
 
     def _subtitle(self) -> str:
@@ -365,11 +469,11 @@ class LogPane(ScrollView, can_focus=True):
         if self._filter:
             parts.append(f"filter {self._filter!r}: {self.view_count:,} of {len(self._rows):,}")
         else:
-            parts.append(f"{len(self._rows):,} lines")
+            parts.append(plural(len(self._rows), "line"))
         if self._dropped:
             parts.append(f"{self._dropped:,} oldest dropped")
         if self._events_dropped:
-            parts.append(f"{self._events_dropped:,} events dropped")
+            parts.append(f"{plural(self._events_dropped, 'event')} dropped")
         if self._reveal:
             parts.append("SECRETS SHOWN")
         return " · ".join(parts)
@@ -384,7 +488,7 @@ class LogPane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        index, part = self._row_of_line(scroll_y + y)
         width = self.size.width
         base = self.rich_style
         row = self._row_at(index)
@@ -392,13 +496,32 @@ class LogPane(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         segments = self._segments(row)
         strip = Strip(segments)
+        full = strip.cell_length
+        style = base
         if index == self._cursor:
-            cursor = self.get_component_rich_style("log-pane--cursor")
-            strip = strip.apply_style(cursor)
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
-        else:
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            style = base + self.get_component_rich_style("log-pane--cursor")
+            strip = strip.apply_style(style)
+        if self.wrap:
+            if not part:
+                return strip.crop_extend(0, width, style)
+            start = width + (part - 1) * (width - 2)
+            marker = [Segment(self.CONTINUED, style + self._style("more"))]
+            return Strip([*marker, *strip.crop(start, start + width - 2)]).extend_cell_length(
+                width, style
+            )
+        strip = strip.crop_extend(scroll_x, scroll_x + width, style)
+        if width > 2 and (full > scroll_x + width or (scroll_x and full > scroll_x)):
+            marker = style + self._style("more")
+            cut_right = full > scroll_x + width
+            left = [Segment(self.MORE_LEFT, marker)] if scroll_x else []
+            inner = strip.crop(1 if scroll_x else 0, width - 1 if cut_right else width)
+            right = [Segment(self.MORE_RIGHT, marker)] if cut_right else []
+            strip = Strip([*left, *inner, *right], width)
         return strip
+
+    def action_pan(self, delta: int) -> None:
+        """Scroll sideways (←/→) to read a long line."""
+        self.scroll_to(x=max(0, self.scroll_x + delta), animate=False, immediate=True)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"log-pane--{name}", partial=True)
@@ -471,10 +594,12 @@ class LogPane(ScrollView, can_focus=True):
             return
         height = self.scrollable_content_region.height or 1
         top = self.scroll_y
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+        first = self._screen_line(self._cursor)
+        last = self._screen_line(self._cursor + 1) - 1 if self.wrap else first
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif last >= top + height:
+            self.scroll_to(y=last - height + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
         if self._cursor is None:  # the first move selects the newest line
@@ -492,6 +617,26 @@ class LogPane(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._select(self.view_count - 1)
 
+    def action_escape(self) -> None:
+        """Esc: clear the filter first, then drop the selection, then back to the prompt."""
+        if self.filter:
+            self.post_message(self.EscapePressed("filter"))
+        elif self._cursor is not None:
+            self.action_follow()
+        else:
+            self.post_message(self.EscapePressed("prompt"))
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key is meant for the prompt: hand it over instead of swallowing it."""
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedHere(event.character))
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self.post_message(self.TypedHere(event.text))
+
     def action_follow(self) -> None:
         """Drop the selection and follow new lines again."""
         self._select(None)
@@ -500,6 +645,8 @@ class LogPane(ScrollView, can_focus=True):
 
     def action_toggle_time(self) -> None:
         self.show_time = not self.show_time
+        self._cell_widths.clear()
+        self._update_size()
         self.refresh()
 
     def action_copy_line(self) -> None:
@@ -520,4 +667,4 @@ class LogPane(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        self._select(self.scroll_offset.y + offset.y)
+        self._select(self._row_of_line(self.scroll_offset.y + offset.y)[0])
