@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from smtpshell.shell.registry import PREFIX, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, Result
-from smtpshell.shell.script import ScriptCursor, _is_command, _is_expectation
+from smtpshell.shell.script import _MESSAGE_MODES, ScriptCursor, _is_command, _is_expectation
 from smtpshell.shell.target import Security, Target, parse_target
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ __all__ = ["CONTROL_WORDS", "Replay", "header_target"]
 
 #: ``/replay WORD`` controls the active replay instead of loading a file named WORD.
 CONTROL_WORDS = ("next", "skip", "stop", "status")
-
-_MESSAGE_MODES = ("data", "compose")
 
 
 def header_target(lines: Sequence[str]) -> Target | None:
@@ -111,7 +109,7 @@ class Replay:
     # ------------------------------------------------------------------ stepping
 
     def _in_message(self) -> bool:
-        return self.cursor.message_opened or self.engine.mode.value in _MESSAGE_MODES
+        return self.cursor.message_opened or self.engine.mode in _MESSAGE_MODES
 
     def owns(self, line: str) -> bool:
         """Whether a submitted ``line`` is the pending step (perhaps edited).
