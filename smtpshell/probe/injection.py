@@ -107,18 +107,43 @@ class _Wire:
                 return Reply(parsed.code, "\n".join(display(line) for line in lines))
 
 
+def _connect(
+    host: str,
+    port: int,
+    timeout: float,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """A TCP connection as the probe's options say: ``family`` (``socket.AF_INET`` or
+    ``AF_INET6``; 0 for either) and the local ``source_address``."""
+    address: tuple[str, int] = (host, port)
+    if family:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4][:2]
+    return socket.create_connection(address, timeout=timeout, source_address=source_address)
+
+
 def check_injection(
-    host: str, port: int, *, helo: str, timeout: float, transcript: Transcript
+    host: str,
+    port: int,
+    *,
+    helo: str,
+    timeout: float,
+    transcript: Transcript,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
+    sni: str | None = None,
 ) -> Injection:
-    """Run the check on a new connection; never raises (the outcome says what happened)."""
+    """Run the check on a new connection; never raises (the outcome says what happened).
+    ``family``, ``source_address`` and ``sni`` (the name sent in the handshake) are the
+    probe's ``-4``/``-6``, ``--source-address`` and ``--sni``."""
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout, family, source_address)
     except OSError as exc:
         return Injection(None, f"could not connect: {exc}")
     transcript.note(f"connected to {host}:{port} (STARTTLS injection check)")
     wire = _Wire(sock, transcript, timeout)
     try:
-        return _run(wire, host, helo)
+        return _run(wire, sni or host, helo)
     except (OSError, SMTPProtocolError, ssl.SSLError, ValueError) as exc:
         return Injection(None, f"check did not complete: {type(exc).__name__}: {exc}")
     finally:
@@ -158,7 +183,13 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
 
 
 def check_early_client(
-    host: str, port: int, *, timeout: float, transcript: Transcript
+    host: str,
+    port: int,
+    *,
+    timeout: float,
+    transcript: Transcript,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
 ) -> EarlyClient:
     """``NOOP`` at once on connect, before the greeting; never raises.
 
@@ -166,7 +197,7 @@ def check_early_client(
     (or hangs up) guards against bots, one that greets and answers it does not.
     """
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout, family, source_address)
     except OSError as exc:
         return EarlyClient(None, f"could not connect: {exc}")
     transcript.note(f"connected to {host}:{port} (early talker check: NOOP before the greeting)")
