@@ -654,6 +654,8 @@ class _Probe:
                 family=options.address_family,
                 source_address=options.source_address,
                 sni=options.sni,
+                cert=options.cert,
+                key=options.key,
             )
             self._record("injection", started)
             if report.enforcement is None:

@@ -132,10 +132,13 @@ def check_injection(
     family: int = 0,
     source_address: tuple[str, int] | None = None,
     sni: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
 ) -> Injection:
     """Run the check on a new connection; never raises (the outcome says what happened).
-    ``family``, ``source_address`` and ``sni`` (the name sent in the handshake) are the
-    probe's ``-4``/``-6``, ``--source-address`` and ``--sni``."""
+    ``family``, ``source_address``, ``sni`` (the name sent in the handshake) and ``cert``
+    / ``key`` (a client certificate) are the probe's ``-4``/``-6``, ``--source-address``,
+    ``--sni`` and ``--cert``/``--key``."""
     try:
         sock = _connect(host, port, timeout, family, source_address)
     except OSError as exc:
@@ -143,14 +146,17 @@ def check_injection(
     transcript.note(f"connected to {host}:{port} (STARTTLS injection check)")
     wire = _Wire(sock, transcript, timeout)
     try:
-        return _run(wire, sni or host, helo)
+        context = scan_context()
+        if cert:
+            context.load_cert_chain(cert, key)
+        return _run(wire, sni or host, helo, context)
     except (OSError, SMTPProtocolError, ssl.SSLError, ValueError) as exc:
         return Injection(None, f"check did not complete: {type(exc).__name__}: {exc}")
     finally:
         wire.sock.close()
 
 
-def _run(wire: _Wire, host: str, helo: str) -> Injection:
+def _run(wire: _Wire, host: str, helo: str, context: ssl.SSLContext) -> Injection:
     banner = wire.reply()
     if banner.code != 220:
         return Injection(None, "no 220 greeting", banner)
@@ -171,7 +177,7 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
             "the NOOP was answered in plaintext before the handshake",
             Reply(int(early[:3]) if early[:3].isdigit() else 0, display(early.strip())),
         )
-    tls = scan_context().wrap_socket(wire.sock, server_hostname=host or None)
+    tls = context.wrap_socket(wire.sock, server_hostname=host or None)
     wire.sock = tls
     version = tls.version()
     wire.transcript.note(f"TLS established: {version} (not verified: a check only)")

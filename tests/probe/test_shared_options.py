@@ -117,10 +117,14 @@ def test_source_address_is_where_the_connection_comes_from(practice):
 
 
 def test_the_tls_scan_stays_inside_the_limits(mutual, pki):
-    server, _ = mutual
+    server, recorder = mutual
     ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+    recorder.names.clear()
     report = _probe(
         server,
+        host="localhost",
+        sni="other.name",
+        family=4,
         tls_scan=True,
         tls_max="1.2",
         ciphers=ciphers,
@@ -135,6 +139,10 @@ def test_the_tls_scan_stays_inside_the_limits(mutual, pki):
     twelve = next(v for v in scan.versions if v.version == "TLSv1.2")
     assert twelve.accepted and twelve.ciphers
     assert {c.name for c in twelve.ciphers} <= set(ciphers.split(":"))
+    # every handshake (main, injection check, scan) presented the certificate (the server
+    # requires one) and sent the SNI name
+    assert report.enforcement.injection.answered_inside_tls is False
+    assert len(recorder.names) > 3 and set(recorder.names) == {"other.name"}
 
 
 def test_probe_takes_the_shared_option_set_with_its_old_names():
