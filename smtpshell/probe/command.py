@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from smtpshell.shell.options import add_connection_options
+
 if TYPE_CHECKING:  # the parser must stay cheap: these are only annotations
     from smtpshell.probe.baseline import Comparison
     from smtpshell.probe.core import ProbeOptions
@@ -35,22 +37,13 @@ STARTTLS must be refused with 530, and STARTTLS is checked for command injection
 exit status:
   0  every target was probed, every certificate verified, and every gate passed
   1  a target failed (DNS, connection, protocol, TLS), a certificate did not verify
-     (unless --insecure), the domain's published policy (DANE, MTA-STS in enforce mode)
+     (unless --no-verify), the domain's published policy (DANE, MTA-STS in enforce mode)
      says a sender must not deliver to it, a finding reached --fail-on, or a --require
      was not met
-  2  usage error (bad option or TARGET, unreadable --ca-file or --baseline, unwritable
-     --sarif or --emit-script, a malformed --nameserver)
+  2  usage error (bad option or TARGET, unreadable --ca-file, --cert, --key or
+     --baseline, an unknown --ciphers list, unwritable --sarif or --emit-script, a
+     malformed --nameserver)
 """
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
-    return value
 
 
 def _bounded_int(low: int, high: int):
@@ -66,6 +59,20 @@ def _bounded_int(low: int, high: int):
     return parse
 
 
+PROBE_HELPS = {
+    "starttls": "upgrade with STARTTLS when offered (the default; --no-starttls turns it off)",
+    "tls": "TLS from the first byte (RFC 8314); automatic on port 465 and for smtps://",
+    "no_verify": "do not verify certificates (details are still shown, marked unverified)",
+    "ca_file": "also trust the CA certificate(s) in FILE (a private CA, a test server)",
+    "tls_min": "lowest TLS version to offer (1.0 to 1.3); --tls-scan tries none below it",
+    "tls_max": "highest TLS version to offer; --tls-scan tries none above it",
+    "ciphers": "OpenSSL cipher list (TLS 1.2 and below); --tls-scan tries only these suites",
+    "timeout": "for the connection, each reply and each DNS lookup (default %(default)s)",
+    "helo": "name to send in EHLO/HELO (default: this host's FQDN)",
+    "lmtp": "speak LMTP (LHLO, RFC 2033): TCP (default port 2003) or a Unix socket path",
+}
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``probe`` options to ``parser``."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -75,48 +82,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     connection.add_argument(
         "--port",
         type=_bounded_int(1, 65535),
-        help="port for targets that do not name one (default 25; 465 with --implicit-tls)",
-    )
-    connection.add_argument(
-        "--implicit-tls",
-        "--tls",  # the shared option set's name (smtpshell.shell.options)
-        action="store_true",
-        help="TLS from the first byte (RFC 8314); automatic on port 465 and for smtps://",
+        help="port for targets that do not name one (default 25; 465 with --tls)",
     )
     connection.add_argument(
         "--no-starttls", action="store_true", help="do not upgrade with STARTTLS even if offered"
-    )
-    connection.add_argument(
-        "--lmtp",
-        action="store_true",
-        help="speak LMTP (LHLO, RFC 2033): TCP (default port 2003) or a Unix socket path",
-    )
-    connection.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=10.0,
-        metavar="SECONDS",
-        help="for the connection, each reply and each DNS lookup (default %(default)s)",
-    )
-    connection.add_argument(
-        "--helo", metavar="NAME", help="name to send in EHLO/HELO (default: this host's FQDN)"
     )
     connection.add_argument(
         "--mx",
         action="store_true",
         help="treat every bare name as a mail domain and probe its MX hosts",
     )
-    tls = parser.add_argument_group("TLS")
-    tls.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="also trust the CA certificate(s) in PEM (a private CA, a test server)",
-    )
-    tls.add_argument(
-        "--insecure",
-        "--no-verify",  # the shared option set's name (smtpshell.shell.options)
-        action="store_true",
-        help="do not verify certificates (details are still shown, marked unverified)",
+    # The option set every face shares (smtpshell.shell.options), with probe's older names
+    # kept as aliases and its own defaults: a probe waits 10 seconds, not 60.
+    add_connection_options(
+        parser,
+        timeout=10.0,
+        aliases={"tls": ("--implicit-tls",), "no_verify": ("--insecure",)},
+        helps=PROBE_HELPS,
     )
     policy = parser.add_argument_group("domain policy (DANE, MTA-STS, TLS-RPT)")
     policy.add_argument(
@@ -256,6 +238,8 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
     from smtpshell.probe.render import render_json, render_text
     from smtpshell.probe.runner import Progress, run_probes
     from smtpshell.probe.targets import TargetSyntaxError, parse_target
+    from smtpshell.shell.options import apply_connection_options
+    from smtpshell.shell.target import Target
 
     try:
         specs = [parse_target(text) for text in args.targets]
@@ -264,8 +248,8 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
     for option, value in (("--vrfy", args.vrfy), ("--helo", args.helo), ("--expn", args.expn)):
         if value is not None and (not value.strip() or _has_control(value)):
             return _usage_error(f"{option} needs a value without spaces or control characters")
-    if args.lmtp and (args.implicit_tls or args.mx):
-        other = "--implicit-tls" if args.implicit_tls else "--mx"
+    if args.lmtp and (args.tls or args.mx):
+        other = "--tls" if args.tls else "--mx"
         return _usage_error(f"--lmtp cannot be combined with {other}")
     if args.lmtp and any(spec.implicit_tls for spec in specs):
         return _usage_error("--lmtp cannot probe an smtps:// target")
@@ -276,6 +260,12 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
             tls_context(args.ca_file)
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
             return _usage_error(f"cannot use --ca-file {args.ca_file}: {error}")
+    if args.starttls and args.no_starttls:
+        return _usage_error("--starttls and --no-starttls contradict each other: choose one")
+    try:  # the shared checks: contradictions, unreadable --cert/--key, unknown --ciphers
+        shared = apply_connection_options(Target(), args)
+    except ValueError as error:
+        return _usage_error(str(error))
     nameserver = args.nameserver or os.environ.get("SMTPSHELL_NAMESERVER") or None
     if nameserver:
         from smtpshell.probe.policy.dnsquery import parse_nameserver
@@ -300,12 +290,20 @@ def run(args: argparse.Namespace, *, resolver=None) -> int:
             return _usage_error(str(error))
     options = ProbeOptions(
         port=args.port,
-        implicit_tls=args.implicit_tls,
+        implicit_tls=args.tls,
         starttls=not args.no_starttls,
         timeout=args.timeout,
         helo=args.helo,
-        verify=not args.insecure,
+        verify=not args.no_verify,
         ca_file=args.ca_file,
+        cert=shared.cert,
+        key=shared.key,
+        tls_min=shared.tls_min,
+        tls_max=shared.tls_max,
+        ciphers=shared.ciphers,
+        sni=shared.sni,
+        family=shared.family,
+        source_address=shared.source,
         vrfy=args.vrfy,
         mx=args.mx,
         concurrency=args.concurrency,

@@ -10,6 +10,7 @@ its certificate did not verify.
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 import threading
 import time
@@ -84,6 +85,22 @@ class ProbeOptions:
     early_talk: bool = False
     #: Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO fallback, default port 2003.
     lmtp: bool = False
+    #: The shared connection and TLS options (smtpshell.shell.options), for every
+    #: connection the probe makes: a client certificate (PEM paths), version limits
+    #: ("1.2"), an OpenSSL cipher list, the SNI name, 4 or 6, and a local address.
+    cert: str | None = None
+    key: str | None = None
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: str | None = None
+    sni: str | None = None
+    family: int = 0
+    source_address: tuple[str, int] | None = None
+
+    @property
+    def address_family(self) -> int:
+        """``socket.AF_INET``/``AF_INET6`` for ``-4``/``-6``; 0 for either."""
+        return {4: socket.AF_INET, 6: socket.AF_INET6}.get(self.family, 0)
 
 
 class Cancellation:
@@ -135,6 +152,29 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
+
+
+@functools.cache
+def client_context(options: ProbeOptions, verify: bool) -> ssl.SSLContext:
+    """The context of the probe's main connections: verifying (``--ca-file``) or not, with
+    the client certificate, version limits and ciphers the options name."""
+    from smtpshell.shell.options import tune_context
+    from smtpshell.shell.target import Target as Settings
+
+    if verify:  # a context of its own: tls_context() is shared and must stay as it is
+        context = ssl.create_default_context()
+        if options.ca_file:
+            context.load_verify_locations(cafile=options.ca_file)
+    else:
+        context = unverified_context()
+    limits = Settings(
+        cert=options.cert,
+        key=options.key,
+        tls_min=options.tls_min,
+        tls_max=options.tls_max,
+        ciphers=options.ciphers,
+    )
+    return tune_context(context, limits)
 
 
 def _starttls_reply(client: SMTP) -> Reply | None:
@@ -280,8 +320,9 @@ class _Probe:
         helo = self.options.helo or default_helo_name()
         client: SMTP
         address = self.target.address
+        options = self.options
         if self.target.implicit_tls:
-            context = tls_context(self.options.ca_file) if verify else unverified_context()
+            context = client_context(options, verify)
             if address:
                 client = PinnedSMTP_SSL(
                     address, local_hostname=helo, timeout=self.options.timeout, context=context
@@ -296,6 +337,10 @@ class _Probe:
             client = PinnedSMTP(address, local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
+        if options.sni:
+            client.server_hostname = options.sni
+        client.address_family = options.address_family
+        client.source_address = options.source_address
         self._observe_transcript(client.transcript)
         self.cancel.track(client)
         return client
@@ -309,7 +354,7 @@ class _Probe:
         return self.client
 
     def _starttls_context(self, verify: bool) -> ssl.SSLContext:
-        return tls_context(self.options.ca_file) if verify else unverified_context()
+        return client_context(self.options, verify)
 
     @staticmethod
     def _connect_event(client: SMTP) -> Any:
@@ -606,6 +651,11 @@ class _Probe:
                 helo=helo,
                 timeout=options.timeout,
                 transcript=transcript,
+                family=options.address_family,
+                source_address=options.source_address,
+                sni=options.sni,
+                cert=options.cert,
+                key=options.key,
             )
             self._record("injection", started)
             if report.enforcement is None:
@@ -619,7 +669,12 @@ class _Probe:
             self._observe_transcript(transcript)
             started = time.monotonic()
             report.early_client = check_early_client(
-                where, self.target.port, timeout=options.timeout, transcript=transcript
+                where,
+                self.target.port,
+                timeout=options.timeout,
+                transcript=transcript,
+                family=options.address_family,
+                source_address=options.source_address,
             )
             self._record("early-talk", started)
         if options.tls_scan and (self.target.implicit_tls or starttls):
@@ -633,6 +688,7 @@ class _Probe:
                 helo=helo,
                 timeout=options.timeout,
                 track=self._track_scan_client,
+                limits=options,
             )
             self._record("tls-scan", started)
 

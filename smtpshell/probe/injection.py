@@ -107,25 +107,56 @@ class _Wire:
                 return Reply(parsed.code, "\n".join(display(line) for line in lines))
 
 
+def _connect(
+    host: str,
+    port: int,
+    timeout: float,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """A TCP connection as the probe's options say: ``family`` (``socket.AF_INET`` or
+    ``AF_INET6``; 0 for either) and the local ``source_address``."""
+    address: tuple[str, int] = (host, port)
+    if family:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4][:2]
+    return socket.create_connection(address, timeout=timeout, source_address=source_address)
+
+
 def check_injection(
-    host: str, port: int, *, helo: str, timeout: float, transcript: Transcript
+    host: str,
+    port: int,
+    *,
+    helo: str,
+    timeout: float,
+    transcript: Transcript,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
+    sni: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
 ) -> Injection:
-    """Run the check on a new connection; never raises (the outcome says what happened)."""
+    """Run the check on a new connection; never raises (the outcome says what happened).
+    ``family``, ``source_address``, ``sni`` (the name sent in the handshake) and ``cert``
+    / ``key`` (a client certificate) are the probe's ``-4``/``-6``, ``--source-address``,
+    ``--sni`` and ``--cert``/``--key``."""
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout, family, source_address)
     except OSError as exc:
         return Injection(None, f"could not connect: {exc}")
     transcript.note(f"connected to {host}:{port} (STARTTLS injection check)")
     wire = _Wire(sock, transcript, timeout)
     try:
-        return _run(wire, host, helo)
+        context = scan_context()
+        if cert:
+            context.load_cert_chain(cert, key)
+        return _run(wire, sni or host, helo, context)
     except (OSError, SMTPProtocolError, ssl.SSLError, ValueError) as exc:
         return Injection(None, f"check did not complete: {type(exc).__name__}: {exc}")
     finally:
         wire.sock.close()
 
 
-def _run(wire: _Wire, host: str, helo: str) -> Injection:
+def _run(wire: _Wire, host: str, helo: str, context: ssl.SSLContext) -> Injection:
     banner = wire.reply()
     if banner.code != 220:
         return Injection(None, "no 220 greeting", banner)
@@ -146,7 +177,7 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
             "the NOOP was answered in plaintext before the handshake",
             Reply(int(early[:3]) if early[:3].isdigit() else 0, display(early.strip())),
         )
-    tls = scan_context().wrap_socket(wire.sock, server_hostname=host or None)
+    tls = context.wrap_socket(wire.sock, server_hostname=host or None)
     wire.sock = tls
     version = tls.version()
     wire.transcript.note(f"TLS established: {version} (not verified: a check only)")
@@ -158,7 +189,13 @@ def _run(wire: _Wire, host: str, helo: str) -> Injection:
 
 
 def check_early_client(
-    host: str, port: int, *, timeout: float, transcript: Transcript
+    host: str,
+    port: int,
+    *,
+    timeout: float,
+    transcript: Transcript,
+    family: int = 0,
+    source_address: tuple[str, int] | None = None,
 ) -> EarlyClient:
     """``NOOP`` at once on connect, before the greeting; never raises.
 
@@ -166,7 +203,7 @@ def check_early_client(
     (or hangs up) guards against bots, one that greets and answers it does not.
     """
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout, family, source_address)
     except OSError as exc:
         return EarlyClient(None, f"could not connect: {exc}")
     transcript.note(f"connected to {host}:{port} (early talker check: NOOP before the greeting)")

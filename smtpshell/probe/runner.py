@@ -131,7 +131,12 @@ def run_probes(
 
             progress.phase(f"looking up the addresses of {len(targets)} host(s)...")
             targets = expand_addresses(
-                targets, resolver, options.timeout, pool.map, pinned_only=pinned
+                targets,
+                resolver,
+                options.timeout,
+                pool.map,
+                pinned_only=pinned,
+                family=options.family,
             )
         progress.start(len(targets))
 

@@ -23,10 +23,12 @@ from __future__ import annotations
 import ssl
 import warnings
 from collections.abc import Callable
+from typing import Protocol
 
 from smtpshell.client import SMTP, SMTP_SSL
 from smtpshell.probe.injection import scan_context
 from smtpshell.probe.report import CipherResult, TLSScan, VersionResult
+from smtpshell.shell.options import TLS_VERSIONS
 
 __all__ = ["GROUPS", "VERSIONS", "scan_tls"]
 
@@ -45,13 +47,41 @@ MAX_SUITES = 80
 Handshake = Callable[[ssl.SSLContext], tuple[str | None, str | None, int | None]]
 
 
-def _context(version: str, ciphers: str | None = None) -> ssl.SSLContext:
+class Limits(Protocol):
+    """What the probe's options say about TLS (a ProbeOptions has it all)."""
+
+    cert: str | None
+    key: str | None
+    tls_min: str | None
+    tls_max: str | None
+    ciphers: str | None
+    sni: str | None
+    address_family: int
+    source_address: tuple[str, int] | None
+
+
+def _in_range(member: str, limits: Limits | None) -> bool:
+    """Whether ``--tls-min``/``--tls-max`` let the scan try this version."""
+    if limits is None:
+        return True
+    version = ssl.TLSVersion[member]
+    low, high = limits.tls_min, limits.tls_max
+    return not (low and version < TLS_VERSIONS[low]) and not (high and version > TLS_VERSIONS[high])
+
+
+def _context(
+    version: str, ciphers: str | None = None, limits: Limits | None = None
+) -> ssl.SSLContext:
     context = scan_context()
+    if limits is not None and limits.cert:
+        context.load_cert_chain(limits.cert, limits.key)
     pinned = ssl.TLSVersion[version]
     with warnings.catch_warnings():  # deprecated versions are what a scan must try
         warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = pinned
         context.maximum_version = pinned
+    if ciphers is None and limits is not None and limits.ciphers:
+        ciphers = limits.ciphers
     if ciphers is not None:
         context.set_ciphers(ciphers + ":@SECLEVEL=0")
     return context
@@ -65,6 +95,7 @@ def _handshake_with(
     helo: str,
     timeout: float,
     track: Callable[[SMTP], None] | None = None,
+    limits: Limits | None = None,
 ) -> Handshake:
     def handshake(context: ssl.SSLContext) -> tuple[str | None, str | None, int | None]:
         client: SMTP
@@ -72,6 +103,11 @@ def _handshake_with(
             client = SMTP_SSL(local_hostname=helo, timeout=timeout, context=context)
         else:
             client = SMTP(local_hostname=helo, timeout=timeout)
+        if limits is not None:
+            if limits.sni:
+                client.server_hostname = limits.sni
+            client.address_family = limits.address_family
+            client.source_address = limits.source_address
         if track is not None:
             track(client)
         try:
@@ -100,18 +136,26 @@ def scan_tls(
     timeout: float,
     track: Callable[[SMTP], None] | None = None,
     handshake: Handshake | None = None,
+    limits: Limits | None = None,
 ) -> TLSScan:
-    """Scan one server; a failed handshake is a result, not an error."""
+    """Scan one server; a failed handshake is a result, not an error.
+
+    ``limits`` (the probe's options) narrow the scan: versions outside ``--tls-min`` /
+    ``--tls-max`` are not tried (nor listed), ``--ciphers`` is the list suites are picked
+    from, and every handshake carries the client certificate, SNI name, address family
+    and local address."""
     handshake = handshake or _handshake_with(
-        host, port, implicit=implicit, helo=helo, timeout=timeout, track=track
+        host, port, implicit=implicit, helo=helo, timeout=timeout, track=track, limits=limits
     )
     scan = TLSScan(mode="implicit" if implicit else "starttls")
     for name, member, available in VERSIONS:
         if not available:
             scan.untestable.append(name)
             continue
+        if not _in_range(member, limits):
+            continue
         try:
-            context = _context(member)
+            context = _context(member, limits=limits)
         except (ValueError, ssl.SSLError):
             scan.untestable.append(name)
             continue
@@ -130,10 +174,10 @@ def scan_tls(
             if cipher:
                 result.ciphers.append(CipherResult(cipher, name, bits))
         else:
-            _enumerate(result, member, handshake)
+            _enumerate(result, member, handshake, limits)
         scan.versions.append(result)
     scan.untestable += [n for n in ("RC4", "EXPORT") if not _client_has(n)]
-    _groups(scan, handshake)
+    _groups(scan, handshake, limits)
     return scan
 
 
@@ -142,19 +186,22 @@ def _client_has(fragment: str) -> bool:
     return any(fragment in cipher["name"] for cipher in context.get_ciphers())
 
 
-def _suite_names(member: str) -> list[str]:
-    context = _context(member, "ALL:COMPLEMENTOFALL")
+def _suite_names(member: str, limits: Limits | None = None) -> list[str]:
+    wanted = limits.ciphers if limits is not None and limits.ciphers else None
+    context = _context(member, wanted or "ALL:COMPLEMENTOFALL")
     return [c["name"] for c in context.get_ciphers() if c.get("protocol") != "TLSv1.3"]
 
 
-def _enumerate(result: VersionResult, member: str, handshake: Handshake) -> None:
-    remaining = _suite_names(member)
+def _enumerate(
+    result: VersionResult, member: str, handshake: Handshake, limits: Limits | None = None
+) -> None:
+    remaining = _suite_names(member, limits)
     accepted: list[str] = []
     for _ in range(MAX_SUITES):
         if not remaining:
             break
         try:
-            context = _context(member, ":".join(remaining))
+            context = _context(member, ":".join(remaining), limits)
             _, cipher, bits = handshake(context)
         except Exception:
             break
@@ -164,13 +211,15 @@ def _enumerate(result: VersionResult, member: str, handshake: Handshake) -> None
         result.ciphers.append(CipherResult(cipher, result.version, bits, _kx(cipher)))
         remaining.remove(cipher)
     if len(accepted) >= 2:
-        result.cipher_order = _order(accepted, member, handshake)
+        result.cipher_order = _order(accepted, member, handshake, limits)
 
 
-def _order(accepted: list[str], member: str, handshake: Handshake) -> str | None:
+def _order(
+    accepted: list[str], member: str, handshake: Handshake, limits: Limits | None = None
+) -> str | None:
     try:
-        _, forward, _ = handshake(_context(member, ":".join(accepted)))
-        _, backward, _ = handshake(_context(member, ":".join(reversed(accepted))))
+        _, forward, _ = handshake(_context(member, ":".join(accepted), limits))
+        _, backward, _ = handshake(_context(member, ":".join(reversed(accepted)), limits))
     except Exception:
         return None
     if forward == backward:
@@ -188,12 +237,12 @@ def _kx(cipher: str) -> str:
     return "RSA"
 
 
-def _groups(scan: TLSScan, handshake: Handshake) -> None:
+def _groups(scan: TLSScan, handshake: Handshake, limits: Limits | None = None) -> None:
     if not scan.accepted("TLSv1.2"):
         return
     for group in GROUPS:
         try:
-            context = _context("TLSv1_2", "ECDHE")
+            context = _context("TLSv1_2", "ECDHE", limits)
             context.set_ecdh_curve(group)
         except (ValueError, ssl.SSLError):
             continue

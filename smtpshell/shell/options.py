@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from smtpshell.shell.registry import UsageError
 from smtpshell.shell.target import Security, Target, parse_source, parse_target
@@ -84,15 +84,23 @@ def add_connection_options(
     *,
     skip: Iterable[str] = (),
     timeout: float = 60.0,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+    helps: Mapping[str, str] | None = None,
 ) -> None:
     """Add the shared options to ``parser`` (all in one "connection and TLS" group);
-    ``skip`` names options (by dest) the face defines itself; ``timeout`` is its default."""
+    ``skip`` names options (by dest) the face defines itself; ``timeout`` is its default.
+    ``aliases`` adds older flag names to an option (by dest), so a face that had its own
+    names (probe's ``--insecure``) keeps them; ``helps`` rewords an option's help."""
     skip = frozenset(skip)
+    aliases = aliases or {}
+    helps = helps or {}
     group = parser.add_argument_group("connection and TLS")
 
     def add(dest: str, *flags: str, **kwargs) -> None:
         if dest not in skip:
-            group.add_argument(*flags, dest=dest, **kwargs)
+            if dest in helps:
+                kwargs["help"] = helps[dest]
+            group.add_argument(*flags, *aliases.get(dest, ()), dest=dest, **kwargs)
 
     add("starttls", "--starttls", action="store_true", help="upgrade with STARTTLS at once")
     add("tls", "--tls", action="store_true", help="implicit TLS from the first byte (port 465)")

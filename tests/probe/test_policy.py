@@ -359,6 +359,17 @@ def test_every_address_of_every_mx_is_probed_with_a_diff_and_identity(pool, root
     assert status == 1  # the IPv6 address failed
 
 
+def test_minus_4_and_minus_6_keep_only_that_family_of_each_mx(pool, root_file):
+    zone = base_zone(pool)
+    zone.add("mx1.example.test", "AAAA", "::1")
+    _, document, _ = run_probe(zone, root_file, None, "-4")
+    assert set(by_address(document)) == {"127.0.0.2", "127.0.0.3", "127.0.0.4"}
+    _, document, _ = run_probe(zone, root_file, None, "-6")
+    reports = by_address(document)
+    assert set(reports) == {"::1", None}  # the other MX host has no AAAA: a failed target
+    assert "no AAAA record" in reports[None]["error"]["message"]
+
+
 # ------------------------------------------------------------------------------ DANE
 
 

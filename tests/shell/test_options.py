@@ -131,4 +131,4 @@ def test_probe_takes_the_shared_names_for_tls_and_verification():
 
     configure(parser)
     args = parser.parse_args(["mx.example.com", "--tls", "--no-verify"])
-    assert args.implicit_tls and args.insecure
+    assert args.tls and args.no_verify  # the shared dests (older names: tests/probe)

@@ -1,7 +1,8 @@
 """Snapshots of the main states (pytest-textual-snapshot; ``--snapshot-update`` to accept).
 
-Only deterministic content: no practice server (its port changes), no timestamps; the wire
-traffic is scripted transcript events.
+Only deterministic content: no timestamps, and the wire traffic is scripted transcript
+events; the one screen with a practice server (the lesson in presenter mode) shows fixed
+numbers in place of the ports the OS gives it (``masked_ports``).
 """
 
 from __future__ import annotations
@@ -342,3 +343,88 @@ def _reply_explained_steps(app: SmtpShellApp):
 
 def test_at_least_25_snapshots() -> None:
     assert len(SNAPSHOTS) + 3 >= 25
+
+
+# --------------------------------------------------------------------------- presenter mode
+
+
+def masked_ports(app_class):
+    """``app_class`` whose screenshots show fixed port numbers instead of the real ones.
+
+    The practice server listens on ports the OS picks (port 0), so each run shows others:
+    in the status bar, the log's "connected to" line and the server's start note.  Each
+    port in ``ports`` (filled once the server runs) is replaced by a fixed number of the
+    same width in the segments the screenshot is made of, before the SVG (and its
+    content-derived ids) is built: the layout and everything else on screen stay real.
+    """
+    import re
+    from unittest import mock
+
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class Masked(app_class):
+        ports: dict[int, str]
+
+        def export_screenshot(self, *, title=None, simplify=False) -> str:
+            masks = {
+                re.compile(rf"(?<!\d){port}(?!\d)"): shown for port, shown in self.ports.items()
+            }
+            assert masks, "no port to mask: the server did not start"
+            for port, shown in self.ports.items():
+                assert len(str(port)) == len(shown), f"port {port} is not {len(shown)} wide"
+            export_svg = Console.export_svg
+            found: set[str] = set()
+
+            def masked_svg(console: Console, **kwargs) -> str:
+                buffer = console._record_buffer  # what export_svg draws (rich >= 12)
+                for index, segment in enumerate(buffer):
+                    text = segment.text
+                    for pattern, shown in masks.items():
+                        text, count = pattern.subn(shown, text)
+                        if count:
+                            found.add(shown)
+                    buffer[index] = Segment(text, segment.style, segment.control)
+                return export_svg(console, **kwargs)
+
+            with mock.patch.object(Console, "export_svg", masked_svg):
+                svg = super().export_screenshot(title=title, simplify=simplify)
+            assert found == set(self.ports.values()), f"ports not on screen: {found}"
+            return svg
+
+    return Masked
+
+
+def test_lesson_presenter_mode(snap_compare, tmp_path) -> None:
+    """The lesson app in presenter mode, connected to its practice server (ports masked)."""
+    from smtpshell.learn.catalog import find_lesson
+    from smtpshell.learn.progress import ProgressStore
+    from smtpshell.learn.runner import LessonRunner
+    from smtpshell.tui.lesson import LessonApp
+    from smtpshell.wiring import new_engine
+
+    from .conftest import settle, wait_for
+
+    ref = find_lesson("2")
+    runner = LessonRunner(
+        ref.load(),
+        new_engine(timeout=10),
+        key=ref.key,
+        progress=ProgressStore(tmp_path / "progress.json"),
+        presenter=True,
+    )
+    app = masked_ports(LessonApp)(runner, show_time=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: app.engine.practice is not None, what="the server")
+        await settle(pilot, app)
+        server = app.engine.practice
+        # Linux's ephemeral ports (32768-60999) are five digits wide, as these are.
+        app.ports = {server.port: "10025", server.tls_port: "10465"}
+        _still_cursors(pilot)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=LARGE, run_before=run_before)
+    finally:
+        runner.close()

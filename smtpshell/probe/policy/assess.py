@@ -43,7 +43,13 @@ def _is_ip(host: str) -> bool:
 
 
 def expand_addresses(
-    targets: Sequence, resolver: Any, timeout: float, mapper=map, *, pinned_only: bool = False
+    targets: Sequence,
+    resolver: Any,
+    timeout: float,
+    mapper=map,
+    *,
+    pinned_only: bool = False,
+    family: int = 0,
 ) -> list:
     """Each MX-derived target becomes one target per A and AAAA record of its host (IPv4
     first, in address order, so runs compare).
@@ -52,6 +58,7 @@ def expand_addresses(
     as they are (connected by name, through the system's resolver).  With it (the user
     gave ``--nameserver``: every DNS query goes there), named targets are expanded too, and
     a host without addresses becomes a failed target rather than a lookup elsewhere.
+    ``family`` 4 or 6 (``-4``/``-6``) looks up only A or only AAAA records.
     """
     from smtpshell.probe.report import ProbeIssue
 
@@ -62,7 +69,7 @@ def expand_addresses(
             return [target]
         addresses: list[str] = []
         errors: list[str] = []
-        for rdtype in ("A", "AAAA"):
+        for rdtype in {4: ("A",), 6: ("AAAA",)}.get(family, ("A", "AAAA")):
             found = lookup(resolver, target.host, rdtype, timeout=timeout)
             addresses += [rdata.address for rdata in found.records]
             if found.error:
@@ -70,7 +77,8 @@ def expand_addresses(
         if not addresses:
             if not pinned_only:
                 return [target]
-            why = "; ".join(errors) or "no A or AAAA record"
+            wanted = {4: "A", 6: "AAAA"}.get(family, "A or AAAA")
+            why = "; ".join(errors) or f"no {wanted} record"
             issue = ProbeIssue("resolve", "NoAddress", f"{target.host}: {why}")
             return [replace(target, error=issue)]
         ordered = sorted(set(addresses), key=lambda a: (":" in a, ipaddress.ip_address(a)))
