@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 
 from smtpshell.shell.target import Target
 from tests.support.hostile import PAYLOADS, hostile_script, raw_controls
+from tests.support.pty_io import read_pty
 from tests.support.scripted import ScriptedServer
 
 ENTER, CTRL_D = "\r", "\x04"
@@ -43,26 +43,6 @@ def test_repl_pipe_input_shows_hostile_replies_escaped(run_repl):
 
 
 PROMPT = re.compile(rb"> (\x1b\[[0-9;?]*[A-Za-z])*$")  # a prompt waiting for input
-
-
-def _read(fd: int, out: bytearray, deadline: float, until: re.Pattern | None = None) -> None:
-    """Read the pty into ``out`` until it ends with ``until`` (or EOF)."""
-    start = len(out)
-    while time.monotonic() < deadline:
-        if until is not None and len(out) > start and until.search(out):
-            return
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the pty
-            return
-        if not chunk:
-            return
-        out += chunk
-    if until is not None:
-        raise AssertionError(f"no prompt in time: {bytes(out[-1500:])!r}")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
@@ -96,11 +76,11 @@ def test_repl_in_a_real_terminal_shows_hostile_replies_escaped(tmp_path):
         try:
             deadline = time.monotonic() + 40
             for line in LINES:
-                _read(primary, output, deadline, until=PROMPT)  # the prompt
+                read_pty(primary, output, deadline, until=PROMPT)  # the prompt
                 os.write(primary, line.encode() + b"\r")
-            _read(primary, output, deadline, until=PROMPT)
+            read_pty(primary, output, deadline, until=PROMPT)
             os.write(primary, b"/exit\r")  # not Ctrl-D: a cooked tty would eat it as EOF
-            _read(primary, output, deadline)
+            read_pty(primary, output, deadline)
             proc.wait(timeout=30)
         finally:
             if proc.poll() is None:

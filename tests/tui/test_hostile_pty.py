@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import subprocess
 import sys
 import time
@@ -13,29 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.hostile import hostile_script
+from tests.support.pty_io import read_pty
 from tests.support.scripted import ScriptedServer
 
 pty = pytest.importorskip("pty")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _read(fd: int, out: bytearray, deadline: float, until: bytes | None = None) -> None:
-    start = len(out)
-    while time.monotonic() < deadline:
-        if until is not None and until in out[start:]:
-            return
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the pty
-            return
-        if not chunk:
-            return
-        out += chunk
-    if until is not None:
-        raise AssertionError(f"no {until!r} in time: {bytes(out[-1500:])!r}")
 
 
 def test_tui_in_a_real_terminal_never_receives_the_payloads(tmp_path):
@@ -63,11 +44,11 @@ def test_tui_in_a_real_terminal_never_receives_the_payloads(tmp_path):
         out = bytearray()
         try:
             deadline = time.monotonic() + 60
-            _read(primary, out, deadline, until=b"mx.hostile")  # the banner is on screen
+            read_pty(primary, out, deadline, until=b"mx.hostile")  # the banner is on screen
             os.write(primary, b"EHLO me\r")
-            _read(primary, out, deadline, until=b"EVIL")  # the EHLO answer is on screen
+            read_pty(primary, out, deadline, until=b"EVIL")  # the EHLO answer is on screen
             os.write(primary, b"\x11")  # ctrl+q
-            _read(primary, out, deadline)
+            read_pty(primary, out, deadline)
             proc.wait(timeout=30)
         finally:
             if proc.poll() is None:
