@@ -575,18 +575,20 @@ class _Probe:
             self.report.size = SizeInfo(limit, human)
 
     def _vrfy(self) -> None:
-        address = self.options.vrfy
-        if not address:
-            return
+        if self.options.vrfy:
+            self.report.vrfy = self._lookup("vrfy", self.options.vrfy)
+
+    def _lookup(self, verb: str, argument: str) -> VrfyResult:
+        """VRFY or EXPN ``argument`` in a stage of its own, with the reply's meaning."""
         from smtpshell.knowledge import explain_reply
 
         client = self.client
         assert client is not None
-        with self._stage("vrfy"):
-            code, message = client.verify(address)
+        with self._stage(verb):
+            code, message = client.verify(argument) if verb == "vrfy" else client.expn(argument)
         text = _text(message)
         headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
-        self.report.vrfy = VrfyResult(address, code, text, headline.partition(" ")[2])
+        return VrfyResult(argument, code, text, headline.partition(" ")[2])
 
     def _enforcement(self, capabilities: list[Capability]) -> None:
         """Submission: MAIL and AUTH before STARTTLS must get 530 5.7.0 (RFC 3207 §4).
@@ -615,18 +617,8 @@ class _Probe:
             self._fail(ProbeIssue("submission", "SMTPServerDisconnected", _text(message), code))
 
     def _expn(self) -> None:
-        name = self.options.expn
-        if not name:
-            return
-        from smtpshell.knowledge import explain_reply
-
-        client = self.client
-        assert client is not None
-        with self._stage("expn"):
-            code, message = client.expn(name)
-        text = _text(message)
-        headline = explain_reply(code, text).headline.title  # "250 Requested action okay"
-        self.report.expn = VrfyResult(name, code, text, headline.partition(" ")[2])
+        if self.options.expn:
+            self.report.expn = self._lookup("expn", self.options.expn)
 
     def _extra_connections(self) -> None:
         """Checks that need connections of their own: STARTTLS injection, the TLS scan."""
