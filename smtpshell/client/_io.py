@@ -14,7 +14,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from smtpshell.errors import (
@@ -139,7 +139,7 @@ class _Connection:
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
         #: The recipients of the transaction whose data was just sent (LMTP replies to each).
-        self._data_recipients: tuple[str, ...] = ()
+        self._data_recipients: Sequence[str] = ()
 
     # ------------------------------------------------------------------ debug output
 
@@ -237,7 +237,7 @@ class _Connection:
             self._after_greeting(reply, verb)
         core = self._core
         if verb == DATA_END or verb == "BDAT":
-            self._data_recipients = tuple(core.recipients)
+            self._data_recipients = core.recipients  # immutable: kept, not copied
         user = ""
         if code == 235:
             user = self._auth_user or getattr(self, "user", None) or "(unknown)"
