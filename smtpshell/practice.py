@@ -22,7 +22,7 @@ import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import ssl
@@ -41,6 +41,7 @@ __all__ = [
     "PracticeOptions",
     "Scope",
     "Voice",
+    "Words",
     "add_arguments",
     "auth_failure_delay",
     "describe_faults",
@@ -199,19 +200,32 @@ class Voice(enum.IntEnum):
     SERVE = 1
 
 
-#: Each fault in words, (lesson, serve); ``describe_faults`` fills in the values.
-FAULT_WORDS: dict[str, tuple[str, str]] = {
-    "delay": ("delay {seconds:g}s on {point}", "delay {seconds:g}s before replying to {point}"),
-    "reject_rcpt": (
-        "recipients matching /{pattern}/ get {code}",
-        "reject recipients matching /{pattern}/ with {code}",
+class Words(NamedTuple):
+    """One fault in each voice (indexed by :class:`Voice`); ``{}`` fields take its values."""
+
+    lesson: str
+    serve: str
+
+
+#: Each fault in words, by the field that switches it on.
+FAULT_WORDS: dict[str, Words] = {
+    "delay": Words(
+        lesson="delay {seconds:g}s on {point}",
+        serve="delay {seconds:g}s before replying to {point}",
     ),
-    "reply_421_on": ("421 and hang up on {point}", "reply 421 and disconnect on {point}"),
-    "drop_on": ("drop the connection on {point}", "drop the connection without a reply on {point}"),
-    "slow_greeting": ("greeting after {seconds:g}s", "wait {seconds:g}s before the greeting"),
-    "accept_bare_lf_dot": (
-        "UNSAFE: a '.' line with bare LF endings ends DATA",
-        "UNSAFE: end DATA at a '.' line with bare LF endings too",
+    "reject_rcpt": Words(
+        lesson="recipients matching /{pattern}/ get {code}",
+        serve="reject recipients matching /{pattern}/ with {code}",
+    ),
+    "reply_421_on": Words("421 and hang up on {point}", "reply 421 and disconnect on {point}"),
+    "drop_on": Words(
+        lesson="drop the connection on {point}",
+        serve="drop the connection without a reply on {point}",
+    ),
+    "slow_greeting": Words("greeting after {seconds:g}s", "wait {seconds:g}s before the greeting"),
+    "accept_bare_lf_dot": Words(
+        lesson="UNSAFE: a '.' line with bare LF endings ends DATA",
+        serve="UNSAFE: end DATA at a '.' line with bare LF endings too",
     ),
 }
 
@@ -237,7 +251,7 @@ class FaultSettings(Protocol):
 
 def describe_faults(faults: FaultSettings, voice: Voice) -> list[str]:
     """One line per fault that ``faults`` switches on, in ``voice``; the UNSAFE one last."""
-    words = {name: pair[voice] for name, pair in FAULT_WORDS.items()}
+    words = {name: both[voice] for name, both in FAULT_WORDS.items()}
     delays = faults.delay.items() if isinstance(faults.delay, dict) else faults.delay
     lines = [words["delay"].format(seconds=seconds, point=point) for point, seconds in delays]
     if faults.reject_rcpt is not None:

@@ -9,7 +9,7 @@ EOM" is the classic did-my-mail-arrive mystery.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from smtpshell.practice import (
     EOM,
@@ -76,16 +76,8 @@ class Faults:
     @classmethod
     def of(cls, options: FaultSettings) -> Faults:
         """The faults the practice options (``serve``, a lesson header) switch on."""
-        delay = options.delay if isinstance(options.delay, dict) else dict(options.delay)
-        return cls(
-            delay=delay,
-            reject_rcpt=options.reject_rcpt,
-            reject_code=options.reject_code,
-            reply_421_on=options.reply_421_on,
-            drop_on=options.drop_on,
-            slow_greeting=options.slow_greeting,
-            accept_bare_lf_dot=options.accept_bare_lf_dot,
-        )
+        values = {item.name: getattr(options, item.name) for item in fields(cls)}
+        return cls(**{**values, "delay": dict(options.delay)})
 
     def describe(self) -> list[str]:
         """One human line per active fault, for the ``serve`` banner."""
