@@ -415,7 +415,7 @@ class _Commands(_Connection):
     def _mail_args(self, sender: str, options: Sequence[str]) -> str:
         options = self._check_options(options, "mail option")
         path = envelope_address(sender)
-        wants_utf8 = any(x.lower() == "smtputf8" for x in options)
+        wants_utf8 = "smtputf8" in map(str.lower, options)  # no generator: per message
         optionlist = ""
         if options and self.does_esmtp:
             if wants_utf8:
