@@ -63,6 +63,14 @@ def _set_nodelay(sock: socket.socket) -> None:
             pass
 
 
+def _body_chunks(payload: bytes) -> Iterable[bytes]:
+    """The dot-stuffed message with its end marker: one piece made now when it is small (one
+    write), else pieces made as they are written (a big message is never copied whole)."""
+    if len(payload) <= CHUNK_SIZE:
+        return (b"".join(dot_stuffed_chunks(payload)),)
+    return dot_stuffed_chunks(payload)
+
+
 class _Commands(_Connection):
     """Connecting, command lines, and the verbs that map to one command each."""
 
@@ -407,7 +415,7 @@ class _Commands(_Connection):
     def _mail_args(self, sender: str, options: Sequence[str]) -> str:
         options = self._check_options(options, "mail option")
         path = envelope_address(sender)
-        wants_utf8 = any(x.lower() == "smtputf8" for x in options)
+        wants_utf8 = "smtputf8" in map(str.lower, options)  # no generator: per message
         optionlist = ""
         if options and self.does_esmtp:
             if wants_utf8:
@@ -438,12 +446,13 @@ class _Commands(_Connection):
         bytes as for str; the message is encoded before DATA is sent."""
         payload = msg if msg is self._encoded else encode_message(msg)
         self.putcmd("data")
+        chunks = _body_chunks(payload)  # stuffed while the server answers DATA (issue 15)
         (code, repl) = self.getreply()
         if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         if code != 354:
             raise SMTPDataError(code, repl)
-        (code, msg) = self._send_payload(payload)
+        (code, msg) = self._send_payload(payload, chunks)
         if self.debuglevel > 0:
             self._print_debug("data:", (code, msg))
         return (code, msg)
@@ -456,13 +465,14 @@ class _Commands(_Connection):
         """
         return self._send_payload(encode_message(msg))
 
-    def _send_payload(self, payload: bytes) -> tuple[int, bytes]:
-        """Upload the stuffed message; a reply the server sends early is returned, not lost."""
+    def _send_payload(
+        self, payload: bytes, chunks: Iterable[bytes] | None = None
+    ) -> tuple[int, bytes]:
+        """Upload the stuffed message (``chunks``: ``_body_chunks(payload)``, if already made);
+        a reply the server sends early is returned, not lost."""
         self._awaiting.append((DATA_END, DATA_END))
-        if len(payload) <= CHUNK_SIZE:
-            chunks: Iterable[bytes] = (b"".join(dot_stuffed_chunks(payload)),)
-        else:
-            chunks = dot_stuffed_chunks(payload)
+        if chunks is None:
+            chunks = _body_chunks(payload)
         try:
             if not self._write_body(chunks):
                 return self._early_reply()

@@ -122,7 +122,8 @@ class _Transaction(_TLS):
             (code, resp) = self._data_outcome((code, resp), accepted, senderrs)
         finally:
             self._defer_replies = False
-            self._settle()
+            if self._deferred is not None:
+                self._settle()
         if code != 250:
             if self.sock is not None and code != 421:
                 self._rset()
@@ -146,13 +147,14 @@ class _Transaction(_TLS):
         paths = [envelope_address(r) for r in recipients]
         mail_options = self._check_options(mail_options, "mail option") if mail_options else []
         rcpt_options = self._check_options(rcpt_options, "rcpt option") if rcpt_options else []
-        binary = any(o.upper() == "BODY=BINARYMIME" for o in mail_options)
+        binary = "BODY=BINARYMIME" in map(str.upper, mail_options)
         payload = _binary_payload(msg) if binary else encode_message(msg)
         self.ehlo_or_helo_if_needed()
         esmtp_opts = self._esmtp_mail_options(payload, from_addr, mail_options)
-        utf8 = self.does_esmtp and any(o.lower() == "smtputf8" for o in mail_options)
-        for address in (from_addr, *recipients):
-            self._check_address_encoding(address, utf8)
+        utf8 = self.does_esmtp and "smtputf8" in map(str.lower, mail_options)
+        if not (from_addr.isascii() and all(map(str.isascii, recipients))):
+            for address in (from_addr, *recipients):
+                self._check_address_encoding(address, utf8)
         use_bdat = self._use_chunking(binary)
         unique = _first_of_each(recipients, paths)
         return payload, esmtp_opts, unique, rcpt_options, use_bdat
