@@ -564,13 +564,14 @@ class Engine:
         target = self.target if self.target is not None else Target()
         verify = target.verify if verify is None else verify
         if not verify:
-            return tune_context(unverified_context(), target.tls), ContextArg("unverified")
+            context = tune_context(unverified_context(), target.tls)
+            return context, ContextArg("unverified", tls=target.tls)
         if target.ca_file:
-            return tls_context_for(target), ContextArg(cafile=target.ca_file)
+            return tls_context_for(target), ContextArg(cafile=target.ca_file, tls=target.tls)
         if target.practice and self.practice is not None:
             context = tune_context(self.practice.client_ssl_context(), target.tls)
-            return context, ContextArg(cafile=str(self.practice.cert_path))
-        return tls_context_for(target, default_context()), ContextArg()
+            return context, ContextArg(cafile=str(self.practice.cert_path), tls=target.tls)
+        return tls_context_for(target, default_context()), ContextArg(tls=target.tls)
 
     # ------------------------------------------------------------------ connecting
 
@@ -639,6 +640,10 @@ class Engine:
         step_kwargs["timeout"] = self.timeout
         if target.source:
             step_kwargs["source_address"] = target.source
+        if target.tls.sni:
+            step_kwargs["server_hostname"] = target.tls.sni
+        if target.family:
+            step_kwargs["address_family"] = target.family
         for flag in ("pipelining", "chunking"):
             if getattr(target, flag):
                 step_kwargs[flag] = True

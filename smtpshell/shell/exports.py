@@ -15,10 +15,11 @@ import datetime
 import keyword
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from smtpshell.tls_settings import TLSSettings
 from smtpshell.transcript import Event, events_to_jsonl, events_to_text
 
 __all__ = [
@@ -76,10 +77,18 @@ class MessageArg:
 
 @dataclass(frozen=True, slots=True)
 class ContextArg:
-    """How a TLS context was made: ``default``, ``unverified`` or trusting one ``cafile``."""
+    """How a TLS context was made: ``default``, ``unverified`` or trusting one ``cafile``;
+    ``tls``: the client certificate, version limits and ciphers set on it."""
 
     kind: str = "default"
     cafile: str | None = None
+    tls: TLSSettings = field(default_factory=TLSSettings)
+
+    @property
+    def tuned(self) -> bool:
+        """True when the context carries more than its trust (what ``_tls_context`` sets)."""
+        tls = self.tls
+        return bool(tls.cert or tls.tls_min or tls.tls_max or tls.ciphers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,13 @@ class Step:
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
     comment: str = ""
+
+
+def _tls_version(version: str | None) -> str | None:
+    """``"1.2"`` -> ``ssl.TLSVersion.TLSv1_2`` (``"1.0"`` is ``TLSv1``)."""
+    if not version:
+        return None
+    return "ssl.TLSVersion.TLSv1" + ("" if version == "1.0" else "_" + version.split(".")[1])
 
 
 def env_word(text: str) -> str:
@@ -193,6 +209,8 @@ class _Script:
             return " + ".join(pieces)
         if isinstance(value, ContextArg):
             self.uses.add("ssl")
+            if value.tuned:
+                return self._tuned_context(value)
             if value.kind == "unverified":
                 self.uses.add("unverified")
                 return "_unverified_context()"
@@ -211,6 +229,21 @@ class _Script:
             return "[" + ", ".join(self.literal(v, indent) for v in value) + "]"
         return _q(value)
 
+    def _tuned_context(self, value: ContextArg) -> str:
+        """``_tls_context(...)``: the session's trust, client certificate, versions, ciphers."""
+        self.uses.add("tls_context")
+        tls = value.tls
+        arguments = [
+            ("cafile", _q(value.cafile) if value.cafile else None),
+            ("verify", "False" if value.kind == "unverified" else None),
+            ("cert", _q(tls.cert) if tls.cert else None),
+            ("key", _q(tls.key) if tls.key else None),
+            ("minimum", _tls_version(tls.tls_min)),
+            ("maximum", _tls_version(tls.tls_max)),
+            ("ciphers", _q(tls.ciphers) if tls.ciphers else None),
+        ]
+        return "_tls_context(" + ", ".join(f"{k}={v}" for k, v in arguments if v) + ")"
+
     def call(self, step: Step, indent: str) -> str:
         if step.method in _SMTPSHELL_ONLY or any(k in _SMTPSHELL_ONLY for k, _ in step.kwargs):
             self.uses.add("smtpshell")
@@ -223,14 +256,24 @@ class _Script:
         cls = kw.pop("cls", "SMTP")
         host = kw.pop("host")
         port = kw.pop("port", 0)
+        # smtpshell's attributes, set before connecting: --sni and -4/-6.
+        settings = [(name, kw.pop(name, None)) for name in ("server_hostname", "address_family")]
         if any(k in _SMTPSHELL_ONLY for k, v in kw.items() if v is not None):
             self.uses.add("smtpshell")
         ctor = [f"{k}={self.literal(v)}" for k, v in kw.items() if v is not None]
         where = f"{_q(host)}, {port!r}" if port else _q(host)
-        return [
-            f"with smtplib.{cls}({', '.join(ctor)}) as s:",
-            f"    print(s.connect({where}))",
-        ]
+        lines = [f"with smtplib.{cls}({', '.join(ctor)}) as s:"]
+        for name, value in settings:
+            if value is None:
+                continue
+            self.uses.add("smtpshell")
+            if name == "address_family":
+                self.uses.add("socket")
+                value = f"socket.{'AF_INET6' if value == 6 else 'AF_INET'}"
+            else:
+                value = _q(value)
+            lines.append(f"    s.{name} = {value}")
+        return [*lines, f"    print(s.connect({where}))"]
 
 
 #: Calls and keywords that stdlib smtplib does not have: the export then imports smtpshell.
@@ -248,6 +291,27 @@ def _secret(name, what):
         except (EOFError, KeyboardInterrupt):
             pass
     sys.exit(f"{sys.argv[0]}: set {name} to the {what} (this script holds no secrets)")
+'''
+
+_TLS_CONTEXT_HELPER = '''
+
+def _tls_context(cafile=None, verify=True, cert=None, key=None, minimum=None, maximum=None,
+                 ciphers=None):
+    """The session's TLS context: whom it trusted, its client certificate, TLS versions
+    and ciphers, as the smtpshell options (--ca-file, --cert, --tls-min ...) set them."""
+    context = ssl.create_default_context(cafile=cafile)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if cert:
+        context.load_cert_chain(cert, key)
+    if minimum:
+        context.minimum_version = minimum
+    if maximum:
+        context.maximum_version = maximum
+    if ciphers:
+        context.set_ciphers(ciphers)
+    return context
 '''
 
 _UNVERIFIED_HELPER = '''
@@ -297,6 +361,8 @@ def _header(when: str, script: _Script) -> str:
         imports += ["email", "email.policy"]
     if "secret" in script.uses:
         imports += ["getpass", "os", "sys"]
+    if "socket" in script.uses:
+        imports.append("socket")
     if "ssl" in script.uses:
         imports.append("ssl")
     if "smtpshell" not in script.uses and "connect" in script.uses:
@@ -311,6 +377,8 @@ def _header(when: str, script: _Script) -> str:
         text += _SECRET_HELPER
     if "unverified" in script.uses:
         text += _UNVERIFIED_HELPER
+    if "tls_context" in script.uses:
+        text += _TLS_CONTEXT_HELPER
     if script.secrets:
         text += "\n\n" + "".join(
             f"{identifier} = _secret({_q(name)}, {_q(what)})\n"

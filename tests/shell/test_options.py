@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +25,8 @@ from smtpshell.shell.options import (
 from smtpshell.shell.registry import UsageError
 from smtpshell.shell.target import Security
 from smtpshell.wiring import new_engine
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -132,3 +139,50 @@ def test_probe_takes_the_shared_names_for_tls_and_verification():
     configure(parser)
     args = parser.parse_args(["mx.example.com", "--tls", "--no-verify"])
     assert args.tls and args.no_verify  # the shared dests (older names: tests/probe)
+
+
+def test_the_python_export_keeps_the_tls_options_and_runs_with_them(server, tmp_path, ca):
+    """--ca-file, --cert, --tls-max, --ciphers, --sni and -4 reach the exported script, which
+    connects again with them (issue 19 follow-up: the export used to drop them)."""
+    cert = ca.issue_cert("client.example")
+    pem = tmp_path / "client.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(pem))
+    engine = new_engine(scripted=True, timeout=10, helo_name="client.test")
+    try:
+        args = parse(
+            "127.0.0.1",
+            *("--ca-file", str(server.cert_path), "--cert", str(pem)),
+            *("--tls-max", "1.2", "--ciphers", "ECDHE+AESGCM", "--sni", "localhost", "-4"),
+        )
+        engine.connection_defaults = target_from_args(args)
+        result = engine.run_line(f"/connect 127.0.0.1:{server.port} --starttls")
+        assert result.ok, result.errors
+        assert engine.client.tls_info()["version"] == "TLSv1.2"
+        engine.run_line("NOOP")
+        text = engine.run_line("/export --format python").items[0].body
+    finally:
+        engine.shutdown()
+    assert "_tls_context(cafile=" in text
+    assert f'cert="{pem}"' in text
+    assert "maximum=ssl.TLSVersion.TLSv1_2" in text and 'ciphers="ECDHE+AESGCM"' in text
+    assert 's.server_hostname = "localhost"' in text
+    assert "s.address_family = socket.AF_INET" in text
+    assert "import smtpshell as smtplib" in text and "import socket" in text
+
+    script = tmp_path / "session.py"
+    script.write_text(text)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ran = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert ran.stdout.count("(250, ") >= 2  # EHLO after STARTTLS, NOOP
+    if shutil.which("ruff"):
+        checked = subprocess.run(
+            ["ruff", "check", "--isolated", "--select", "E4,E7,E9,F,W,I,B,UP", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert checked.returncode == 0, checked.stdout
