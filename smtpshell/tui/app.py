@@ -21,7 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
@@ -45,6 +45,7 @@ from smtpshell.tui.widgets import (
     ExplainPanel,
     FilterBar,
     Inspector,
+    KeyFooter,
     LogPane,
     StatusBar,
 )
@@ -147,7 +148,7 @@ class SmtpShellApp(App[int]):
         yield CommandPane(
             self.complete, history=history, buttons=self.toolbar_buttons(), id="command-pane"
         )
-        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
+        yield KeyFooter(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
 
     def compose_side(self) -> ComposeResult:
         """What sits right of the log (a face over a lesson adds its panel here)."""
