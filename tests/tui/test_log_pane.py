@@ -208,11 +208,18 @@ async def test_lines_arriving_in_a_scrolling_log_do_not_lay_out_the_screen() -> 
         log.filter = ""
         await pilot.pause()
         assert layouts == [] and log.scroll_y == log.max_scroll_y
-        # A line wider than the pane: the horizontal scrollbar's state changes, so a
-        # layout is needed (and done).
+        # A line wider than the pane: the (zero-width, always on) horizontal scrollbar
+        # stays as it was, so no layout either, and → scrolls to read the line.
         log.add_events([Event(EventKind.SENT, b"X" * 300 + b"\r\n")])
         await pilot.pause()
-        assert layouts and log.show_horizontal_scrollbar
+        assert layouts == [] and log.max_scroll_x > 0
+        log.focus()
+        await pilot.press("right")
+        assert log.scroll_x == 8
+        # Clearing the log: the vertical scrollbar goes, with a layout.
+        log.clear()
+        await pilot.pause()
+        assert layouts and not log.show_vertical_scrollbar and log.scroll_y == 0
 
 
 @async_test

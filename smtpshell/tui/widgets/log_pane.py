@@ -501,17 +501,17 @@ class LogPane(ScrollView, can_focus=True):
             )
         self.refresh()
 
-    def _scrollbars_for(self, size: Size) -> tuple[bool, bool] | None:
+    def _scrollbars_for(self, size: Size) -> tuple[bool, bool]:
         """(horizontal, vertical): the scrollbars Textual shows for content of ``size``
-        (``Widget._refresh_scrollbars``), or None when it is not predictable here."""
+        (as ``Widget._refresh_scrollbars`` decides)."""
         styles = self.styles
-        if styles.overflow_x != "auto" or styles.overflow_y != "auto":
-            return None
         width, height = self.container_size
-        horizontal, vertical = size.width > width, size.height > height
-        if vertical and not horizontal:
+        fixed = {"scroll": True, "hidden": False}
+        horizontal = fixed.get(styles.overflow_x, size.width > width)
+        vertical = fixed.get(styles.overflow_y, size.height > height)
+        if styles.overflow_x == "auto" and vertical and not horizontal:
             horizontal = size.width > width - styles.scrollbar_size_vertical
-        if horizontal and not vertical:
+        if styles.overflow_y == "auto" and horizontal and not vertical:
             vertical = size.height > height - styles.scrollbar_size_horizontal
         return horizontal, vertical
 
