@@ -239,3 +239,48 @@ async def test_an_unchanged_status_line_is_not_redrawn() -> None:
         app.status_bar.show(None, busy="sending")  # a change is still shown
         await pilot.pause()
         assert "sending" in str(app.status_bar.render()) and layouts
+
+
+@async_test
+async def test_a_flood_waits_while_a_keystroke_is_on_its_way(monkeypatch) -> None:
+    """The timers' flush defers a slice while a message is queued for the app, its screen
+    or the focused widget (a keystroke crossing them), a bounded number of times; the
+    events still all arrive, in order, or are counted and marked as dropped."""
+    from textual import events
+
+    import smtpshell.tui.app as app_module
+    import smtpshell.tui.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "MAX_QUEUED_EVENTS", 3_000)
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        prompt = app.command_pane.command_input
+        emit = app.engine.transcript.emit
+        await wait_for(pilot, lambda: not app._message_waiting(), what="a quiet app")
+        app._flush_tick()  # nothing waits: it flushes (nothing yet), and counts from 0
+        for i in range(2_000):  # 4,000 events, no await: the queue drops 1,000
+            for event in _exchange(i):
+                emit(event)
+        # No await from here: the key stays queued while the timers' flush is called.
+        app.post_message(events.Key("a", "a"))
+        assert app._message_waiting()
+        for _ in range(app_module.FLUSH_DEFER):
+            assert app._flush_tick() == 0  # deferred: the keystroke goes first
+        assert app.log_pane.events_added == 0
+        assert app._flush_tick() > 0  # waited enough: the log moves anyway
+        await wait_for(pilot, lambda: prompt.value == "a", what="the keystroke")
+        # Keystrokes while the rest drains: each one lands, and nothing is lost.
+        await pilot.press("b", "c")
+        log = app.log_pane
+        await wait_for(
+            pilot, lambda: log.events_added + log.events_dropped == 4_000, what="drained"
+        )
+        assert prompt.value == "abc"
+        assert log.events_dropped == 1_000 and "1,000 events dropped here" in log.rows()[0].plain
+        plain = [row.plain for row in log.rows()[1:]]
+        assert plain == [
+            line for i in range(500, 2_000) for line in (f"C: NOOP {i}", f"S: 250 2.0.0 OK {i}")
+        ]
+        # The timers' flush with nothing waiting moves events at once.
+        emit(Event(EventKind.SENT, b"QUIT\r\n"))
+        assert not app._message_waiting() and app._flush_tick() == 1
