@@ -14,7 +14,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from smtpshell.errors import (
@@ -48,7 +48,6 @@ from smtpshell.transcript import (
     EventKind,
     TLSFacts,
     Transcript,
-    body_summary,
     received_event,
     sent_event,
 )
@@ -56,9 +55,9 @@ from smtpshell.transcript import (
 #: socket's "no timeout given" sentinel (typed Any: it stands in a ``float | None`` slot).
 _GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 16
-#: How much of the start of a message body a summary keeps to pick its first lines from.
-_BODY_PREVIEW = 4096
 _GREETINGS = frozenset({"EHLO", "LHLO", "HELO"})
+#: Replies whose bookkeeping sendmail() may defer until its next command is written.
+_DEFERRABLE = frozenset({"MAIL", "RCPT", "DATA"})
 
 
 def _poller(sock: socket.socket) -> Callable[[int], list[tuple[int, int]]]:
@@ -109,6 +108,10 @@ class _Connection:
     _core: SessionState
     _last_reply: tuple[int | None, float | None]
     _built: tuple[SessionState, tuple[int | None, float | None], SessionState] | None
+    #: Set by sendmail() while it drives a transaction (see _settle()).
+    _defer_replies = False
+    #: A reply read but not yet recorded: (event, reply, latency, verb, command).
+    _deferred: tuple[Event, Reply, float | None, str, str] | None = None
 
     def _init_connection(self, transcript: Transcript | None, limits: Limits) -> None:
         self.esmtp_features = {}
@@ -136,7 +139,7 @@ class _Connection:
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
         #: The recipients of the transaction whose data was just sent (LMTP replies to each).
-        self._data_recipients: tuple[str, ...] = ()
+        self._data_recipients: Sequence[str] = ()
 
     # ------------------------------------------------------------------ debug output
 
@@ -202,6 +205,22 @@ class _Connection:
     def _update(self, **changes: Any) -> None:
         self._core = self._core._replace(**changes)
 
+    def _settle(self) -> None:
+        """Record a deferred reply: its event, then the session state it changes.
+
+        Inside sendmail(), a reply that lets the transaction go on (MAIL 250, RCPT 250/251,
+        DATA 354) is returned at once and recorded right after the next command is written,
+        while the server works on that command: the bookkeeping leaves the round trip's
+        critical path (issue 15).  The order of events is unchanged: every write, read,
+        desync check and close settles first, and sendmail() settles before it returns.
+        """
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            event, reply, latency, verb, command = deferred
+            self.transcript.emit(event)
+            self._after_reply(reply, latency, verb, command)
+
     def _after_reply(self, reply: Reply, latency: float | None, verb: str, command: str) -> None:
         """Track the session from each reply, whichever method or raw command caused it."""
         code = reply.code
@@ -218,7 +237,7 @@ class _Connection:
             self._after_greeting(reply, verb)
         core = self._core
         if verb == DATA_END or verb == "BDAT":
-            self._data_recipients = tuple(core.recipients)
+            self._data_recipients = core.recipients  # immutable: kept, not copied
         user = ""
         if code == 235:
             user = self._auth_user or getattr(self, "user", None) or "(unknown)"
@@ -247,6 +266,7 @@ class _Connection:
         self.close()
 
     def _reset_session(self) -> None:
+        self._settle()
         self.helo_resp = None
         self.ehlo_resp = None
         self.esmtp_features = {}
@@ -346,9 +366,14 @@ class _Connection:
             self._readable_now()  # keep a reply the server sent before it hung up
             self.close()
             raise SMTPServerDisconnected("Server not connected") from exc
-        self._sent_at = time.monotonic()
+        if self._deferred is not None:
+            self._settle()
         if emit and record:
-            self.transcript.emit(sent_event(data, redacted))
+            event = sent_event(data, redacted)
+            self._sent_at = event[3]  # its monotonic time: one clock read, not two
+            self.transcript.emit(event)
+        else:
+            self._sent_at = time.monotonic()
 
     def send(self, s: str | bytes) -> None:
         """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
@@ -357,30 +382,6 @@ class _Connection:
         data = encode_line(s, self.command_encoding) if isinstance(s, str) else bytes(s)
         redacted = REDACTED + CRLF.encode() if self._auth_pending else None
         self._write(data, redacted=redacted, shown=s)
-
-    def _write_body(self, chunks: Iterable[bytes]) -> bool:
-        """Write a message body; False if the server replied early (before the end).
-
-        Recorded as one summary event (``Transcript.bodies`` off, the default) or one
-        event per chunk; the summary is recorded however the upload ends.
-        """
-        bodies = self.transcript.bodies
-        start, size, lines = b"", 0, 0
-        try:
-            for chunk in chunks:
-                if self._readable_now():
-                    return False
-                self._write(chunk, record=bodies)
-                if not bodies:
-                    if len(start) < _BODY_PREVIEW:
-                        start += chunk[:_BODY_PREVIEW]
-                    size += len(chunk)
-                    lines += chunk.count(b"\n")
-            return True
-        finally:
-            if not bodies and size:
-                summary = body_summary(start, size, lines, self.transcript.body_lines)
-                self.transcript.emit(summary)
 
     # ------------------------------------------------------------------ reading
 
@@ -430,6 +431,7 @@ class _Connection:
                 return
         if not self._readable_now():
             return
+        self._settle()
         stale = bytes(self._rbuf)
         self._rbuf.clear()
         self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
@@ -502,6 +504,8 @@ class _Connection:
             self._fill(deadline)
 
     def _read_reply(self) -> Reply:
+        if self._deferred is not None:
+            self._settle()
         if self.sock is None and not self._rbuf:
             raise SMTPServerDisconnected("please run connect() first")
         assembler: ReplyAssembler | None = None
@@ -523,10 +527,15 @@ class _Connection:
             if reply is None:
                 self.transcript.emit(received_event(line))
                 continue
-            latency = time.monotonic() - self._sent_at if self._sent_at is not None else None
+            now = time.monotonic()
+            latency = now - self._sent_at if self._sent_at is not None else None
             verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
-            self.transcript.emit(received_event(line, reply.code, latency, command))
-            self._after_reply(reply, latency, verb, command)
+            event = received_event(line, reply.code, latency, command, now)
+            if self._defer_replies and verb in _DEFERRABLE and 200 <= reply.code < 400:
+                self._deferred = (event, reply, latency, verb, command)
+            else:
+                self.transcript.emit(event)
+                self._after_reply(reply, latency, verb, command)
             return reply
 
     def getreply(self) -> tuple[int, bytes]:
@@ -534,7 +543,7 @@ class _Connection:
         reply = self._read_reply()
         if self.debuglevel > 0:
             self._print_debug(f"reply: retcode ({reply.code}); Msg: {reply.message!a}")
-        return reply.as_tuple()
+        return reply.code, reply.message
 
     # ------------------------------------------------------------------ ending
 
@@ -555,6 +564,7 @@ class _Connection:
 
     def close(self) -> None:
         """Close the connection (no QUIT; see quit())."""
+        self._settle()
         sock, self.sock = self.sock, None
         self.file = None
         self._tls_info = None

@@ -38,6 +38,8 @@ from smtpshell.protocol.session import AUTH_RESPONSE, DATA_END
 from smtpshell.transcript import PIPELINED, REDACTED, Event, EventKind, body_summary
 
 SMTP_PORT = 25
+#: How much of the start of a message body a summary keeps to pick its first lines from.
+_BODY_PREVIEW = 4096
 # MAIL/RCPT argument prefixes as the running interpreter's smtplib sends them: 3.13 sends
 # "mail from:" / "rcpt to:", earlier versions "mail FROM:" / "rcpt TO:" (issue 14).
 _MAIL_FROM, _RCPT_TO = ("from:", "to:") if sys.version_info >= (3, 13) else ("FROM:", "TO:")
@@ -59,6 +61,14 @@ def _set_nodelay(sock: socket.socket) -> None:
             sock.setsockopt(module.IPPROTO_TCP, module.TCP_NODELAY, 1)
         except OSError:
             pass
+
+
+def _body_chunks(payload: bytes) -> Iterable[bytes]:
+    """The dot-stuffed message with its end marker: one piece made now when it is small (one
+    write), else pieces made as they are written (a big message is never copied whole)."""
+    if len(payload) <= CHUNK_SIZE:
+        return (b"".join(dot_stuffed_chunks(payload)),)
+    return dot_stuffed_chunks(payload)
 
 
 class _Commands(_Connection):
@@ -193,27 +203,42 @@ class _Commands(_Connection):
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
+        line = cmd if args == "" else f"{cmd} {args}"
+        if "\r" in line or "\n" in line or "\0" in line or not line.isascii():
+            data = self._encode_checked(cmd, line)
+        else:  # the common case, checked inline: one command per call (issue 15)
+            data = (line + CRLF).encode(self.command_encoding)
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        if self._auth_pending:
+            verb, auth = AUTH_RESPONSE, True
+        else:
+            verb = line.split(" ", 1)[0].upper()
+            # ``line.lstrip()[:4].upper() == "AUTH"``, without its copies in the common case.
+            auth = verb[:4] == "AUTH" or (
+                line[:1].isspace() and line.lstrip()[:4].upper() == "AUTH"
+            )
+        redacted = self._redaction_for(line) if auth else None
+        if not self._awaiting:
+            self._ensure_in_step()
+        self._write(data, redacted=redacted, shown=line + CRLF if self.debuglevel else None)
+        self._awaiting.append((verb, line if redacted is None else verb))
+        if auth:
+            self._note_auth_identity(verb, line)
+
+    def _encode_checked(self, cmd: str, line: str) -> bytes:
+        """``line`` + CRLF encoded, or the ValueError that says why not (never quoting AUTH
+        data: the usual message quotes the line)."""
         try:
-            line = format_command(cmd, args)
-            data = encode_line(line + CRLF, self.command_encoding)
+            check_no_control(line, "command")
+            return encode_line(line + CRLF, self.command_encoding)
         except ValueError:
             if self._auth_pending or cmd.lstrip()[:4].upper() == "AUTH":
-                # The usual message quotes the line: never an AUTH payload.
                 raise ValueError(
                     "AUTH data contains a CR, LF or NUL character, or one the connection "
                     "cannot encode (not shown: it is secret)"
                 ) from None
             raise
-        if self.sock is None:
-            raise SMTPServerDisconnected("please run connect() first")
-        auth = self._auth_pending or line.lstrip()[:4].upper() == "AUTH"
-        redacted = self._redaction_for(line) if auth else None
-        verb = AUTH_RESPONSE if self._auth_pending else line.split(" ", 1)[0].upper()
-        self._ensure_in_step()
-        self._write(data, redacted=redacted, shown=line + CRLF if self.debuglevel else None)
-        self._awaiting.append((verb, line if redacted is None else verb))
-        if auth:
-            self._note_auth_identity(verb, line)
 
     def _note_auth_identity(self, verb: str, line: str) -> None:
         """Remember who an AUTH exchange is for (never the password), typed or not."""
@@ -390,7 +415,7 @@ class _Commands(_Connection):
     def _mail_args(self, sender: str, options: Sequence[str]) -> str:
         options = self._check_options(options, "mail option")
         path = envelope_address(sender)
-        wants_utf8 = any(x.lower() == "smtputf8" for x in options)
+        wants_utf8 = "smtputf8" in map(str.lower, options)  # no generator: per message
         optionlist = ""
         if options and self.does_esmtp:
             if wants_utf8:
@@ -421,12 +446,13 @@ class _Commands(_Connection):
         bytes as for str; the message is encoded before DATA is sent."""
         payload = msg if msg is self._encoded else encode_message(msg)
         self.putcmd("data")
+        chunks = _body_chunks(payload)  # stuffed while the server answers DATA (issue 15)
         (code, repl) = self.getreply()
         if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         if code != 354:
             raise SMTPDataError(code, repl)
-        (code, msg) = self._send_payload(payload)
+        (code, msg) = self._send_payload(payload, chunks)
         if self.debuglevel > 0:
             self._print_debug("data:", (code, msg))
         return (code, msg)
@@ -439,13 +465,14 @@ class _Commands(_Connection):
         """
         return self._send_payload(encode_message(msg))
 
-    def _send_payload(self, payload: bytes) -> tuple[int, bytes]:
-        """Upload the stuffed message; a reply the server sends early is returned, not lost."""
+    def _send_payload(
+        self, payload: bytes, chunks: Iterable[bytes] | None = None
+    ) -> tuple[int, bytes]:
+        """Upload the stuffed message (``chunks``: ``_body_chunks(payload)``, if already made);
+        a reply the server sends early is returned, not lost."""
         self._awaiting.append((DATA_END, DATA_END))
-        if len(payload) <= CHUNK_SIZE:
-            chunks: Iterable[bytes] = (b"".join(dot_stuffed_chunks(payload)),)
-        else:
-            chunks = dot_stuffed_chunks(payload)
+        if chunks is None:
+            chunks = _body_chunks(payload)
         try:
             if not self._write_body(chunks):
                 return self._early_reply()
@@ -454,6 +481,30 @@ class _Commands(_Connection):
                 return self._early_reply()
             raise
         return self._read_data_replies(self.getreply())
+
+    def _write_body(self, chunks: Iterable[bytes]) -> bool:
+        """Write a message body; False if the server replied early (before the end).
+
+        Recorded as one summary event (``Transcript.bodies`` off, the default) or one
+        event per chunk; the summary is recorded however the upload ends.
+        """
+        bodies = self.transcript.bodies
+        start, size, lines = b"", 0, 0
+        try:
+            for chunk in chunks:
+                if self._readable_now():
+                    return False
+                self._write(chunk, record=bodies)
+                if not bodies:
+                    if len(start) < _BODY_PREVIEW:
+                        start += chunk[:_BODY_PREVIEW]
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+            return True
+        finally:
+            if not bodies and size:
+                summary = body_summary(start, size, lines, self.transcript.body_lines)
+                self.transcript.emit(summary)
 
     def _read_data_replies(self, first: tuple[int, bytes]) -> tuple[int, bytes]:
         """The reply to the end of the data; LMTP reads one more per extra recipient."""

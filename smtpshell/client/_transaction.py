@@ -41,8 +41,10 @@ def _bdat_chunks(payload: bytes) -> Iterator[tuple[str, bytes]]:
         start = stop
 
 
-def _first_of_each(recipients: Sequence[str], paths: Sequence[str]) -> list[str]:
+def _first_of_each(recipients: Sequence[str], paths: Sequence[str]) -> Sequence[str]:
     """Recipients with duplicates (by the path actually sent) dropped, first spelling kept."""
+    if len(paths) == 1:
+        return recipients
     seen: set[str] = set()
     unique = []
     for each, path in zip(recipients, paths, strict=True):
@@ -57,6 +59,12 @@ def _binary_payload(msg: str | bytes) -> bytes:
     if isinstance(msg, str):
         raise TypeError("a BODY=BINARYMIME message must be bytes")
     return bytes(msg)
+
+
+#: The methods sendmail() calls that a subclass (or an instance) may replace.
+_HOOKS = ("mail", "rcpt", "data", "putcmd", "getreply", "send", "_send_payload")
+#: class -> whether it keeps every one of _HOOKS as _Transaction has it.
+_PLAIN_CLASSES: dict[type, bool] = {}
 
 
 class _Transaction(_TLS):
@@ -95,39 +103,74 @@ class _Transaction(_TLS):
         options, the message's encoding, and (after EHLO) SIZE and SMTPUTF8.  Duplicate
         recipients are sent once; DATA is never sent when no recipient was accepted.
         """
-        recipients = rules.as_list(to_addrs)
-        if not recipients:
-            raise ValueError("sendmail() needs at least one recipient")
-        envelope_address(from_addr)
-        paths = [envelope_address(r) for r in recipients]
-        mail_options = self._check_options(mail_options, "mail option")
-        rcpt_options = self._check_options(rcpt_options, "rcpt option")
-        binary = any(o.upper() == "BODY=BINARYMIME" for o in mail_options)
-        payload = _binary_payload(msg) if binary else encode_message(msg)
-        self.ehlo_or_helo_if_needed()
-        esmtp_opts = self._esmtp_mail_options(payload, from_addr, mail_options)
-        utf8 = self.does_esmtp and any(o.lower() == "smtputf8" for o in mail_options)
-        for address in (from_addr, *recipients):
-            self._check_address_encoding(address, utf8)
-        use_bdat = self._use_chunking(binary)
-        unique = _first_of_each(recipients, paths)
-        if self.pipelining and self.does_esmtp and self.has_extn("pipelining"):
-            mail_reply, rcpt_replies, first = self._pipelined_envelope(
-                from_addr, esmtp_opts, unique, rcpt_options, payload, use_bdat
-            )
-        else:
-            mail_reply, rcpt_replies, first = self.mail(from_addr, esmtp_opts), [], None
-        if mail_reply[0] != 250:
-            self._finish_refused(first, mail_reply[0])
-            raise SMTPSenderRefused(mail_reply[0], mail_reply[1], from_addr)
-        accepted, senderrs = self._recipients(unique, rcpt_options, rcpt_replies, first)
-        (code, resp) = self._send_body(payload, use_bdat, first)
-        (code, resp) = self._data_outcome((code, resp), accepted, senderrs)
+        payload, esmtp_opts, unique, rcpt_options, use_bdat = self._prepare(
+            from_addr, to_addrs, msg, mail_options, rcpt_options
+        )
+        self._defer_replies = self._hooks_are_ours()
+        try:
+            if self.pipelining and self.does_esmtp and self.has_extn("pipelining"):
+                mail_reply, rcpt_replies, first = self._pipelined_envelope(
+                    from_addr, esmtp_opts, unique, rcpt_options, payload, use_bdat
+                )
+            else:
+                mail_reply, rcpt_replies, first = self.mail(from_addr, esmtp_opts), [], None
+            if mail_reply[0] != 250:
+                self._finish_refused(first, mail_reply[0])
+                raise SMTPSenderRefused(mail_reply[0], mail_reply[1], from_addr)
+            accepted, senderrs = self._recipients(unique, rcpt_options, rcpt_replies, first)
+            (code, resp) = self._send_body(payload, use_bdat, first)
+            (code, resp) = self._data_outcome((code, resp), accepted, senderrs)
+        finally:
+            self._defer_replies = False
+            if self._deferred is not None:
+                self._settle()
         if code != 250:
             if self.sock is not None and code != 421:
                 self._rset()
             raise SMTPDataError(code, resp)
         return senderrs
+
+    def _prepare(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: str | bytes,
+        mail_options: Sequence[str],
+        rcpt_options: Sequence[str],
+    ) -> tuple[bytes, list[str], Sequence[str], list[str], bool]:
+        """sendmail()'s local checks, all before the first byte: (payload, MAIL options,
+        recipients without duplicates, RCPT options, whether to use BDAT)."""
+        recipients = rules.as_list(to_addrs)
+        if not recipients:
+            raise ValueError("sendmail() needs at least one recipient")
+        envelope_address(from_addr)
+        paths = [envelope_address(r) for r in recipients]
+        mail_options = self._check_options(mail_options, "mail option") if mail_options else []
+        rcpt_options = self._check_options(rcpt_options, "rcpt option") if rcpt_options else []
+        binary = "BODY=BINARYMIME" in map(str.upper, mail_options)
+        payload = _binary_payload(msg) if binary else encode_message(msg)
+        self.ehlo_or_helo_if_needed()
+        esmtp_opts = self._esmtp_mail_options(payload, from_addr, mail_options)
+        utf8 = self.does_esmtp and "smtputf8" in map(str.lower, mail_options)
+        if not (from_addr.isascii() and all(map(str.isascii, recipients))):
+            for address in (from_addr, *recipients):
+                self._check_address_encoding(address, utf8)
+        use_bdat = self._use_chunking(binary)
+        unique = _first_of_each(recipients, paths)
+        return payload, esmtp_opts, unique, rcpt_options, use_bdat
+
+    def _hooks_are_ours(self) -> bool:
+        """True when sendmail()'s steps are this package's own methods: then nothing outside
+        it runs between a reply and the next command, and the reply's bookkeeping may wait
+        until that command is written (``_settle``).  A subclass or an instance that
+        replaces one of them sees every reply recorded before its code runs."""
+        cls = type(self)
+        ours = _PLAIN_CLASSES.get(cls)
+        if ours is None:
+            ours = _PLAIN_CLASSES[cls] = all(
+                getattr(cls, name) is getattr(_Transaction, name) for name in _HOOKS
+            )
+        return ours and self.__dict__.keys().isdisjoint(_HOOKS)
 
     def _esmtp_mail_options(
         self, payload: bytes, from_addr: str, mail_options: list[str]

@@ -65,6 +65,8 @@ def encode_message(msg: str | bytes | bytearray | memoryview) -> bytes:
     A ``str`` must be ASCII, as in smtplib; the error is a ValueError raised before anything
     is sent (smtplib raises UnicodeEncodeError after MAIL and RCPT are accepted).
     """
+    if type(msg) is bytes:  # the common case first: one type check, not three
+        return normalize_eols(msg)
     if isinstance(msg, str):
         try:
             return fix_eols(msg).encode("ascii")

@@ -78,12 +78,25 @@ def _build_server(args: argparse.Namespace) -> PracticeServer:
             f"{options.host} is not a loopback address; add --allow-remote to accept mail from"
             " anyone who can reach it"
         )
-    return PracticeServer.from_options(options, on_message=_print_arrival)
+    return PracticeServer.from_options(
+        options, on_message=_print_arrival, on_refused=_print_refusal
+    )
 
 
 def _print_arrival(message: Any) -> None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     print(f"{stamp} {display(message.summary())}", flush=True)  # client text: escaped
+
+
+def _print_refusal(reason: str, peer: object) -> None:
+    """The store is full: say so here too, or only the client would know (452 4.3.1)."""
+    stamp = datetime.datetime.now().strftime("%H:%M:%S")
+    where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "a client"
+    print(
+        f"{stamp} refused mail from {display(where)}: 452 4.3.1, {reason}"
+        " (restart the server, or raise --max-messages / --max-stored-bytes)",
+        flush=True,
+    )
 
 
 def _banner(server: PracticeServer) -> str:

@@ -97,6 +97,7 @@ class MessageStore:
         *,
         max_messages: int | None = None,
         max_bytes: int | None = None,
+        on_refused: Callable[[str, object], None] | None = None,
     ) -> None:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
@@ -105,6 +106,16 @@ class MessageStore:
         self._changed = threading.Condition()
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir is not None else None
         self._on_message = on_message
+        self._on_refused = on_refused
+
+    def refused(self, reason: str, peer: object) -> None:
+        """Say that mail from ``peer`` was refused because the store is full (``reason``):
+        the ``serve`` console prints it, since only the client sees the 452."""
+        if self._on_refused is not None:
+            try:
+                self._on_refused(reason, peer)
+            except Exception:  # a console bug must not change the reply
+                log.exception("on_refused callback failed")
 
     def full(self, incoming: int = 0) -> str | None:
         """Why a message of ``incoming`` bytes would not be kept now, or None if it would."""

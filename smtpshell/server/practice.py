@@ -84,6 +84,7 @@ class PracticeServer:
         maildir: str | os.PathLike[str] | None = None,
         faults: Faults | None = None,
         on_message: Callable[[ReceivedMessage], None] | None = None,
+        on_refused: Callable[[str, object], None] | None = None,
         hostname: str = "localhost",
         allow_remote: bool = False,
         pipelining: bool = True,
@@ -133,6 +134,7 @@ class PracticeServer:
         )
         self._certificate: CertificatePair | None = None
         self._on_message = on_message
+        self._on_refused = on_refused
         self._store: MessageStore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -163,9 +165,11 @@ class PracticeServer:
         options: PracticeOptions,
         *,
         on_message: Callable[[ReceivedMessage], None] | None = None,
+        on_refused: Callable[[str, object], None] | None = None,
     ) -> PracticeServer:
         """A server configured from the options table (``serve`` and lesson headers)."""
-        return cls(**cls.arguments_from_options(options, on_message=on_message))
+        arguments = cls.arguments_from_options(options, on_message=on_message)
+        return cls(**arguments, on_refused=on_refused)
 
     @staticmethod
     def arguments_from_options(
@@ -305,6 +309,7 @@ class PracticeServer:
                     self._on_message,
                     max_messages=self.max_messages,
                     max_bytes=self.max_stored_bytes,
+                    on_refused=self._on_refused,
                 )
                 loop = asyncio.new_event_loop()
                 loop.set_exception_handler(_log_loop_exception)

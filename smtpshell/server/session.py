@@ -517,6 +517,7 @@ class PracticeSMTP(SMTP):
             return
         path, params = split
         if (why := self.config.store.full()) is not None:
+            self.config.store.refused(why, self.session.peer)
             await self.push(STORE_FULL.format(why=why))
             return
         taken = take_mail_params(params, dsn=self.config.dsn, binarymime=self.config.chunking)
@@ -705,6 +706,7 @@ class PracticeSMTP(SMTP):
         try:
             self.config.store.add(message)
         except StoreFull as full:
+            self.config.store.refused(str(full), session.peer)
             return STORE_FULL.format(why=full)
         except OSError as error:
             return f"451 4.3.0 Could not store the message: {error.strerror or error}"

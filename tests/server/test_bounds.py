@@ -68,6 +68,25 @@ def test_kept_bytes_are_bounded_and_the_message_that_would_pass_them_gets_452(
     assert [m.size for m in small_server.messages] == [602, 302]  # sendmail ends with CRLF
 
 
+def test_the_serve_console_says_when_it_refuses_mail(capsys) -> None:
+    """Both refusals (at MAIL when full, at the end of the data when the message would
+    pass the bytes bound) print a line on the ``serve`` console, not only the client's 452."""
+    from smtpshell.server.command import _print_refusal
+
+    with PracticeServer(max_messages=2, max_stored_bytes=1000, on_refused=_print_refusal) as srv:
+        send(srv, 600)
+        with pytest.raises(SMTPDataError):
+            send(srv, 600)  # 1200 > 1000 bytes: refused after its data
+        send(srv, 300)
+        with pytest.raises(SMTPSenderRefused):
+            send(srv, 100)  # two messages kept already: refused at MAIL
+    lines = [line for line in capsys.readouterr().out.splitlines() if "refused mail" in line]
+    assert len(lines) == 2
+    assert "from 127.0.0.1:" in lines[0] and "1000 bytes of messages kept already" in lines[0]
+    assert "452 4.3.1" in lines[1] and "2 messages kept already" in lines[1]
+    assert all("--max-messages" in line for line in lines)
+
+
 def test_failed_auth_is_capped_per_connection_then_421_and_close() -> None:
     with PracticeServer(max_auth_failures=3, auth_failure_delay=0) as server:
         client = RawClient(server.host, server.port)
