@@ -82,9 +82,9 @@ FLUSH_BUDGET = 0.012
 #: The breath between two slices of a flood.
 FLUSH_PAUSE = 0.002
 #: A slice of a flood waits while a message (a keystroke on its way to the prompt) is
-#: queued in the app, its screen or the focused widget, at most this many times in a
-#: row: the log still moves when messages never stop coming.
-FLUSH_DEFER = 8
+#: queued in the app, its screen or the focused widget, for at most this long (seconds)
+#: in a row: the log still moves when messages never stop coming.
+FLUSH_DEFER_LIMIT = 0.1
 #: How long a busy engine thread may hold the GIL before the UI thread gets it back
 #: (Python's default is 5 ms).  A keystroke crosses several message queues, each a turn
 #: of the event loop that gives up the GIL; behind a thread that is formatting a flood of
@@ -131,7 +131,7 @@ class SmtpShellApp(App[int]):
         self.show_time = show_time
         self._memory = FeatureMemory()
         self._flush_scheduled = False
-        self._flush_deferred = 0
+        self._flush_deferred_since: float | None = None
         self._used_secrets: set[int] = set()
         self._quitting = False
         self._last_connect = ConnectRequest()
@@ -307,13 +307,16 @@ class SmtpShellApp(App[int]):
         one turn of the event loop each, and a flood's slices are timers: a slice that
         started between two of those turns held the keystroke for the whole slice.  Only
         messages already queued count (a slice runs in one go, nothing arrives during it),
-        and after FLUSH_DEFER waits in a row the slice runs anyway.
+        and after FLUSH_DEFER_LIMIT of waiting in a row the slice runs anyway.
         """
-        if self._flush_deferred < FLUSH_DEFER and self._message_waiting():
-            self._flush_deferred += 1
-            self._flush_later()
-            return 0
-        self._flush_deferred = 0
+        if self._message_waiting():
+            now = time.monotonic()
+            if self._flush_deferred_since is None:
+                self._flush_deferred_since = now
+            if now - self._flush_deferred_since < FLUSH_DEFER_LIMIT:
+                self._flush_later()
+                return 0
+        self._flush_deferred_since = None
         return self.flush_events()
 
     def _message_waiting(self) -> bool:
