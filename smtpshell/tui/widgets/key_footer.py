@@ -63,6 +63,6 @@ class KeyFooter(Footer):
         yield from super().compose()
 
     async def recompose(self) -> None:
-        if self.children and self._keys() == self._shown:
+        if self.is_attached and self.children and self._keys() == self._shown:
             return
         await super().recompose()
