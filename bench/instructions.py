@@ -36,9 +36,16 @@ CASES = (
         "for a in A: envelope_address(a)",
     ),
     (
-        "parse_final_line, one-line reply",
+        "parse_final_line, one-line reply seen before",
         "from smtpshell.protocol.replies import parse_final_line",
         "parse_final_line(b'250 2.0.0 Ok: queued as ABCDEF\\r\\n')",
+    ),
+    (
+        "parse_final_line, one-line reply never seen (a new queue id each time)",
+        "from smtpshell.protocol.replies import parse_final_line\n"
+        "L = [b'250 2.0.0 Ok: queued as %06d\\r\\n' % i for i in range(100000)]\n"
+        "it = iter(L)",
+        "parse_final_line(next(it))",
     ),
     (
         "Reply.as_tuple, one-line reply",

@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.options import apply_connection_options
     from smtpshell.shell.registry import UsageError
     from smtpshell.shell.target import Target
-    from smtpshell.wiring import new_engine
+    from smtpshell.wiring import engine_for_options
 
     try:
         defaults = apply_connection_options(Target(practice=True), args)
@@ -182,8 +182,7 @@ def run(args: argparse.Namespace) -> int:
     if args.restart:
         progress.reset(ref.key)
     while True:
-        engine = new_engine(timeout=args.timeout, helo_name=args.helo)
-        engine.connection_defaults = defaults
+        engine = engine_for_options(args, defaults)
         runner = LessonRunner(
             lesson, engine, key=ref.key, progress=progress, presenter=args.presenter
         )

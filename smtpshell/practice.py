@@ -22,7 +22,7 @@ import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import ssl
@@ -32,14 +32,19 @@ __all__ = [
     "DEFAULT_USER",
     "EOM",
     "FAULT_POINTS",
+    "FAULT_WORDS",
     "OPTIONS",
+    "FaultSettings",
     "Option",
     "PracticeFactory",
     "PracticeHandle",
     "PracticeOptions",
     "Scope",
+    "Voice",
+    "Words",
     "add_arguments",
     "auth_failure_delay",
+    "describe_faults",
     "fault_point",
     "lesson_flags",
     "options_from_namespace",
@@ -175,22 +180,92 @@ class PracticeOptions:
                 out.append(f"no {name.upper()}")
         if self.size != _DEFAULT_SIZE:
             out.append(f"SIZE {self.size}")
-        out += [f"delay {seconds:g}s on {point}" for point, seconds in self.delay]
-        if self.reject_rcpt:
-            out.append(f"recipients matching /{self.reject_rcpt}/ get {self.reject_code}")
-        if self.reply_421_on:
-            out.append(f"421 and hang up on {self.reply_421_on}")
-        if self.drop_on:
-            out.append(f"drop the connection on {self.drop_on}")
-        if self.slow_greeting:
-            out.append(f"greeting after {self.slow_greeting:g}s")
+        faults = describe_faults(self, Voice.LESSON)
+        unsafe = faults[-1:] if self.accept_bare_lf_dot else []  # the warning comes last
+        out += faults[: len(faults) - len(unsafe)]
         if self.dns:
             out.append("DNS for example.test (MX, SPF, DKIM, DMARC); DKIM signing")
         if self.refuse_relay:
             out.append("no relaying for clients that have not logged in")
-        if self.accept_bare_lf_dot:
-            out.append("UNSAFE: a '.' line with bare LF endings ends DATA")
-        return out
+        return out + unsafe
+
+
+# --------------------------------------------------------------------------- faults in words
+
+
+class Voice(enum.IntEnum):
+    """Who reads a fault's description: a lesson's set-up sentence, or ``serve``'s banner."""
+
+    LESSON = 0
+    SERVE = 1
+
+
+class Words(NamedTuple):
+    """One fault in each voice (indexed by :class:`Voice`); ``{}`` fields take its values."""
+
+    lesson: str
+    serve: str
+
+
+#: Each fault in words, by the field that switches it on.
+FAULT_WORDS: dict[str, Words] = {
+    "delay": Words(
+        lesson="delay {seconds:g}s on {point}",
+        serve="delay {seconds:g}s before replying to {point}",
+    ),
+    "reject_rcpt": Words(
+        lesson="recipients matching /{pattern}/ get {code}",
+        serve="reject recipients matching /{pattern}/ with {code}",
+    ),
+    "reply_421_on": Words("421 and hang up on {point}", "reply 421 and disconnect on {point}"),
+    "drop_on": Words(
+        lesson="drop the connection on {point}",
+        serve="drop the connection without a reply on {point}",
+    ),
+    "slow_greeting": Words("greeting after {seconds:g}s", "wait {seconds:g}s before the greeting"),
+    "accept_bare_lf_dot": Words(
+        lesson="UNSAFE: a '.' line with bare LF endings ends DATA",
+        serve="UNSAFE: end DATA at a '.' line with bare LF endings too",
+    ),
+}
+
+
+class FaultSettings(Protocol):
+    """The fault fields :class:`PracticeOptions` and the server's ``Faults`` share."""
+
+    @property
+    def delay(self) -> Iterable[tuple[str, float]] | dict[str, float]: ...
+    @property
+    def reject_rcpt(self) -> str | re.Pattern[str] | None: ...
+    @property
+    def reject_code(self) -> int: ...
+    @property
+    def reply_421_on(self) -> str | None: ...
+    @property
+    def drop_on(self) -> str | None: ...
+    @property
+    def slow_greeting(self) -> float: ...
+    @property
+    def accept_bare_lf_dot(self) -> bool: ...
+
+
+def describe_faults(faults: FaultSettings, voice: Voice) -> list[str]:
+    """One line per fault that ``faults`` switches on, in ``voice``; the UNSAFE one last."""
+    words = {name: both[voice] for name, both in FAULT_WORDS.items()}
+    delays = faults.delay.items() if isinstance(faults.delay, dict) else faults.delay
+    lines = [words["delay"].format(seconds=seconds, point=point) for point, seconds in delays]
+    if faults.reject_rcpt is not None:
+        pattern = getattr(faults.reject_rcpt, "pattern", faults.reject_rcpt)
+        lines.append(words["reject_rcpt"].format(pattern=pattern, code=faults.reject_code))
+    for name in ("reply_421_on", "drop_on"):
+        point = getattr(faults, name)
+        if point:
+            lines.append(words[name].format(point=point))
+    if faults.slow_greeting:
+        lines.append(words["slow_greeting"].format(seconds=faults.slow_greeting))
+    if faults.accept_bare_lf_dot:
+        lines.append(words["accept_bare_lf_dot"])
+    return lines
 
 
 # --------------------------------------------------------------------------- the table

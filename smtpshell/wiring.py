@@ -9,13 +9,18 @@ complete one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpshell.practice import PracticeHandle, PracticeOptions
 from smtpshell.shell.commands import REGISTRY
 from smtpshell.shell.engine import Engine
 
-__all__ = ["new_engine", "start_practice_server"]
+if TYPE_CHECKING:
+    import argparse
+
+    from smtpshell.shell.target import Target
+
+__all__ = ["engine_for_options", "new_engine", "start_practice_server"]
 
 
 def start_practice_server(options: PracticeOptions) -> PracticeHandle:
@@ -35,3 +40,13 @@ def new_engine(**kwargs: Any) -> Engine:
     kwargs.setdefault("registry", REGISTRY)
     kwargs.setdefault("practice_factory", start_practice_server)
     return Engine(**kwargs)
+
+
+def engine_for_options(args: argparse.Namespace, target: Target, **kwargs: Any) -> Engine:
+    """The engine of a subcommand that took the shared connection options
+    (:mod:`smtpshell.shell.options`): their ``--timeout`` and ``--helo``, and ``target``
+    (the options applied) as the defaults every later ``/connect`` keeps (``--cert``,
+    ``--ca-file``, ``-4`` ...).  Keyword arguments as for :func:`new_engine`."""
+    engine = new_engine(timeout=args.timeout, helo_name=args.helo, **kwargs)
+    engine.connection_defaults = target
+    return engine

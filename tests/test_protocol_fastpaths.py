@@ -167,3 +167,28 @@ def _reference(lines: list[bytes]) -> object:
         if line[3:4] != b"-":
             return (int(code), tuple(texts), b"".join(lines))
     return None
+
+
+def test_a_line_seen_before_gives_the_same_reply_and_still_obeys_max_line() -> None:
+    from smtpshell.protocol import replies
+
+    line = b"250 2.1.0 seen before\r\n"
+    first = parse_final_line(line)
+    again = parse_final_line(line)
+    assert again == first == (250, (b"2.1.0 seen before",), line)
+    assert line in replies._SEEN
+    # A client with a smaller bound refuses it, cached or not.
+    assert parse_final_line(line, Limits(max_line=10)) is None
+    # Malformed lines are never remembered: the assembler must see them every time.
+    assert parse_final_line(b"250-more\r\n") is None and b"250-more\r\n" not in replies._SEEN
+
+
+def test_the_seen_lines_are_bounded_and_long_lines_are_not_kept() -> None:
+    from smtpshell.protocol import replies
+
+    long_line = b"250 " + b"x" * replies._SEEN_LINE + b"\r\n"
+    assert parse_final_line(long_line) == (250, (b"x" * replies._SEEN_LINE,), long_line)
+    assert long_line not in replies._SEEN
+    for n in range(replies._SEEN_MAX * 3):  # queue ids: every line different
+        assert parse_final_line(b"250 queued as %d\r\n" % n).code == 250
+        assert len(replies._SEEN) <= replies._SEEN_MAX

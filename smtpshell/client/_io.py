@@ -443,33 +443,6 @@ class _Connection:
             b"(session out of step; connection closed): " + stale[:200],
         )
 
-    def _fill(self, deadline: float | None) -> None:
-        self._rbuf += self._recv(deadline)
-
-    def _recv(self, deadline: float | None) -> bytes:
-        """One recv() within the deadline; never returns b"" (that is a lost connection)."""
-        sock = self.sock
-        if sock is None or self._eof:
-            self._lost("Connection unexpectedly closed")
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._timed_out()
-            # Adjust only when it matters: settimeout costs system calls on every read.
-            current = self._sock_timeout
-            if current is None or current > remaining + 0.01 or current < remaining * 0.9:
-                self._set_sock_timeout(remaining)
-        try:
-            chunk = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
-        except TimeoutError:
-            self._timed_out()
-        except OSError as exc:
-            self._lost(f"Connection unexpectedly closed: {exc}")
-        if not chunk:
-            self._eof = True
-            self._lost("Connection unexpectedly closed")
-        return chunk
-
     def _timed_out(self) -> None:
         self.close()
         raise SMTPTimeoutError(f"no complete reply within the {self._io_timeout} s timeout")
@@ -484,24 +457,48 @@ class _Connection:
         raise SMTPServerDisconnected(text)
 
     def _readline(self, deadline: float | None) -> bytes:
-        if not self._rbuf:
-            # The common case: one recv() brings exactly one line; hand it over as it is.
-            chunk = self._recv(deadline)
-            if chunk.find(b"\n") == len(chunk) - 1:
-                return chunk
-            self._rbuf += chunk
-        max_line = self.limits.max_line
+        """The next line, LF included (or ``max_line + 1`` bytes, for the assembler to refuse),
+        reading within ``deadline``; a lost connection or the deadline raises."""
+        rbuf = self._rbuf
         while True:
-            end = self._rbuf.find(b"\n")
-            if end >= 0:
-                line = bytes(self._rbuf[: end + 1])
-                del self._rbuf[: end + 1]
-                return line
-            if len(self._rbuf) > max_line:
-                line = bytes(self._rbuf[: max_line + 1])
-                self._rbuf.clear()
-                return line  # the assembler rejects it as too long
-            self._fill(deadline)
+            if rbuf:
+                end = rbuf.find(b"\n")
+                if end >= 0:
+                    line = bytes(rbuf[: end + 1])
+                    del rbuf[: end + 1]
+                    return line
+                max_line = self.limits.max_line
+                if len(rbuf) > max_line:
+                    line = bytes(rbuf[: max_line + 1])
+                    rbuf.clear()
+                    return line
+            sock = self.sock
+            if sock is None or self._eof:
+                self._lost("Connection unexpectedly closed")
+            if deadline is not None:
+                self._time_left(deadline)
+            try:
+                chunk = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
+            except TimeoutError:
+                self._timed_out()
+            except OSError as exc:
+                self._lost(f"Connection unexpectedly closed: {exc}")
+            if not chunk:
+                self._eof = True
+                self._lost("Connection unexpectedly closed")
+            if not rbuf and chunk.find(b"\n") == len(chunk) - 1:
+                return chunk  # the common case: one recv() brought exactly one line
+            rbuf += chunk
+
+    def _time_left(self, deadline: float) -> None:
+        """Before a read: the time out if the deadline has passed, else the socket's timeout
+        set to what is left (only when that matters: settimeout costs system calls)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            self._timed_out()
+        current = self._sock_timeout
+        if current is None or current > remaining + 0.01 or current < remaining * 0.9:
+            self._set_sock_timeout(remaining)
 
     def _read_reply(self) -> Reply:
         if self._deferred is not None:

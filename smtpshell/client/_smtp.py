@@ -219,7 +219,14 @@ class _Commands(_Connection):
                 line[:1].isspace() and line.lstrip()[:4].upper() == "AUTH"
             )
         redacted = self._redaction_for(line) if auth else None
-        if not self._awaiting:
+        if not self._awaiting and (
+            # _ensure_in_step()'s common case inline: a plain, watched socket, nothing
+            # buffered, and poll() says nothing arrived.  Anything else asks it.
+            self._polled is not self.sock
+            or self._tls_info is not None
+            or self._rbuf
+            or self._poll(0)
+        ):
             self._ensure_in_step()
         self._write(data, redacted=redacted, shown=line + CRLF if self.debuglevel else None)
         self._awaiting.append((verb, line if redacted is None else verb))

@@ -9,6 +9,7 @@ its certificate did not verify.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 import ssl
@@ -16,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smtpshell.client import LMTP, SMTP, SMTP_SSL, unverified_context
@@ -50,6 +51,7 @@ from smtpshell.protocol.capabilities import (
     size_limit,
 )
 from smtpshell.protocol.display import display
+from smtpshell.tls_settings import TLSSettings
 from smtpshell.transcript import ConnectFacts, Event, EventKind, Transcript, events_to_text
 
 __all__ = ["Cancellation", "ProbeOptions", "default_helo_name", "probe_target", "tls_context"]
@@ -86,14 +88,9 @@ class ProbeOptions:
     #: Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO fallback, default port 2003.
     lmtp: bool = False
     #: The shared connection and TLS options (smtpshell.shell.options), for every
-    #: connection the probe makes: a client certificate (PEM paths), version limits
-    #: ("1.2"), an OpenSSL cipher list, the SNI name, 4 or 6, and a local address.
-    cert: str | None = None
-    key: str | None = None
-    tls_min: str | None = None
-    tls_max: str | None = None
-    ciphers: str | None = None
-    sni: str | None = None
+    #: connection the probe makes: what the client offers in the handshake (a client
+    #: certificate, version limits, ciphers, the SNI name), 4 or 6, and a local address.
+    tls: TLSSettings = field(default_factory=TLSSettings)
     family: int = 0
     source_address: tuple[str, int] | None = None
 
@@ -101,6 +98,16 @@ class ProbeOptions:
     def address_family(self) -> int:
         """``socket.AF_INET``/``AF_INET6`` for ``-4``/``-6``; 0 for either."""
         return {4: socket.AF_INET, 6: socket.AF_INET6}.get(self.family, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as the ``--json`` document shows them: flat (schema.json)."""
+        data: dict[str, Any] = {}
+        for name, value in dataclasses.asdict(self).items():
+            if name == "tls":
+                data.update(value)
+            else:
+                data[name] = value
+        return data
 
 
 class Cancellation:
@@ -159,7 +166,6 @@ def client_context(options: ProbeOptions, verify: bool) -> ssl.SSLContext:
     """The context of the probe's main connections: verifying (``--ca-file``) or not, with
     the client certificate, version limits and ciphers the options name."""
     from smtpshell.shell.options import tune_context
-    from smtpshell.shell.target import Target as Settings
 
     if verify:  # a context of its own: tls_context() is shared and must stay as it is
         context = ssl.create_default_context()
@@ -167,14 +173,7 @@ def client_context(options: ProbeOptions, verify: bool) -> ssl.SSLContext:
             context.load_verify_locations(cafile=options.ca_file)
     else:
         context = unverified_context()
-    limits = Settings(
-        cert=options.cert,
-        key=options.key,
-        tls_min=options.tls_min,
-        tls_max=options.tls_max,
-        ciphers=options.ciphers,
-    )
-    return tune_context(context, limits)
+    return tune_context(context, options.tls)
 
 
 def _starttls_reply(client: SMTP) -> Reply | None:
@@ -337,8 +336,8 @@ class _Probe:
             client = PinnedSMTP(address, local_hostname=helo, timeout=self.options.timeout)
         else:
             client = SMTP(local_hostname=helo, timeout=self.options.timeout)
-        if options.sni:
-            client.server_hostname = options.sni
+        if options.tls.sni:
+            client.server_hostname = options.tls.sni
         client.address_family = options.address_family
         client.source_address = options.source_address
         self._observe_transcript(client.transcript)
@@ -645,9 +644,9 @@ class _Probe:
                 transcript=transcript,
                 family=options.address_family,
                 source_address=options.source_address,
-                sni=options.sni,
-                cert=options.cert,
-                key=options.key,
+                sni=options.tls.sni,
+                cert=options.tls.cert,
+                key=options.tls.key,
             )
             self._record("injection", started)
             if report.enforcement is None:

@@ -8,7 +8,6 @@ Colour is only added when asked for (the command asks when stdout is a terminal)
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 from collections.abc import Sequence
@@ -371,7 +370,7 @@ def document(
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "smtpshell", "version": __version__},
         "generated_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "options": dataclasses.asdict(options) if options is not None else None,
+        "options": options.to_dict() if options is not None else None,
         "summary": {"targets": len(reports), "ok": ok, "failed": len(reports) - ok},
         "reports": [report.to_dict() for report in reports],
         "baseline": baseline.to_dict() if baseline is not None else None,

@@ -29,6 +29,7 @@ from smtpshell.client import SMTP, SMTP_SSL
 from smtpshell.probe.injection import scan_context
 from smtpshell.probe.report import CipherResult, TLSScan, VersionResult
 from smtpshell.shell.options import TLS_VERSIONS
+from smtpshell.tls_settings import TLSSettings
 
 __all__ = ["GROUPS", "VERSIONS", "scan_tls"]
 
@@ -50,12 +51,7 @@ Handshake = Callable[[ssl.SSLContext], tuple[str | None, str | None, int | None]
 class Limits(Protocol):
     """What the probe's options say about TLS (a ProbeOptions has it all)."""
 
-    cert: str | None
-    key: str | None
-    tls_min: str | None
-    tls_max: str | None
-    ciphers: str | None
-    sni: str | None
+    tls: TLSSettings
     address_family: int
     source_address: tuple[str, int] | None
 
@@ -65,7 +61,7 @@ def _in_range(member: str, limits: Limits | None) -> bool:
     if limits is None:
         return True
     version = ssl.TLSVersion[member]
-    low, high = limits.tls_min, limits.tls_max
+    low, high = limits.tls.tls_min, limits.tls.tls_max
     return not (low and version < TLS_VERSIONS[low]) and not (high and version > TLS_VERSIONS[high])
 
 
@@ -73,15 +69,15 @@ def _context(
     version: str, ciphers: str | None = None, limits: Limits | None = None
 ) -> ssl.SSLContext:
     context = scan_context()
-    if limits is not None and limits.cert:
-        context.load_cert_chain(limits.cert, limits.key)
+    if limits is not None and limits.tls.cert:
+        context.load_cert_chain(limits.tls.cert, limits.tls.key)
     pinned = ssl.TLSVersion[version]
     with warnings.catch_warnings():  # deprecated versions are what a scan must try
         warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = pinned
         context.maximum_version = pinned
-    if ciphers is None and limits is not None and limits.ciphers:
-        ciphers = limits.ciphers
+    if ciphers is None and limits is not None and limits.tls.ciphers:
+        ciphers = limits.tls.ciphers
     if ciphers is not None:
         context.set_ciphers(ciphers + ":@SECLEVEL=0")
     return context
@@ -104,8 +100,8 @@ def _handshake_with(
         else:
             client = SMTP(local_hostname=helo, timeout=timeout)
         if limits is not None:
-            if limits.sni:
-                client.server_hostname = limits.sni
+            if limits.tls.sni:
+                client.server_hostname = limits.tls.sni
             client.address_family = limits.address_family
             client.source_address = limits.source_address
         if track is not None:
@@ -187,7 +183,7 @@ def _client_has(fragment: str) -> bool:
 
 
 def _suite_names(member: str, limits: Limits | None = None) -> list[str]:
-    wanted = limits.ciphers if limits is not None and limits.ciphers else None
+    wanted = limits.tls.ciphers if limits is not None and limits.tls.ciphers else None
     context = _context(member, wanted or "ALL:COMPLEMENTOFALL")
     return [c["name"] for c in context.get_ciphers() if c.get("protocol") != "TLSv1.3"]
 

@@ -91,9 +91,11 @@ class Repl:
         input: Input | None = None,
         output: Output | None = None,
         printer: Printer | None = None,
+        style: Style = STYLE,
     ) -> None:
         self.engine = engine
         self.output = output
+        self._style = style
         self.hints = True
         self._printer = printer or self._print
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -105,7 +107,7 @@ class Repl:
             lexer=ShellLexer(engine),
             key_bindings=make_key_bindings(self._toggle_hints, self._offered),
             bottom_toolbar=self._toolbar,
-            style=STYLE,
+            style=style,
             input=input,
             output=output,
             complete_while_typing=False,
@@ -113,13 +115,13 @@ class Repl:
         )
         #: Hidden questions (passwords, 334 answers): no history, no completion.
         self.secret_session: PromptSession[str] = PromptSession(
-            style=STYLE, input=input, output=output
+            style=style, input=input, output=output
         )
 
     # ------------------------------------------------------------------ output
 
     def _print(self, fragments: Fragments) -> None:
-        print_formatted_text(FormattedText(fragments), style=STYLE, output=self.output)
+        print_formatted_text(FormattedText(fragments), style=self._style, output=self.output)
 
     def _toggle_hints(self) -> None:
         self.hints = not self.hints
@@ -269,21 +271,24 @@ class Repl:
         if connect:
             self.show_result(self.call(lambda: self.engine.connect(connect_to)))
         try:
-            while not self.engine.finished:
-                try:
-                    line = self._read_line()
-                except KeyboardInterrupt:
-                    self._interrupted()
-                    continue
-                except EOFError:
-                    break
-                self._interrupts = 0
-                result = self.run_line(line)
-                if result.exit:
-                    break
+            self._read_loop()
         finally:
             self.call(self._shutdown)
         return 0
+
+    def _read_loop(self) -> None:
+        """Read and run lines until Ctrl-D, or a line that ends the session."""
+        while not self.engine.finished:
+            try:
+                line = self._read_line()
+            except KeyboardInterrupt:
+                self._interrupted()
+                continue
+            except EOFError:
+                break
+            self._interrupts = 0
+            if self.run_line(line).exit:
+                break
 
     def _shutdown(self) -> Result:
         self.engine.shutdown()

@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.history import HistoryFile
     from smtpshell.shell.registry import UsageError
-    from smtpshell.wiring import new_engine
+    from smtpshell.wiring import engine_for_options
 
     try:
         target = build_target(args)
@@ -46,6 +46,5 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.repl.app import Repl
 
     history = None if args.no_history else HistoryFile()
-    engine = new_engine(timeout=args.timeout, helo_name=args.helo, history=history)
-    engine.connection_defaults = target
+    engine = engine_for_options(args, target, history=history)
     return Repl(engine, history=history).run(target)

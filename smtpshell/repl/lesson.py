@@ -9,9 +9,8 @@ engine's result.  The prompt shows the step (``[3/9]``), the toolbar the lesson.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from prompt_toolkit import print_formatted_text
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import FormattedText
@@ -115,8 +114,14 @@ class LessonRepl(Repl):
     ) -> None:
         self.runner = runner
         self.width = width
-        self._style = Style.from_dict(style_rules(runner.presenter))
-        super().__init__(runner.engine, history=None, input=input, output=output, printer=printer)
+        super().__init__(
+            runner.engine,
+            history=None,
+            input=input,
+            output=output,
+            printer=printer,
+            style=Style.from_dict(style_rules(runner.presenter)),
+        )
         self.session.completer = LessonCompleter(runner)
         self._restyle()
 
@@ -127,9 +132,6 @@ class LessonRepl(Repl):
         self._style = Style.from_dict(style_rules(self.runner.presenter))
         self.session.style = self._style
         self.secret_session.style = self._style
-
-    def _print(self, fragments: Fragments) -> None:
-        print_formatted_text(FormattedText(fragments), style=self._style, output=self.output)
 
     def _width(self) -> int:
         if self.width is not None:
@@ -176,11 +178,12 @@ class LessonRepl(Repl):
 
     # ------------------------------------------------------------------ running
 
-    def _submit(self, line: str) -> tuple[Result, StepFeedback | None]:
+    def _step(self, step: Callable[[], StepFeedback]) -> tuple[Result, StepFeedback | None]:
+        """Run a step of the runner through ``call``; no feedback after an internal error."""
         box: list[StepFeedback] = []
 
         def action() -> Result:
-            feedback = self.runner.submit(line)
+            feedback = step()
             box.append(feedback)
             return feedback.result or Result()
 
@@ -188,7 +191,7 @@ class LessonRepl(Repl):
         return result, (box[0] if box else None)
 
     def run_line(self, line: str) -> Result:
-        result, feedback = self._submit(line)
+        result, feedback = self._step(lambda: self.runner.submit(line))
         if feedback is None:  # an internal error: call() made it one line
             self.show_result(result)
             return result
@@ -199,16 +202,9 @@ class LessonRepl(Repl):
 
     def start(self, *, resume: bool = True) -> None:
         """Start the lesson (server, connection, resuming) and show where it stands."""
-        box: list[StepFeedback] = []
-
-        def action() -> Result:
-            feedback = self.runner.start(resume=resume)
-            box.append(feedback)
-            return feedback.result or Result()
-
-        result = self.call(action)
-        if box:
-            self.show_feedback(box[0])
+        result, feedback = self._step(lambda: self.runner.start(resume=resume))
+        if feedback is not None:
+            self.show_feedback(feedback)
         else:
             self.show_result(result)
 
@@ -224,17 +220,7 @@ class LessonRepl(Repl):
             self._printer(line)
         try:
             self.start(resume=resume)
-            while not self.engine.finished:
-                try:
-                    line = self._read_line()
-                except KeyboardInterrupt:
-                    self._interrupted()
-                    continue
-                except EOFError:
-                    break
-                self._interrupts = 0
-                if self.run_line(line).exit:
-                    break
+            self._read_loop()
         finally:
             self.call(self._close)
         return 0

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.registry import UsageError
     from smtpshell.shell.results import plural
     from smtpshell.shell.script import EXIT_USAGE, run_script
-    from smtpshell.wiring import new_engine
+    from smtpshell.wiring import engine_for_options
 
     name = "<stdin>" if args.file == "-" else args.file
     try:
@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(out, "reconfigure"):
         out.reconfigure(errors="backslashreplace")  # a C locale must not crash on server text
 
-    engine = new_engine(scripted=True, timeout=args.timeout, helo_name=args.helo)
-    engine.connection_defaults = target
+    engine = engine_for_options(args, target, scripted=True)
 
     def show_event(event) -> None:
         for line in event_lines(event, engine.reveal):

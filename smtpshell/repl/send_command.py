@@ -417,7 +417,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpshell.shell.options import target_from_args
     from smtpshell.shell.registry import UsageError
     from smtpshell.shell.results import Level, Note, Result
-    from smtpshell.wiring import new_engine
+    from smtpshell.wiring import engine_for_options
 
     out = sys.stdout
     if hasattr(out, "reconfigure"):
@@ -439,8 +439,7 @@ def run(args: argparse.Namespace) -> int:
         except (EOFError, KeyboardInterrupt):
             return fail("no password given: nothing was sent")
     color = _use_color(args.color, out)
-    engine = new_engine(scripted=True, timeout=args.timeout, helo_name=args.helo, environ=environ)
-    engine.connection_defaults = target
+    engine = engine_for_options(args, target, scripted=True, environ=environ)
 
     def show_event(event) -> None:
         for line in event_lines(event, False):

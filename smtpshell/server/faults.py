@@ -9,9 +9,16 @@ EOM" is the classic did-my-mail-arrive mystery.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-from smtpshell.practice import EOM, FAULT_POINTS, fault_point
+from smtpshell.practice import (
+    EOM,
+    FAULT_POINTS,
+    FaultSettings,
+    Voice,
+    describe_faults,
+    fault_point,
+)
 
 # The moments a fault may strike are part of the options table (smtpshell.practice).
 
@@ -66,22 +73,15 @@ class Faults:
         pattern = self.reject_rcpt
         return isinstance(pattern, re.Pattern) and pattern.search(address) is not None
 
+    @classmethod
+    def of(cls, options: FaultSettings) -> Faults:
+        """The faults the practice options (``serve``, a lesson header) switch on."""
+        values = {item.name: getattr(options, item.name) for item in fields(cls)}
+        return cls(**{**values, "delay": dict(options.delay)})
+
     def describe(self) -> list[str]:
         """One human line per active fault, for the ``serve`` banner."""
-        lines = [f"delay {seconds:g}s before replying to {p}" for p, seconds in self.delay.items()]
-        if isinstance(self.reject_rcpt, re.Pattern):
-            lines.append(
-                f"reject recipients matching /{self.reject_rcpt.pattern}/ with {self.reject_code}"
-            )
-        if self.reply_421_on:
-            lines.append(f"reply 421 and disconnect on {self.reply_421_on}")
-        if self.drop_on:
-            lines.append(f"drop the connection without a reply on {self.drop_on}")
-        if self.slow_greeting:
-            lines.append(f"wait {self.slow_greeting:g}s before the greeting")
-        if self.accept_bare_lf_dot:
-            lines.append("UNSAFE: end DATA at a '.' line with bare LF endings too")
-        return lines
+        return describe_faults(self, Voice.SERVE)
 
 
 NO_FAULTS = Faults()

@@ -178,15 +178,6 @@ class PracticeServer:
         on_message: Callable[[ReceivedMessage], None] | None = None,
     ) -> dict[str, Any]:
         """The constructor's keyword arguments for ``options`` (subclasses add their own)."""
-        faults = Faults(
-            delay=dict(options.delay),
-            reject_rcpt=options.reject_rcpt,
-            reject_code=options.reject_code,
-            reply_421_on=options.reply_421_on,
-            drop_on=options.drop_on,
-            slow_greeting=options.slow_greeting,
-            accept_bare_lf_dot=options.accept_bare_lf_dot,
-        )
         return {
             "host": options.host,
             "port": options.port,
@@ -198,7 +189,7 @@ class PracticeServer:
             "lmtp_socket": options.lmtp_socket,
             "size_limit": options.size or None,
             "maildir": options.maildir,
-            "faults": faults,
+            "faults": Faults.of(options),
             "on_message": on_message,
             "hostname": options.hostname,
             "allow_remote": options.allow_remote,

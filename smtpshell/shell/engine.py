@@ -17,6 +17,7 @@ from another.  See docs/shell.md for the API as faces use it.
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import email.policy
 import email.utils
@@ -26,7 +27,7 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ from smtpshell.shell.registry import PREFIX, Registry, UsageError
 from smtpshell.shell.results import Level, Note, Outcome, ReplyRecord, Result, plural
 from smtpshell.shell.target import Security, Target, parse_target
 from smtpshell.shell.views import Views
+from smtpshell.tls_settings import TLSSettings
 from smtpshell.transcript import (
     INCOMPLETE,
     INJECTED,
@@ -562,11 +564,11 @@ class Engine:
         target = self.target if self.target is not None else Target()
         verify = target.verify if verify is None else verify
         if not verify:
-            return tune_context(unverified_context(), target), ContextArg("unverified")
+            return tune_context(unverified_context(), target.tls), ContextArg("unverified")
         if target.ca_file:
             return tls_context_for(target), ContextArg(cafile=target.ca_file)
         if target.practice and self.practice is not None:
-            context = tune_context(self.practice.client_ssl_context(), target)
+            context = tune_context(self.practice.client_ssl_context(), target.tls)
             return context, ContextArg(cafile=str(self.practice.cert_path))
         return tls_context_for(target, default_context()), ContextArg()
 
@@ -623,8 +625,8 @@ class Engine:
             **kwargs,
         )
         client.set_debuglevel(self.debuglevel)
-        if target.sni:
-            client.server_hostname = target.sni
+        if target.tls.sni:
+            client.server_hostname = target.tls.sni
         if target.family:
             client.address_family = socket.AF_INET6 if target.family == 6 else socket.AF_INET
         self.client = client
@@ -656,17 +658,14 @@ class Engine:
             self.record("ehlo")
         return result
 
-    _INHERITED = ("ca_file", "cert", "key", "tls_min", "tls_max", "ciphers", "sni", "family")
-
     def _with_defaults(self, target: Target) -> Target:
         defaults = self.connection_defaults
         if defaults is None:
             return target
-        changes = {
-            name: getattr(defaults, name)
-            for name in self._INHERITED
-            if getattr(defaults, name) and not getattr(target, name)
-        }
+        changes: dict[str, object] = _unset(target, defaults, ("ca_file", "family"))
+        tls = _unset(target.tls, defaults.tls, [f.name for f in dataclasses.fields(TLSSettings)])
+        if tls:
+            changes["tls"] = dataclasses.replace(target.tls, **tls)
         if defaults.source and target.source is None:
             changes["source"] = defaults.source
         return target.replace(**changes) if changes else target
@@ -1058,6 +1057,15 @@ class Engine:
 
 _PATH_COMMAND = re.compile(r"^(MAIL FROM|RCPT TO):<([^<>]*)>((?: +\S+)*)$", re.IGNORECASE)
 _SIMPLE = {"RSET": "rset", "NOOP": "noop", "VRFY": "verify", "EXPN": "expn", "HELP": "help"}
+
+
+def _unset(target: object, defaults: object, names: Iterable[str]) -> dict[str, Any]:
+    """The ``defaults`` among ``names`` that ``target`` leaves unset, by name."""
+    return {
+        name: getattr(defaults, name)
+        for name in names
+        if getattr(defaults, name) and not getattr(target, name)
+    }
 
 
 def _step_for(command: str) -> Step:

@@ -4,7 +4,8 @@
 :func:`add_connection_options` on their parser and :func:`apply_connection_options` (or
 :func:`target_from_args`) on the parsed arguments.  Only argparse and :mod:`ssl` here, so
 ``smtpshell --help`` stays quick.  The options land on a :class:`Target`; the engine
-builds its TLS context from it (:func:`tls_context_for`).
+builds its TLS context from it (:func:`tls_context_for`); the handshake options land on the
+target's :class:`~smtpshell.tls_settings.TLSSettings`, the record the probe uses too.
 
 ``--starttls`` / ``--tls``, ``--no-verify``, ``--ca-file``, ``--cert`` / ``--key``,
 ``--tls-min`` / ``--tls-max``, ``--ciphers``, ``--sni``, ``-4`` / ``-6``, ``--helo``,
@@ -14,12 +15,14 @@ builds its TLS context from it (:func:`tls_context_for`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 
 from smtpshell.shell.registry import UsageError
 from smtpshell.shell.target import Security, Target, parse_source, parse_target
+from smtpshell.tls_settings import TLSSettings
 
 __all__ = [
     "TLS_VERSIONS",
@@ -162,25 +165,28 @@ def apply_connection_options(target: Target, args: argparse.Namespace) -> Target
         changes["helo"] = get("helo")
     if get("source_address"):
         changes["source"] = parse_source(get("source_address"))
+    tls: dict[str, str] = {}  # the TLSSettings fields the options set
     for name in ("ca_file", "cert", "key"):
         path = get(name)
         if path:
             if not os.path.isfile(path) or not os.access(path, os.R_OK):
                 raise UsageError(f"--{name.replace('_', '-')} {path}: not a readable file")
-            changes[name] = os.path.abspath(path)
+            (changes if name == "ca_file" else tls)[name] = os.path.abspath(path)
     if get("key") and not get("cert"):
         raise UsageError("--key needs --cert")
-    for name in ("tls_min", "tls_max", "ciphers", "sni", "family"):
+    for name in ("tls_min", "tls_max", "ciphers", "sni"):
         if get(name):
-            changes[name] = get(name)
-    low, high = changes.get("tls_min"), changes.get("tls_max")
-    if low and high and TLS_VERSIONS[str(low)] > TLS_VERSIONS[str(high)]:
+            tls[name] = get(name)
+    if get("family"):
+        changes["family"] = get("family")
+    low, high = tls.get("tls_min"), tls.get("tls_max")
+    if low and high and TLS_VERSIONS[low] > TLS_VERSIONS[high]:
         raise UsageError(f"--tls-min {low} is above --tls-max {high}")
-    if changes.get("ciphers"):
+    if tls.get("ciphers"):
         try:
-            ssl.create_default_context().set_ciphers(str(changes["ciphers"]))
+            ssl.create_default_context().set_ciphers(tls["ciphers"])
         except ssl.SSLError:
-            raise UsageError(f"--ciphers {changes['ciphers']}: no cipher matches") from None
+            raise UsageError(f"--ciphers {tls['ciphers']}: no cipher matches") from None
     if get("cert"):
         try:
             ssl.create_default_context().load_cert_chain(get("cert"), get("key"))
@@ -191,6 +197,8 @@ def apply_connection_options(target: Target, args: argparse.Namespace) -> Target
             ssl.create_default_context(cafile=get("ca_file"))
         except (ssl.SSLError, OSError) as error:
             raise UsageError(f"--ca-file {get('ca_file')}: cannot load: {error}") from None
+    if tls:
+        changes["tls"] = dataclasses.replace(target.tls, **tls)
     return target.replace(**changes) if changes else target
 
 
@@ -208,17 +216,17 @@ def tls_context_for(target: Target, base: ssl.SSLContext | None = None) -> ssl.S
         context = ssl.create_default_context(cafile=target.ca_file)
     else:
         context = base if base is not None else ssl.create_default_context()
-    return tune_context(context, target)
+    return tune_context(context, target.tls)
 
 
-def tune_context(context: ssl.SSLContext, target: Target) -> ssl.SSLContext:
-    """Client certificate, version limits and ciphers from ``target`` set on ``context``."""
-    if target.cert:
-        context.load_cert_chain(target.cert, target.key)
-    if target.tls_min:
-        context.minimum_version = TLS_VERSIONS[target.tls_min]
-    if target.tls_max:
-        context.maximum_version = TLS_VERSIONS[target.tls_max]
-    if target.ciphers:
-        context.set_ciphers(target.ciphers)
+def tune_context(context: ssl.SSLContext, settings: TLSSettings) -> ssl.SSLContext:
+    """Client certificate, version limits and ciphers from ``settings`` set on ``context``."""
+    if settings.cert:
+        context.load_cert_chain(settings.cert, settings.key)
+    if settings.tls_min:
+        context.minimum_version = TLS_VERSIONS[settings.tls_min]
+    if settings.tls_max:
+        context.maximum_version = TLS_VERSIONS[settings.tls_max]
+    if settings.ciphers:
+        context.set_ciphers(settings.ciphers)
     return context

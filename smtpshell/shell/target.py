@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from smtpshell.shell.registry import UsageError
+from smtpshell.tls_settings import TLSSettings
 
 __all__ = ["Security", "Target", "parse_source", "parse_target"]
 
@@ -49,15 +50,10 @@ class Target:
     #: Opt-in client extensions (RFC 2920, RFC 3030): sendmail batches / uses BDAT.
     pipelining: bool = False
     chunking: bool = False
-    #: TLS settings (smtpshell.shell.options): files are absolute paths, versions "1.2".
+    #: The CA certificates to trust (``--ca-file``, an absolute path), beside the system's.
     ca_file: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    tls_min: str | None = None
-    tls_max: str | None = None
-    ciphers: str | None = None
-    #: The name sent in SNI and checked in the certificate, when not the host.
-    sni: str | None = None
+    #: What the client offers in the handshake (smtpshell.shell.options fills it).
+    tls: TLSSettings = field(default_factory=TLSSettings)
     #: 4 or 6 to force the address family; 0 for either.
     family: int = 0
 

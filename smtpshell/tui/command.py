@@ -48,11 +48,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"smtpshell tui: {error}", file=sys.stderr)
         return 2
     from smtpshell.tui.app import SmtpShellApp
-    from smtpshell.wiring import new_engine
+    from smtpshell.wiring import engine_for_options
 
     history = None if args.no_history else HistoryFile()
-    engine = new_engine(timeout=args.timeout, helo_name=args.helo, history=history)
-    engine.connection_defaults = target
+    engine = engine_for_options(args, target, history=history)
     app = SmtpShellApp(
         target,
         engine=engine,

@@ -32,7 +32,7 @@ from . import dovecot as dovecot_module
 from . import exim as exim_module
 from .dovecot import Dovecot, find_dovecot, private_dovecot
 from .exim import Exim, find_exim, private_exim
-from .helpers import DOMAIN, PrivateCA, find_binary
+from .helpers import DOMAIN, PrivateCA, delivered_by, find_binary, server_certificate
 
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
@@ -60,10 +60,7 @@ class Postfix(PrivateCA):
         self, predicate: Callable[[ReceivedMessage], bool], timeout: float = 20.0
     ) -> ReceivedMessage:
         """The message Postfix delivered to the mailbox that ``predicate`` picks."""
-        try:
-            return self.mailbox.wait_for_message(predicate, timeout)
-        except TimeoutError:
-            raise AssertionError(f"not delivered; Postfix log:\n{self.log()}") from None
+        return delivered_by(self, self.mailbox, predicate, timeout)
 
     def log(self) -> str:
         return _tail(self.log_file, 40).replace(" | ", "\n")
@@ -182,12 +179,7 @@ def postfix() -> Iterator[Postfix]:
     (root / "queue").mkdir()  # postfix creates what is inside, not the directory itself
     lmtp_socket = root / "lmtp.sock"
     port = _free_port()
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost", POSTFIX_HOSTNAME)
-    leaf.cert_chain_pems[0].write_to_path(str(config_dir / "cert.pem"))
-    for pem in leaf.cert_chain_pems[1:]:
-        pem.write_to_path(str(config_dir / "cert.pem"), append=True)
-    leaf.private_key_pem.write_to_path(str(config_dir / "key.pem"))
+    ca = server_certificate(config_dir, POSTFIX_HOSTNAME)
     (config_dir / "key.pem").chmod(0o600)
     (config_dir / "main.cf").write_text(
         MAIN_CF.format(

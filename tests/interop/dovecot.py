@@ -36,7 +36,7 @@ import trustme
 
 from smtpshell.server import Faults, PracticeServer
 
-from .helpers import PrivateCA, find_binary
+from .helpers import PrivateCA, find_binary, server_certificate
 
 DOMAIN = "interop.test"
 HOSTNAME = f"dovecot.{DOMAIN}"
@@ -270,12 +270,7 @@ def private_dovecot(binary: str) -> Iterator[Dovecot]:
     mail = root / "mail"
     mail.mkdir()
     os.chown(mail, pwd.getpwnam(mail_user).pw_uid, grp.getgrnam(mail_group).gr_gid)
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost", HOSTNAME)
-    leaf.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
-    for pem in leaf.cert_chain_pems[1:]:
-        pem.write_to_path(str(root / "cert.pem"), append=True)
-    leaf.private_key_pem.write_to_path(str(root / "key.pem"))
+    ca = server_certificate(root, HOSTNAME)
     (root / "key.pem").chmod(0o600)
     users = [f"{name}@{DOMAIN}:{{PLAIN}}{PASSWORD}::::::" for name in MAILBOXES]
     (root / "users").write_text("\n".join(users) + "\n")

@@ -31,7 +31,7 @@ import trustme
 
 from smtpshell.server import PracticeServer
 
-from .helpers import PrivateCA, find_binary
+from .helpers import PrivateCA, find_binary, server_certificate
 
 DOMAIN = "interop.test"
 HOSTNAME = f"exim.{DOMAIN}"
@@ -178,12 +178,7 @@ def private_exim(binary: str) -> Iterator[Exim]:
     root.chmod(0o755)
     for sub in ("spool", "log"):
         (root / sub).mkdir()
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost", HOSTNAME)
-    leaf.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
-    for pem in leaf.cert_chain_pems[1:]:
-        pem.write_to_path(str(root / "cert.pem"), append=True)
-    leaf.private_key_pem.write_to_path(str(root / "key.pem"))
+    ca = server_certificate(root, HOSTNAME)
     (root / "mailboxes").write_text("".join(f"{name}\n" for name in MAILBOXES))
     (root / "aliases").write_text(
         "".join(

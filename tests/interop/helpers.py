@@ -10,18 +10,19 @@ import ssl
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import trustme
 
 import smtpshell
-from smtpshell.server import ReceivedMessage
+from smtpshell.server import PracticeServer, ReceivedMessage
 from smtpshell.transcript import EventKind
 
 DOMAIN = "interop.test"
 SENDER = f"sender@{DOMAIN}"
+ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
 CLIENT_NAME = f"client.{DOMAIN}"
 #: Lines SMTP treats specially: a lone dot ends DATA, a leading dot is stuffed.
 TRICKY_BODY = b"hello\r\n.\r\n..two dots\r\n.one dot\r\nend\r\n"
@@ -123,6 +124,34 @@ def probe_json(*args: str) -> dict[str, Any]:
 def keywords(capabilities: list[dict[str, Any]] | None) -> set[str]:
     """The advertised keywords, upper-cased (the report keeps the server's spelling)."""
     return {cap["keyword"].upper() for cap in capabilities or []}
+
+
+def server_certificate(directory: Path, hostname: str) -> trustme.CA:
+    """A new CA, and a certificate from it for 127.0.0.1, localhost and ``hostname``: the
+    chain in ``directory``/cert.pem, the private key in ``directory``/key.pem."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost", hostname)
+    leaf.cert_chain_pems[0].write_to_path(str(directory / "cert.pem"))
+    for pem in leaf.cert_chain_pems[1:]:
+        pem.write_to_path(str(directory / "cert.pem"), append=True)
+    leaf.private_key_pem.write_to_path(str(directory / "key.pem"))
+    return ca
+
+
+def delivered_by(
+    server: Any,
+    store: PracticeServer,
+    predicate: Callable[[ReceivedMessage], bool],
+    timeout: float,
+) -> ReceivedMessage:
+    """The message ``server`` passed on to ``store`` (its sink or mailbox) that ``predicate``
+    picks; when none comes in ``timeout`` seconds, an AssertionError with ``server.log()``."""
+    try:
+        return store.wait_for_message(predicate, timeout)
+    except TimeoutError:
+        raise AssertionError(
+            f"not delivered; {type(server).__name__} log:\n{server.log()}"
+        ) from None
 
 
 class PrivateCA:

@@ -18,6 +18,9 @@ from smtpshell import client as client_module
 
 from .dovecot import FULL, PASSWORD, TOKEN, UNKNOWN, USER, Dovecot
 from .helpers import (
+    ALICE,
+    BOB,
+    CAROL,
     CLIENT_NAME,
     DOMAIN,
     SENDER,
@@ -27,6 +30,7 @@ from .helpers import (
     body_of,
     by_subject,
     cli,
+    delivered_by,
     dotted_lines,
     keywords,
     message,
@@ -35,7 +39,6 @@ from .helpers import (
     tag,
 )
 
-ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
 SUBMISSION_FEATURES = {"8bitmime", "auth", "burl", "chunking", "enhancedstatuscodes", "size"}
 SUBMISSION_FEATURES |= {"pipelining"}
 LMTP_FEATURES = {"8bitmime", "chunking", "enhancedstatuscodes", "pipelining"}
@@ -58,10 +61,7 @@ def lmtp(dovecot: Dovecot, **options: bool) -> smtpshell.LMTP:
 
 
 def relayed(dovecot: Dovecot, subject: str, timeout: float = 30.0):
-    try:
-        return dovecot.sink.wait_for_message(by_subject(subject), timeout)
-    except TimeoutError:
-        raise AssertionError(f"not relayed; Dovecot log:\n{dovecot.log()}") from None
+    return delivered_by(dovecot, dovecot.sink, by_subject(subject), timeout)
 
 
 def logged_in(dovecot: Dovecot, **options: bool) -> smtpshell.SMTP:

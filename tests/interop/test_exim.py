@@ -17,6 +17,9 @@ from smtpshell import client as client_module
 
 from .exim import ALIASES, MAILBOXES, PASSWORD, REJECTED, USER, Exim
 from .helpers import (
+    ALICE,
+    BOB,
+    CAROL,
     CLIENT_NAME,
     DOMAIN,
     SENDER,
@@ -26,6 +29,7 @@ from .helpers import (
     body_of,
     by_subject,
     cli,
+    delivered_by,
     dotted_lines,
     keywords,
     message,
@@ -34,7 +38,6 @@ from .helpers import (
     tag,
 )
 
-ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
 #: What this Exim config advertises on every EHLO (before TLS, STARTTLS too).
 EXIM_FEATURES = {
     "size",
@@ -57,10 +60,7 @@ def connect(exim: Exim, **options: bool) -> smtpshell.SMTP:
 
 
 def delivered(exim: Exim, subject: str, timeout: float = 30.0):
-    try:
-        return exim.sink.wait_for_message(by_subject(subject), timeout)
-    except TimeoutError:
-        raise AssertionError(f"not delivered; Exim log:\n{exim.log()}") from None
+    return delivered_by(exim, exim.sink, by_subject(subject), timeout)
 
 
 # -- EHLO and STARTTLS ----------------------------------------------------------------------

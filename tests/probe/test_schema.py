@@ -128,3 +128,18 @@ def test_real_output_matches_the_schema_per_jsonschema(schema, real_document):
     if validate is None:
         pytest.skip("jsonschema is not installed (minischema still checked the output)")
     validate(real_document, schema)
+
+
+def test_the_options_object_is_flat_with_the_tls_settings_where_they_stood(schema):
+    """The TLS settings are one record in ProbeOptions, but the document shows them flat,
+    key by key where they always stood."""
+    from smtpshell.probe.core import ProbeOptions
+    from smtpshell.tls_settings import TLSSettings
+
+    options = ProbeOptions(tls=TLSSettings(cert="/c.pem", sni="mx.test"), family=4)
+    shown = document([], options)["options"]
+    assert set(shown) == set(schema["$defs"]["options"]["properties"])
+    tail = ["lmtp", "cert", "key", "tls_min", "tls_max", "ciphers", "sni", "family"]
+    assert list(shown)[-9:] == [*tail, "source_address"]
+    assert (shown["cert"], shown["sni"], shown["family"]) == ("/c.pem", "mx.test", 4)
+    assert minischema.errors(document([], options), schema) == []

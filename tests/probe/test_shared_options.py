@@ -8,6 +8,7 @@ import json
 import socket
 import ssl
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from smtpshell.probe import command
 from smtpshell.probe.core import ProbeOptions, probe_target
 from smtpshell.probe.targets import Target
 from smtpshell.server import PracticeServer
+from smtpshell.tls_settings import TLSSettings
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,9 @@ def mutual(pki) -> Iterator[tuple[PracticeServer, Recorder]]:
 
 def _probe(server: PracticeServer, host: str = "127.0.0.1", **options) -> object:
     target = Target(input=host, host=host, port=server.port, implicit_tls=False)
-    settings = ProbeOptions(timeout=5.0, helo="probe.test", policy=False, **options)
+    names = [f.name for f in fields(TLSSettings) if f.name in options]
+    tls = TLSSettings(**{name: options.pop(name) for name in names})
+    settings = ProbeOptions(timeout=5.0, helo="probe.test", policy=False, tls=tls, **options)
     return probe_target(target, settings)
 
 

@@ -162,3 +162,37 @@ def test_slow_greeting(make_server: Callable[[Faults], PracticeServer]) -> None:
         smtplib.SMTP(srv.host, srv.port, timeout=SHORT_TIMEOUT)
     with smtplib.SMTP(srv.host, srv.port, timeout=10) as patient:
         assert patient.noop()[0] == 250
+
+
+def test_a_lesson_and_the_banner_describe_the_same_faults_each_in_its_words():
+    from smtpshell.practice import PracticeOptions
+
+    options = PracticeOptions(
+        delay=(("MAIL", 1.5),),
+        reject_rcpt="@x$",
+        reject_code=450,
+        reply_421_on="DATA",
+        drop_on="EOM",
+        slow_greeting=2.0,
+        accept_bare_lf_dot=True,
+        dns=True,
+    )
+    faults = Faults.of(options)  # what the server runs with
+    assert options.describe() == [
+        "delay 1.5s on MAIL",
+        "recipients matching /@x$/ get 450",
+        "421 and hang up on DATA",
+        "drop the connection on EOM",
+        "greeting after 2s",
+        "DNS for example.test (MX, SPF, DKIM, DMARC); DKIM signing",
+        "UNSAFE: a '.' line with bare LF endings ends DATA",
+    ]
+    assert faults.describe() == [
+        "delay 1.5s before replying to MAIL",
+        "reject recipients matching /@x$/ with 450",
+        "reply 421 and disconnect on DATA",
+        "drop the connection without a reply on EOM",
+        "wait 2s before the greeting",
+        "UNSAFE: end DATA at a '.' line with bare LF endings too",
+    ]
+    assert Faults().describe() == [] and PracticeOptions().describe() == []

@@ -12,6 +12,7 @@ import trustme
 from smtpshell.client import SMTP_SSL
 from smtpshell.errors import SMTPCertificateError
 from smtpshell.shell.target import Security, Target
+from smtpshell.tls_settings import TLSSettings
 from smtpshell.wiring import new_engine
 
 
@@ -74,7 +75,7 @@ def test_engine_passes_sni_from_the_options(tls_server, ca, tmp_path) -> None:
     ca.cert_pem.write_to_path(str(cafile))
     with new_engine(scripted=True, timeout=5) as engine:
         target = Target(host="127.0.0.1", port=port, security=Security.TLS, ca_file=str(cafile))
-        result = engine.connect(target.replace(sni="mail.example.test"))
+        result = engine.connect(target.replace(tls=TLSSettings(sni="mail.example.test")))
         assert result.ok, result.errors
         assert engine.client.tls_info()["verified"]
         result = engine.connect(target)
