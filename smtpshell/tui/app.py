@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import events
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from smtpshell.shell import Candidate, Engine, Level, Mode, Outcome, Result, Target
 from smtpshell.shell.history import HistoryFile
@@ -45,6 +45,7 @@ from smtpshell.tui.widgets import (
     ExplainPanel,
     FilterBar,
     Inspector,
+    KeyFooter,
     LogPane,
     StatusBar,
 )
@@ -80,6 +81,10 @@ FLUSH_BATCH = 256
 FLUSH_BUDGET = 0.012
 #: The breath between two slices of a flood.
 FLUSH_PAUSE = 0.002
+#: A slice of a flood waits while a message (a keystroke on its way to the prompt) is
+#: queued in the app, its screen or the focused widget, for at most this long (seconds)
+#: in a row: the log still moves when messages never stop coming.
+FLUSH_DEFER_LIMIT = 0.1
 #: How long a busy engine thread may hold the GIL before the UI thread gets it back
 #: (Python's default is 5 ms).  A keystroke crosses several message queues, each a turn
 #: of the event loop that gives up the GIL; behind a thread that is formatting a flood of
@@ -126,6 +131,7 @@ class SmtpShellApp(App[int]):
         self.show_time = show_time
         self._memory = FeatureMemory()
         self._flush_scheduled = False
+        self._flush_deferred_since: float | None = None
         self._used_secrets: set[int] = set()
         self._quitting = False
         self._last_connect = ConnectRequest()
@@ -147,7 +153,7 @@ class SmtpShellApp(App[int]):
         yield CommandPane(
             self.complete, history=history, buttons=self.toolbar_buttons(), id="command-pane"
         )
-        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
+        yield KeyFooter(compact=True, show_command_palette=False)  # Ctrl+P: in F1 help
 
     def compose_side(self) -> ComposeResult:
         """What sits right of the log (a face over a lesson adds its panel here)."""
@@ -196,7 +202,7 @@ class SmtpShellApp(App[int]):
         self._frozen = True
         self.log_pane.border_title = "Transcript"
         self._fit(self.size.width, self.size.height)
-        self.set_interval(FLUSH_INTERVAL, self.flush_events)
+        self.set_interval(FLUSH_INTERVAL, self._flush_tick)
         self.refresh_session()
         self.command_pane.command_input.focus()
         self.start_session()
@@ -265,11 +271,7 @@ class SmtpShellApp(App[int]):
                 for e in events
             )
             if time.monotonic() >= deadline:
-                if not self._flush_scheduled:
-                    # A timer, not call_later: the app's queue must run dry for a moment so
-                    # the other widgets' tasks (the prompt taking a keystroke) get their turn.
-                    self._flush_scheduled = True
-                    self.set_timer(FLUSH_PAUSE, self._flush_more)
+                self._flush_later()
                 break
         if session_changed:
             self.refresh_session()
@@ -287,9 +289,46 @@ class SmtpShellApp(App[int]):
             gc.set_threshold(*self._gc_thresholds)
             self._gc_thresholds = None
 
+    def _flush_later(self) -> None:
+        if not self._flush_scheduled:
+            # A timer, not call_later: the app's queue must run dry for a moment so the
+            # other widgets' tasks (the prompt taking a keystroke) get their turn.
+            self._flush_scheduled = True
+            self.set_timer(FLUSH_PAUSE, self._flush_more)
+
     def _flush_more(self) -> None:
         self._flush_scheduled = False
-        self.flush_events()
+        self._flush_tick()
+
+    def _flush_tick(self) -> int:
+        """The timers' flush: a slice of a flood waits while a message is on its way.
+
+        A keystroke crosses three queues (the app's, the screen's, the focused widget's),
+        one turn of the event loop each, and a flood's slices are timers: a slice that
+        started between two of those turns held the keystroke for the whole slice.  Only
+        messages already queued count (a slice runs in one go, nothing arrives during it),
+        and after FLUSH_DEFER_LIMIT of waiting in a row the slice runs anyway.
+        """
+        if self._message_waiting():
+            now = time.monotonic()
+            if self._flush_deferred_since is None:
+                self._flush_deferred_since = now
+            if now - self._flush_deferred_since < FLUSH_DEFER_LIMIT:
+                self._flush_later()
+                return 0
+        self._flush_deferred_since = None
+        return self.flush_events()
+
+    def _message_waiting(self) -> bool:
+        """A message waits in the app's queue, its screen's or the focused widget's."""
+        if self.message_queue_size:
+            return True
+        try:
+            screen = self.screen
+        except ScreenStackError:  # the timer may tick during teardown
+            return False
+        focused = screen.focused
+        return bool(screen.message_queue_size or (focused and focused.message_queue_size))
 
     def session_data(self) -> InspectorData | None:
         """A snapshot of the session, or None if the client was mid-change (try later)."""

@@ -98,6 +98,38 @@ async def test_typing_at_full_speed_into_the_prompt(make_app) -> None:
         assert prompt.value == PRINTABLE
 
 
+@async_test
+async def test_typing_repaints_the_prompt_without_laying_out_the_screen() -> None:
+    """Textual's Input laid out the whole screen on every keystroke (issue 15); the prompt
+    repaints itself, and a line longer than the prompt still scrolls to the cursor."""
+    from smtpshell.tui.app import SmtpShellApp
+    from tests.tui.test_log_pane import _count_layouts, _quiet
+
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.command_pane.command_input
+        layouts = _count_layouts(app)
+        await _quiet(pilot, layouts)
+        layouts.clear()
+        await pilot.press(*"abc")  # the first keystrokes: the text fits
+        await pilot.pause()
+        assert prompt.value == "abc" and layouts == []
+        text = "abc" + "".join(f"{i:03d}" for i in range(1, 60))  # 180 characters
+        await paste(pilot, text[3:])
+        await pilot.press(*"058059")  # and at the prompt's end: it scrolls
+        await pilot.pause()
+        assert prompt.value == text + "058059" and layouts == []
+        assert prompt.virtual_size.width == len(prompt.value) + 1  # + the cursor's cell
+        assert prompt.scroll_x == prompt.max_scroll_x > 0
+        assert prompt.render_line(0).text.rstrip().endswith("059058059")
+        await pilot.press("home")
+        await pilot.pause()
+        assert prompt.scroll_x == 0 and prompt.render_line(0).text.startswith("abc001")
+        await pilot.press("end", "backspace", "backspace", "backspace")
+        await pilot.pause()
+        assert prompt.render_line(0).text.rstrip().endswith("059058")
+
+
 async def type_into_each(pilot, screen, ids: list[str]) -> None:
     """Tab from field to field, typing a different text into each without pausing."""
     texts = {name: f"{name}:{SAMPLE}" for name in ids}

@@ -151,3 +151,138 @@ async def test_events_the_queue_drops_are_counted_and_shown(monkeypatch) -> None
         await wait_for(pilot, lambda: log.events_added == 1_001, what="one more event")
         assert log.rows()[-1].plain == "C: QUIT"
         assert [r for r in log.rows() if isinstance(r.event.facts, DroppedFacts)] == [first]
+
+
+def _count_layouts(app: SmtpShellApp) -> list[object]:
+    """Every layout of the screen from now on (Textual publishes one signal per layout)."""
+    layouts: list[object] = []
+    app.screen.screen_layout_refresh_signal.subscribe(app, layouts.append, immediate=True)
+    return layouts
+
+
+async def _quiet(pilot, layouts: list[object]) -> None:
+    """Wait (bounded) until a pause passes with no layout."""
+    for _ in range(50):
+        seen = len(layouts)
+        await pilot.pause()
+        await pilot.pause()
+        if len(layouts) == seen:
+            return
+    raise AssertionError("the screen kept laying out")
+
+
+@async_test
+async def test_lines_arriving_in_a_scrolling_log_do_not_lay_out_the_screen() -> None:
+    """A layout re-arranges and repaints every widget (15-40 ms in a flood, the worst
+    keystroke stalls of issue 15): new lines need one only when a scrollbar appears."""
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.log_pane
+        log.add_events([event for i in range(5) for event in _exchange(i)])
+        await pilot.pause()
+        assert not log.show_vertical_scrollbar
+        layouts = _count_layouts(app)
+        log.add_events([event for i in range(5, 200) for event in _exchange(i)])
+        await pilot.pause()
+        assert log.show_vertical_scrollbar and layouts  # the bar appeared
+        await _quiet(pilot, layouts)  # start-up's own layouts (the footer) are done
+
+        layouts.clear()
+        for start in range(200, 1_000, 100):  # batches, as a flood arrives
+            log.add_events([event for i in range(start, start + 100) for event in _exchange(i)])
+            await pilot.pause()
+        assert layouts == []
+        # ...and yet everything that depends on the number of lines followed it.
+        assert log.virtual_size.height == log.row_count == 2_000
+        assert log.vertical_scrollbar.window_virtual_size == 2_000
+        assert log.scroll_y == log.max_scroll_y  # still following the tail
+        bottom = log.scrollable_content_region.height - 1
+        assert "C: NOOP 999" in log.render_line(bottom - 1).text
+        assert "S: 250 2.0.0 OK 999" in log.render_line(bottom).text
+
+        # Fewer lines (a filter) with the bar still needed: the view stays in range.
+        log.filter = "NOOP 9"  # NOOP 9, 9x and 9xx: 111 lines
+        await pilot.pause()
+        assert log.view_count == 111 and log.scroll_y <= log.max_scroll_y
+        assert layouts == []
+        log.filter = ""
+        await pilot.pause()
+        assert layouts == [] and log.scroll_y == log.max_scroll_y
+        # A line wider than the pane: the (zero-width, always on) horizontal scrollbar
+        # stays as it was, so no layout either, and → scrolls to read the line.
+        log.add_events([Event(EventKind.SENT, b"X" * 300 + b"\r\n")])
+        await pilot.pause()
+        assert layouts == [] and log.max_scroll_x > 0
+        log.focus()
+        await pilot.press("right")
+        assert log.scroll_x == 8
+        # Clearing the log: the vertical scrollbar goes, with a layout.
+        log.clear()
+        await pilot.pause()
+        assert layouts and not log.show_vertical_scrollbar and log.scroll_y == 0
+
+
+@async_test
+async def test_an_unchanged_status_line_is_not_redrawn() -> None:
+    """The app refreshes the status line after every batch of events; redrawing the same
+    text would lay out the whole screen each time (issue 15)."""
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        layouts = _count_layouts(app)
+        await _quiet(pilot, layouts)
+        layouts.clear()
+        before = app.status_bar.render()
+        for _ in range(3):
+            app.refresh_session()
+            await pilot.pause()
+        assert layouts == [] and app.status_bar.render() == before
+        app.status_bar.show(None, busy="sending")  # a change is still shown
+        await pilot.pause()
+        assert "sending" in str(app.status_bar.render()) and layouts
+
+
+@async_test
+async def test_a_flood_waits_while_a_keystroke_is_on_its_way(monkeypatch) -> None:
+    """The timers' flush defers a slice while a message is queued for the app, its screen
+    or the focused widget (a keystroke crossing them), for a bounded time; the events
+    still all arrive, in order, or are counted and marked as dropped."""
+    from textual import events
+
+    import smtpshell.tui.app as app_module
+    import smtpshell.tui.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "MAX_QUEUED_EVENTS", 3_000)
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        prompt = app.command_pane.command_input
+        emit = app.engine.transcript.emit
+        await wait_for(pilot, lambda: not app._message_waiting(), what="a quiet app")
+        app._flush_tick()  # nothing waits: it flushes (nothing yet) and forgets past waits
+        for i in range(2_000):  # 4,000 events, no await: the queue drops 1,000
+            for event in _exchange(i):
+                emit(event)
+        # No await from here: the key stays queued while the timers' flush is called.
+        app.post_message(events.Key("a", "a"))
+        assert app._message_waiting()
+        monkeypatch.setattr(app_module, "FLUSH_DEFER_LIMIT", 3600.0)
+        for _ in range(3):
+            assert app._flush_tick() == 0  # deferred: the keystroke goes first
+        assert app.log_pane.events_added == 0
+        monkeypatch.setattr(app_module, "FLUSH_DEFER_LIMIT", 0.0)
+        assert app._flush_tick() > 0  # waited long enough: the log moves anyway
+        await wait_for(pilot, lambda: prompt.value == "a", what="the keystroke")
+        # Keystrokes while the rest drains: each one lands, and nothing is lost.
+        await pilot.press("b", "c")
+        log = app.log_pane
+        await wait_for(
+            pilot, lambda: log.events_added + log.events_dropped == 4_000, what="drained"
+        )
+        assert prompt.value == "abc"
+        assert log.events_dropped == 1_000 and "1,000 events dropped here" in log.rows()[0].plain
+        plain = [row.plain for row in log.rows()[1:]]
+        assert plain == [
+            line for i in range(500, 2_000) for line in (f"C: NOOP {i}", f"S: 250 2.0.0 OK {i}")
+        ]
+        # The timers' flush with nothing waiting moves events at once.
+        emit(Event(EventKind.SENT, b"QUIT\r\n"))
+        assert not app._message_waiting() and app._flush_tick() == 1

@@ -5,6 +5,7 @@ from smtpshell.tui.widgets.command_pane import CommandPane
 from smtpshell.tui.widgets.explain_panel import ExplainPanel
 from smtpshell.tui.widgets.filter_bar import FilterBar
 from smtpshell.tui.widgets.inspector import Inspector
+from smtpshell.tui.widgets.key_footer import KeyFooter
 from smtpshell.tui.widgets.log_pane import LogPane, LogRow
 from smtpshell.tui.widgets.status_bar import StatusBar
 
@@ -14,6 +15,7 @@ __all__ = [
     "ExplainPanel",
     "FilterBar",
     "Inspector",
+    "KeyFooter",
     "LogPane",
     "LogRow",
     "StatusBar",

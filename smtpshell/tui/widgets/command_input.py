@@ -13,7 +13,9 @@ from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.suggester import Suggester
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -61,6 +63,14 @@ class CommandInput(Input):
         Binding("down", "history(1)", "Next", show=False),
         Binding("escape", "dismiss_menu", "Close menu", show=False),
     ]
+
+    #: The typed text's width.  Textual's is a layout reactive, so every keystroke laid
+    #: out the whole screen again (about 4 ms idle, 10-40 ms during a flood of events,
+    #: in the way of the next keystroke; issue 15).  The prompt's own size never depends
+    #: on its text (``width: 1fr``; Input asks for a layout itself when its dimensions
+    #: are ``auto``), and it scrolls to its cursor with ``force=True``, which needs no
+    #: scrollbar state: a repaint is enough.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), repaint=True, layout=False)
 
     @dataclass
     class CompletionShown(Message):

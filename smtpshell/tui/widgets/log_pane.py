@@ -459,10 +459,61 @@ class LogPane(ScrollView, can_focus=True):
         # panel shows the selected line whole.
         if self.wrap:
             self._relayout()
-            self.virtual_size = Size(0, self._starts[-1] if self._starts else 0)
+            self._set_virtual_size(Size(0, self._starts[-1] if self._starts else 0))
         else:
-            self.virtual_size = Size(self._widest, self.view_count)
+            self._set_virtual_size(Size(self._widest, self.view_count))
         self.border_subtitle = Content(self._subtitle())  # the filter is typed text: no markup
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Grow or shrink the scrollable area, with a layout of the screen only when a
+        scrollbar appears or goes.
+
+        ``virtual_size`` is a layout reactive: each change re-arranges and repaints the
+        whole screen (some 30 widgets: 15-40 ms with a busy engine thread).  A log taking
+        a flood changes it on every batch, and those layouts were the worst keystroke
+        stalls.  When the scrollbars stay as they are, nothing moves on screen but this
+        pane's lines and its scrollbars' thumbs: update and repaint those instead.
+        """
+        old = self.virtual_size
+        if size == old:
+            return
+        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        if (
+            self.styles.auto_dimensions  # the size of the pane itself follows its lines
+            or not self.container_size
+            or self._scrollbars_for(old) != bars
+            or self._scrollbars_for(size) != bars
+        ):
+            self.virtual_size = size  # a full layout
+            return
+        self.set_reactive(LogPane.virtual_size, size)
+        if bars[1]:
+            self.vertical_scrollbar.window_virtual_size = size.height  # repaints the bar
+        if bars[0]:
+            self.horizontal_scrollbar.window_virtual_size = size.width
+        if self.scroll_y > self.max_scroll_y or self.scroll_x > self.max_scroll_x:
+            # fewer lines (trimmed, filtered) or narrower ones
+            self.scroll_to(
+                x=min(self.scroll_x, self.max_scroll_x),
+                y=min(self.scroll_y, self.max_scroll_y),
+                animate=False,
+                immediate=True,
+            )
+        self.refresh()
+
+    def _scrollbars_for(self, size: Size) -> tuple[bool, bool]:
+        """(horizontal, vertical): the scrollbars Textual shows for content of ``size``
+        (as ``Widget._refresh_scrollbars`` decides)."""
+        styles = self.styles
+        width, height = self.container_size
+        fixed = {"scroll": True, "hidden": False}
+        horizontal = fixed.get(styles.overflow_x, size.width > width)
+        vertical = fixed.get(styles.overflow_y, size.height > height)
+        if styles.overflow_x == "auto" and vertical and not horizontal:
+            horizontal = size.width > width - styles.scrollbar_size_vertical
+        if styles.overflow_y == "auto" and horizontal and not vertical:
+            vertical = size.height > height - styles.scrollbar_size_horizontal
+        return horizontal, vertical
 
     def _subtitle(self) -> str:
         parts = []

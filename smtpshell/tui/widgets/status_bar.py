@@ -68,8 +68,15 @@ def _code_style(code: int) -> str:
 class StatusBar(Static):
     """The status line; the app calls ``show`` after every job and transcript batch."""
 
+    _shown: Text | None = None
+
     def show(self, status: Status | None, *, busy: str | None = None) -> None:
         text = status_text(status, busy=busy)
         if self.size.width and text.cell_len > self.size.width:  # 80 columns: facts first
             text = status_text(status, busy=busy, badge=False)
+        if text == self._shown:
+            # Unchanged: no update, which would lay out the whole screen again (the app
+            # calls this after every batch of a flood of transcript events).
+            return
+        self._shown = text
         self.update(text)
