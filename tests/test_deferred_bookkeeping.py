@@ -143,3 +143,32 @@ def test_a_server_that_hangs_up_mid_transaction():
         assert (EventKind.CLOSE, None) in kinds[4:]
         assert client._deferred is None
         assert not client.session.connected
+
+
+def _two_replies_to_mail(peer: Peer) -> None:
+    peer.send(b"220 scripted ESMTP\r\n")
+    peer.readline()  # EHLO
+    peer.send(b"250 scripted\r\n")
+    peer.readline()  # MAIL
+    peer.send(b"250 2.1.0 sender ok\r\n250 2.1.0 and a reply nobody asked for\r\n")
+    peer.read_to_eof()
+
+
+def test_a_reply_too_many_is_caught_before_rcpt_and_recorded_after_the_deferred_one():
+    """The desync check before RCPT finds the extra line; the MAIL reply (deferred) is
+    recorded first, then the unsolicited line, then the close; RCPT is never sent."""
+    with ScriptedServer(_two_replies_to_mail) as server:
+        client = smtpshell.SMTP(server.host, server.port, timeout=10)
+        client.ehlo()
+        with pytest.raises(smtpshell.SMTPProtocolError, match="unsolicited"):
+            client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+        events = client.transcript.events()
+        mail = next(i for i, e in enumerate(events) if e.data.upper().startswith(b"MAIL"))
+        after = events[mail + 1 :]
+        assert after[0].kind is EventKind.RECEIVED and after[0].code == 250
+        assert after[0].data == b"250 2.1.0 sender ok\r\n"
+        assert after[1].unsolicited and b"nobody asked for" in after[1].data
+        assert after[2].kind is EventKind.CLOSE
+        assert not any(e.data.upper().startswith(b"RCPT") for e in events)
+        assert client._deferred is None
+    assert b"RCPT" not in server.wire.upper()
