@@ -24,6 +24,7 @@ from smtpshell.shell.history import HistoryFile
 from smtpshell.shell.results import Outcome
 from smtpshell.transcript import EventKind
 from smtpshell.wiring import new_engine
+from tests.support.exports import ruff_problems
 from tests.support.secrets import PASSWORD, USER, b64, files_under, leaks, text_leaks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,13 +166,7 @@ def test_the_python_export_runs_on_its_own_with_secrets_from_the_environment(
 def test_the_python_export_passes_ruff(alice_engine, tmp_path):
     _run_session(alice_engine, tmp_path)
     script = _exports(alice_engine, tmp_path / "exports")["py"]
-    checked = subprocess.run(
-        ["ruff", "check", "--isolated", "--select", "E4,E7,E9,F,W,I,B,UP", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert checked.returncode == 0, checked.stdout
+    assert ruff_problems(script) == ""
 
 
 def test_an_export_without_secrets_imports_only_smtplib(practice_engine):
@@ -324,10 +319,4 @@ def test_every_export_imports_only_what_it_uses(lines, tmp_path):
             assert engine.run_line(line).ok, line
         script = tmp_path / "session.py"
         assert engine.run_line(f"/export {script}").ok
-    checked = subprocess.run(
-        ["ruff", "check", "--isolated", "--select", "E4,E7,E9,F,W,I,B,UP", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert checked.returncode == 0, checked.stdout
+    assert ruff_problems(script) == ""
