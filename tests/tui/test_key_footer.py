@@ -46,3 +46,25 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change() -> None:
             lambda: "Copy line" not in {key.description for key in _keys(app)},
             what="the prompt's keys again",
         )
+
+
+@async_test
+async def test_a_textual_without_what_the_footer_reads_still_gets_a_working_footer(
+    monkeypatch,
+) -> None:
+    """KeyFooter leans on Textual internals; if they change, it falls back to rebuilding
+    as Textual's own footer does: keys still shown and still follow the focus, no error."""
+
+    def gone(self: KeyFooter) -> object:
+        raise AttributeError("'Screen' object has no attribute 'active_bindings'")
+
+    monkeypatch.setattr(KeyFooter, "_keys", gone)
+    app = SmtpShellApp(connect=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: bool(_keys(app)), what="the footer's keys")
+        app.log_pane.focus()
+        await wait_for(
+            pilot,
+            lambda: "Copy line" in {key.description for key in _keys(app)},
+            what="the log's keys in the footer",
+        )

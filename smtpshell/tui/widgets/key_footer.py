@@ -28,8 +28,11 @@ class KeyFooter(Footer):
         super().__init__(compact=compact, show_command_palette=show_command_palette)
         self._shown: Hashable = None
         # The keys are shown from the start, not after the first signal (Footer waits
-        # for one before it shows anything).
-        self.set_reactive(Footer._bindings_ready, True)
+        # for one before it shows anything).  A private reactive of Textual's: a Textual
+        # without it gets the plain footer's behaviour, not an error.
+        ready = getattr(Footer, "_bindings_ready", None)
+        if ready is not None:
+            self.set_reactive(ready, True)
 
     def _keys(self) -> Hashable:
         """Everything ``Footer.compose`` reads to build the keys, as one value."""
@@ -58,11 +61,20 @@ class KeyFooter(Footer):
             palette,
         )
 
+    def _keys_or_none(self) -> Hashable:
+        """``_keys()``, or None (never equal: rebuild) if Textual no longer has what it reads."""
+        try:
+            return self._keys()
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
     def compose(self) -> ComposeResult:
-        self._shown = self._keys()
+        self._shown = self._keys_or_none()
         yield from super().compose()
 
     async def recompose(self) -> None:
-        if self.is_attached and self.children and self._keys() == self._shown:
-            return
+        if self.is_attached and self.children:
+            keys = self._keys_or_none()
+            if keys is not None and keys == self._shown:
+                return
         await super().recompose()
