@@ -491,8 +491,8 @@ class _Connection:
             rbuf += chunk
 
     def _time_left(self, deadline: float) -> None:
-        """Before a read: the time out if the deadline has passed, else the socket's timeout
-        set to what is left (only when that matters: settimeout costs system calls)."""
+        """Before a read: time out if the deadline has passed, else set the socket's timeout
+        to what is left (only when that matters: settimeout costs system calls)."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             self._timed_out()
