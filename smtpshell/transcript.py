@@ -348,6 +348,18 @@ def body_summary(
     )
 
 
+def _held_event(held: Event | tuple[bytes, int, float | None, str, float]) -> Event:
+    """The event of a reply emit_reply() held: as it was, or built from its parts, with
+    the wall clock's reading at its monotonic time (the time it arrived)."""
+    if type(held) is Event:
+        return held
+    data, code, latency, command, monotonic = held
+    wall = monotonic + (_time() - _monotonic())
+    return _new_tuple(
+        Event, (_RECEIVED, data, wall, monotonic, None, code, latency, command, 0, "", None)
+    )
+
+
 Subscriber = Callable[[Event], None]
 
 
@@ -399,6 +411,13 @@ class Transcript:
         #: Replaced, never mutated, so emit() can call a snapshot without copying it.
         self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
+        #: Replies emit_reply() has not recorded yet (see there), oldest first: an Event,
+        #: or the arguments of received_event() when nobody listened.  At most one per
+        #: emitting thread, and most of the time none.  append() and popleft() are atomic,
+        #: so holding one takes no lock.
+        self._held: deque[Event | tuple[bytes, int, float | None, str, float]] = deque()
+        #: A subclass that overrides emit() sees every event through it: nothing is held.
+        self._may_hold = type(self).emit is Transcript.emit
         self._reset()
 
     def _reset(self) -> None:
@@ -423,6 +442,7 @@ class Transcript:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every future event; returns the unsubscribe function."""
         with self._lock:
+            self._record_held()
             self._subscribers = (*self._subscribers, callback)
 
         def unsubscribe() -> None:
@@ -436,22 +456,76 @@ class Transcript:
 
     def emit(self, event: Event) -> None:
         with self._lock:
-            if event[0] is _CONNECT and (self._head or self._events):
-                self._new_session()
-            if self._head_open:
-                self._keep_in_head(event)
-            else:
-                self._events.append(event)
-                self._kept += 1
-                self._kept_bytes += len(event[1])
-                if self._kept > self._cap or self._kept_bytes > self._cap_bytes:
-                    self._trim()  # full: drops 1/64 of the bound at once
+            if self._held:
+                self._record_held()
+            self._record(event)
             subscribers = self._subscribers
         for callback in subscribers:
             try:
                 callback(event)
             except Exception:
                 _report_failure(callback)
+
+    def emit_reply(
+        self, data: bytes, code: int, latency: float | None, command: str, monotonic: float
+    ) -> None:
+        """``emit(received_event(...))`` for the last line of a reply, with the recording
+        left for later.
+
+        The client calls it for the reply that ends a command, so that the bookkeeping of
+        a lone ``noop()`` runs after its next command is written, off the round trip
+        (issue 15).  Subscribers hear of the event at once, as from emit(); keeping it
+        waits for the next emit() (which keeps it first), the next read (events(),
+        len(), ``dropped``) or the next subscribe(), so no reader can tell.  With no
+        subscriber even building the event waits; its wall time is then derived from
+        ``monotonic``, the time the reply arrived.
+        """
+        if not self._may_hold:
+            self.emit(received_event(data, code, latency, command, monotonic))
+            return
+        subscribers = self._subscribers
+        if subscribers:
+            event = received_event(data, code, latency, command, monotonic)
+            self._held.append(event)
+            for callback in subscribers:
+                try:
+                    callback(event)
+                except Exception:
+                    _report_failure(callback)
+            return
+        self._held.append((data, code, latency, command, monotonic))
+        if self._subscribers:  # one arrived meanwhile: it hears of this reply
+            last: Event | None = None
+            with self._lock:
+                held = self._held
+                while held:
+                    last = _held_event(held.popleft())
+                    self._record(last)
+            if last is not None:
+                for callback in self._subscribers:
+                    try:
+                        callback(last)
+                    except Exception:
+                        _report_failure(callback)
+
+    def _record_held(self) -> None:
+        """Build and record the held replies' events, oldest first (under the lock)."""
+        held = self._held
+        while held:
+            self._record(_held_event(held.popleft()))
+
+    def _record(self, event: Event) -> None:
+        """Keep ``event`` within the bounds (under the lock)."""
+        if event[0] is _CONNECT and (self._head or self._events):
+            self._new_session()
+        if self._head_open:
+            self._keep_in_head(event)
+        else:
+            self._events.append(event)
+            self._kept += 1
+            self._kept_bytes += len(event[1])
+            if self._kept > self._cap or self._kept_bytes > self._cap_bytes:
+                self._trim()  # full: drops 1/64 of the bound at once
 
     def _keep_in_head(self, event: Event) -> None:
         """The head fills first and closes at its first event that does not fit."""
@@ -555,11 +629,15 @@ class Transcript:
     @property
     def dropped(self) -> int:
         """How many events the memory bounds have discarded."""
+        if self._held:
+            with self._lock:
+                self._record_held()
         return self._dropped
 
     def events(self) -> list[Event]:
         """The events kept, oldest first, with a DROPPED marker wherever the bounds cut."""
         with self._lock:
+            self._record_held()
             out: list[Event] = []
             at: Event | None
             if self._front_dropped:
@@ -579,10 +657,13 @@ class Transcript:
 
     def __len__(self) -> int:
         """How many events are kept (DROPPED markers are not events)."""
-        return len(self._old) - self._old_markers + len(self._head) + len(self._events)
+        with self._lock:
+            self._record_held()
+            return len(self._old) - self._old_markers + len(self._head) + len(self._events)
 
     def clear(self) -> None:
         with self._lock:
+            self._held.clear()
             self._reset()
 
     def to_text(self, reveal: bool = False) -> str:

@@ -321,3 +321,115 @@ def test_bounds_hold_and_every_event_is_kept_or_counted_across_sessions():
             assert sum(e.facts.total for e in markers) == transcript.dropped
             assert sum(len(e.data) for e in kept) <= 900
             assert len(transcript) <= 40
+
+
+# -- replies recorded after the fact (emit_reply, issue 15) --------------------------------
+
+
+def _reply(transcript: Transcript, text: bytes = b"250 ok\r\n", at: float = 100.0) -> None:
+    transcript.emit_reply(text, int(text[:3]), 0.001, "NOOP", at)
+
+
+def test_a_held_reply_is_seen_by_every_read_in_order():
+    """With no subscriber the reply's event is built and kept later, but no read can tell:
+    events(), len(), ``dropped``, the exports and the next emit each see it first."""
+
+    def held(**bounds) -> Transcript:
+        transcript = Transcript(**bounds)
+        transcript.emit(Event(EventKind.SENT, b"NOOP\r\n"))
+        _reply(transcript)
+        return transcript
+
+    assert [e.data for e in held().events()] == [b"NOOP\r\n", b"250 ok\r\n"]
+    assert len(held()) == 2
+    assert held(max_events=1, head_events=0).dropped == 1
+    assert held().to_text() == "C: NOOP\nS: 250 ok\n"
+    assert b"250 ok" in held().to_jsonl().encode()
+    transcript = Transcript(max_events=None, max_bytes=None)
+    _reply(transcript)
+    assert len(transcript) == 1
+    _reply(transcript, b"251 second\r\n")
+    transcript.emit(Event(EventKind.SENT, b"RSET\r\n"))
+    assert [e.data for e in transcript.events()] == [b"250 ok\r\n", b"251 second\r\n", b"RSET\r\n"]
+    event = transcript.events()[0]
+    assert (event.kind, event.code, event.latency, event.command) == (
+        EventKind.RECEIVED,
+        250,
+        0.001,
+        "NOOP",
+    )
+
+
+def test_a_held_reply_keeps_its_arrival_time():
+    import time
+
+    transcript = Transcript()
+    arrived = time.monotonic() - 60  # a reply that came a minute before anyone looked
+    _reply(transcript, at=arrived)
+    event = transcript.events()[0]
+    assert event.monotonic == arrived
+    assert abs(event.wall_time - (time.time() - 60)) < 5
+
+
+def test_subscribers_hear_a_reply_at_once_and_the_bounds_still_hold():
+    transcript = Transcript(max_events=4, max_bytes=None, head_events=0)
+    seen: list[Event] = []
+    transcript.subscribe(seen.append)
+    for i in range(20):
+        _reply(transcript, b"250 reply %d\r\n" % i)
+        assert len(seen) == i + 1 and seen[-1].data == b"250 reply %d\r\n" % i
+    assert len(transcript) <= 4
+    assert transcript.dropped + len(transcript) == 20
+
+
+def test_a_subscriber_arriving_takes_over_a_held_reply_first():
+    transcript = Transcript()
+    _reply(transcript, b"250 before\r\n")
+    seen: list[Event] = []
+    transcript.subscribe(seen.append)
+    transcript.emit(Event(EventKind.SENT, b"RSET\r\n"))
+    assert [e.data for e in seen] == [b"RSET\r\n"]  # it subscribed after the reply
+    assert [e.data for e in transcript.events()] == [b"250 before\r\n", b"RSET\r\n"]
+
+
+def test_clear_forgets_a_held_reply_and_a_subclass_overriding_emit_sees_every_reply():
+    transcript = Transcript()
+    _reply(transcript)
+    transcript.clear()
+    assert transcript.events() == []
+
+    class Counting(Transcript):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emitted: list[Event] = []
+
+        def emit(self, event: Event) -> None:
+            self.emitted.append(event)
+            super().emit(event)
+
+    counting = Counting()
+    _reply(counting)
+    assert [e.data for e in counting.emitted] == [b"250 ok\r\n"]
+
+
+def test_replies_held_from_many_threads_are_all_kept():
+    transcript = Transcript(max_events=None, max_bytes=None)
+    start = threading.Barrier(4)
+
+    def work(n: int) -> None:
+        start.wait(10)
+        for i in range(500):
+            _reply(transcript, b"250 %d-%d\r\n" % (n, i))
+            if i % 7 == 0:
+                transcript.note("n")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    replies = [e.data for e in transcript.events() if e.kind is EventKind.RECEIVED]
+    assert len(replies) == 2000
+    for n in range(4):  # each thread's replies in its own order
+        mine = [r for r in replies if r.startswith(b"250 %d-" % n)]
+        assert mine == [b"250 %d-%d\r\n" % (n, i) for i in range(500)]
