@@ -11,6 +11,7 @@ import contextlib
 import io
 import select
 import smtplib
+import socket
 import ssl
 import threading
 
@@ -31,6 +32,7 @@ from smtpshell import (
     SMTPTimeoutError,
     SMTPUTF8RequiredError,
 )
+from smtpshell.client import _watch as watch
 from smtpshell.protocol.capabilities import SizeKind
 from tests.support.scripted import Peer, ScriptedServer
 from tests.support.smtp_script import SmtpBehaviour, smtp_script
@@ -216,15 +218,8 @@ def test_unsolicited_reply_is_never_handed_to_the_next_command():
     assert b"rset" not in server.wire
 
 
-@pytest.mark.parametrize("tls", [False, True], ids=["plain", "implicit-tls"])
-def test_data_arriving_between_replies_is_detected_before_the_next_command(
-    tls, server_tls, client_tls
-):
-    """The desync check proper: the stale line arrives on its own, after the client has
-    read the whole reply, so nothing of it is in the client's buffer yet.  Only a look at
-    the socket before the next command can tell (remove that look and this test fails)."""
-    server_context, client_context = (server_tls, client_tls) if tls else (None, None)
-    go = threading.Event()
+def _stale_line_script(server_context, go: threading.Event):
+    """A NOOP answered, then (when told) a line nobody asked for, then whatever comes."""
 
     def script(peer):
         if server_context is not None:
@@ -236,24 +231,178 @@ def test_data_arriving_between_replies_is_detected_before_the_next_command(
             peer.send(b"250 stale reply nobody asked for\r\n")
         peer.read_to_eof()
 
-    with ScriptedServer(script) as server:
+    return script
+
+
+@pytest.mark.parametrize(
+    "mode", ["plain", "plain-no-timestamps", "implicit-tls"], ids=lambda mode: mode
+)
+def test_data_arriving_between_replies_is_detected(mode, server_tls, client_tls, monkeypatch):
+    """The desync check proper: the stale line arrives on its own, after the client has
+    read the whole reply, so nothing of it is in the client's buffer yet.  Only a look at
+    the socket can tell (remove that look and this test fails).
+
+    Where the kernel time-stamps what a plain socket receives (Linux), the look comes
+    right after the next command is written, off the round trip (issue 15): the command
+    goes out, the connection is closed at once, and its reply is never read.  Elsewhere
+    (TLS, no timestamps) the look comes first and the command is never sent."""
+    tls = mode == "implicit-tls"
+    if mode == "plain" and not watch.STAMPS:
+        pytest.skip("the kernel time-stamps received data only on Linux")
+    if mode == "plain-no-timestamps":
+        monkeypatch.setattr(watch, "STAMPS", False)
+    server_context, client_context = (server_tls, client_tls) if tls else (None, None)
+    go = threading.Event()
+    with ScriptedServer(_stale_line_script(server_context, go)) as server:
         if client_context is not None:
             s = smtpshell.SMTP_SSL("127.0.0.1", server.port, context=client_context, timeout=5)
         else:
             s = client(server)
         assert s.noop() == (250, b"OK")
         assert not s._rbuf  # the stale line is not here yet: it is still to arrive
+        checked_after = s._stamped is s.sock
+        assert checked_after == (mode == "plain")
         go.set()
         assert select.select([s.sock], [], [], 10)[0]  # it reached the client's socket
-        with pytest.raises(SMTPProtocolError, match="unsolicited"):
+        with pytest.raises(SMTPProtocolError, match="unsolicited") as info:
             s.rset()
         assert s.sock is None
-        stale = [e for e in s.transcript.events() if e.unsolicited]
+        events = s.transcript.events()
+        stale = [e for e in events if e.unsolicited]
         assert [e.data for e in stale] == [b"250 stale reply nobody asked for\r\n"]
-        sent = b"".join(e.data for e in s.transcript.events() if e.kind is smtpshell.EventKind.SENT)
-        assert b"rset" not in sent
+        sent = b"".join(e.data for e in events if e.kind is smtpshell.EventKind.SENT)
+        at = events.index(stale[0])
+        if checked_after:
+            assert b"went out" in info.value.smtp_error
+            assert sent == b"noop\r\nrset\r\n"
+            # Recorded where it arrived, before the command; then nothing but the close.
+            assert [e.kind for e in events[at:]] == [
+                smtpshell.EventKind.RECEIVED,
+                smtpshell.EventKind.SENT,
+                smtpshell.EventKind.CLOSE,
+            ]
+        else:
+            assert b"rset" not in sent
     wait_done(server)
-    assert tls or b"rset" not in server.wire
+    if checked_after:
+        assert server.wire.endswith(b"noop\r\nrset\r\n")  # and nothing after it
+    elif not tls:
+        assert b"rset" not in server.wire
+
+
+class _ReplyFirst:
+    """A client socket whose sendall() returns only once the server has replied, so the
+    check after the write always finds the reply already waiting (a very fast server)."""
+
+    def __init__(self, sock: socket.socket, replied: threading.Event, verb: bytes):
+        self._sock = sock
+        self._replied = replied
+        self._verb = verb
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.sendall(data)
+        if data.lower().startswith(self._verb):
+            assert self._replied.wait(10)
+
+
+def _reply_first_client(
+    server: ScriptedServer, replied: threading.Event, verb: bytes = b"rset"
+) -> smtpshell.SMTP:
+    class ReplyFirst(smtpshell.SMTP):
+        def _get_socket(self, host, port, timeout):
+            return _ReplyFirst(super()._get_socket(host, port, timeout), replied, verb)
+
+    return ReplyFirst(HOST, server.port, local_hostname=NAME, timeout=5)
+
+
+@pytest.mark.skipif(not watch.STAMPS, reason="checked after the write only on Linux")
+@pytest.mark.parametrize(
+    "reply", [b"250 2.0.0 reset\r\n", b"250-2.0.0 reset\r\n250 2.0.0 and more\r\n"]
+)
+def test_a_reply_already_waiting_when_the_command_is_checked_is_no_desync(reply):
+    """A server fast enough that the reply is queued before the check after the write:
+    it arrived after the write, so it is the reply, not stray data."""
+    replied = threading.Event()
+
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250 OK\r\n")
+        peer.readline()
+        peer.send(reply)
+        replied.set()
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = _reply_first_client(server, replied)
+        assert s.noop() == (250, b"OK")
+        assert s._stamped is s.sock
+        code, _ = s.rset()
+        assert code == 250
+        assert not [e for e in s.transcript.events() if e.unsolicited]
+        s.close()
+    wait_done(server)
+
+
+@pytest.mark.skipif(not watch.STAMPS, reason="checked after the write only on Linux")
+def test_data_answered_at_once_with_354_and_an_early_refusal_is_no_desync():
+    """DATA may be answered by 354 and, at once, a refusal: both already waiting when
+    DATA is checked after its write are the answer, not stray data."""
+    replied = threading.Event()
+
+    def script(peer):
+        greet(peer)
+        for reply in (b"250 sender ok\r\n", b"250 recipient ok\r\n"):
+            peer.readline()
+            peer.send(reply)
+        peer.readline()  # DATA
+        peer.send(b"354 go\r\n552 5.3.4 too big\r\n")
+        replied.set()
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = _reply_first_client(server, replied, b"data")
+        with pytest.raises(SMTPDataError) as info:
+            s.sendmail("a@example.com", ["b@example.com"], "Subject: x\r\n\r\nbody\r\n")
+        assert info.value.smtp_code == 552
+        assert not [e for e in s.transcript.events() if e.unsolicited]
+        s.close()
+    wait_done(server)
+
+
+@pytest.mark.skipif(not watch.STAMPS, reason="checked after the write only on Linux")
+def test_stray_data_is_caught_even_when_the_reply_joins_it_before_the_check():
+    """The stray line waits in the socket; the reply arrives before the check after the
+    write.  The kernel then keeps one arrival time for both (the later one), so the time
+    alone would pass them: what is queued is more than one reply, and that is caught."""
+    replied = threading.Event()
+    go = threading.Event()
+
+    def script(peer):
+        greet(peer, ehlo=b"")
+        peer.readline()
+        peer.send(b"250 OK\r\n")
+        if go.wait(10):
+            peer.send(b"250 stale reply nobody asked for\r\n")
+        peer.readline()
+        peer.send(b"250 2.0.0 reset\r\n")
+        replied.set()
+        peer.read_to_eof()
+
+    with ScriptedServer(script) as server:
+        s = _reply_first_client(server, replied)
+        assert s.noop() == (250, b"OK")
+        go.set()
+        assert select.select([s.sock], [], [], 10)[0]
+        with pytest.raises(SMTPProtocolError, match="unsolicited"):
+            s.rset()
+        stale = [e for e in s.transcript.events() if e.unsolicited]
+        assert len(stale) == 1 and stale[0].data.startswith(b"250 stale reply")
+        assert s.sock is None
+    wait_done(server)
 
 
 # -- 4. timeout bounds the whole reply ----------------------------------------------------
@@ -419,15 +568,27 @@ def test_starttls_twice_is_refused_before_writing(server_tls, client_tls):
     wait_done(server)
 
 
-def test_starttls_injection_is_detected():
+@pytest.mark.parametrize("fast", [False, True], ids=["server", "fast-server"])
+def test_starttls_injection_is_detected(fast):
+    """``fast``: the 220 and the injected lines are already waiting when STARTTLS is
+    checked for desync after its write; the injection check still names them."""
+    if fast and not watch.STAMPS:
+        pytest.skip("checked after the write only on Linux")
+    replied = threading.Event()
+
     def script(peer):
         greet(peer, ehlo=b"250-x\r\n250 STARTTLS\r\n")
         peer.readline()
         peer.send(b"220 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n")
+        replied.set()
         peer.read_to_eof()
 
     with ScriptedServer(script) as server:
-        s = client(server)
+        if fast:
+            s = _reply_first_client(server, replied, b"starttls")
+            s.ehlo()
+        else:
+            s = client(server)
         with pytest.raises(SMTPProtocolError, match="STARTTLS injection"):
             s.starttls(context=smtpshell.unverified_context())
         assert s.sock is None

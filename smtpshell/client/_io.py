@@ -8,7 +8,6 @@ reply tracking (``protocol.session.advance``) and the features a greeting lists.
 from __future__ import annotations
 
 import datetime
-import select
 import socket
 import ssl
 import sys
@@ -17,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from smtpshell.client._watch import arrived_before, no_poll, poller, time_stamp
 from smtpshell.errors import (
     SMTPProtocolError,
     SMTPServerDisconnected,
@@ -54,22 +54,11 @@ from smtpshell.transcript import (
 
 #: socket's "no timeout given" sentinel (typed Any: it stands in a ``float | None`` slot).
 _GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+_time_ns = time.time_ns
 _RECV_SIZE = 1 << 16
 _GREETINGS = frozenset({"EHLO", "LHLO", "HELO"})
 #: Replies whose bookkeeping sendmail() may defer until its next command is written.
 _DEFERRABLE = frozenset({"MAIL", "RCPT", "DATA"})
-
-
-def _poller(sock: socket.socket) -> Callable[[int], list[tuple[int, int]]]:
-    """The ``poll`` of a poll object watching ``sock`` for input (or hang-up).
-
-    poll(), not select(): no FD_SETSIZE limit, so a process with many open files (a probe
-    of many targets) still works.  Made once per socket and kept: the check before each
-    command is then one system call (about 0.6 us, against 1.4 us for a fresh poll object).
-    """
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return poller.poll
 
 
 def net() -> Any:
@@ -80,10 +69,6 @@ def net() -> Any:
     the package's attribute, as it did when the client was one module.
     """
     return sys.modules["smtpshell.client"].socket
-
-
-def _no_poll(timeout: int) -> list[tuple[int, int]]:
-    return []
 
 
 class _Connection:
@@ -135,7 +120,10 @@ class _Connection:
         self._sent_at: float | None = None
         #: The socket ``_poll`` watches (replaced by connect and STARTTLS).
         self._polled: socket.socket | None = None
-        self._poll: Callable[[int], list[tuple[int, int]]] = _no_poll
+        self._poll: Callable[[int], list[tuple[int, int]]] = no_poll
+        #: ``_polled`` again if the kernel time-stamps what it receives (a plain socket on
+        #: Linux): commands are then checked for desync after they are written.
+        self._stamped: socket.socket | None = None
         self._tls_info: dict[str, Any] | None = None
         self._state = SessionState()
         #: The recipients of the transaction whose data was just sent (LMTP replies to each).
@@ -334,16 +322,19 @@ class _Connection:
     def _write(
         self,
         data: bytes,
-        *,
         redacted: bytes | None = None,
         shown: Any = None,
         emit: bool = True,
         record: bool = True,
+        in_step: int = 0,
     ) -> None:
         """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr).
 
         ``emit=False``: neither printed nor recorded (the caller does both);
         ``record=False``: printed but not recorded (message bodies, summarised by the caller).
+        ``in_step``: a command sent with no reply owed, on a time-stamped socket: bytes that
+        arrived before it are looked for after it is written (``_stale_after_send``); the
+        value says what may answer it (``_watch.ONE_REPLY`` or ``_watch.REPLIES``).
         """
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
@@ -357,6 +348,7 @@ class _Connection:
         sys.audit("smtplib.send", self, data if redacted is None else redacted)
         if self._sock_timeout != self._io_timeout:
             self._set_sock_timeout(self._io_timeout)
+        sent = _time_ns() if in_step else 0
         try:
             self.sock.sendall(data)
         except TimeoutError as exc:
@@ -366,14 +358,19 @@ class _Connection:
             self._readable_now()  # keep a reply the server sent before it hung up
             self.close()
             raise SMTPServerDisconnected("Server not connected") from exc
+        stale = self._stale_after_send(sent, in_step) if in_step else None
         if self._deferred is not None:
             self._settle()
+        if stale is not None:  # recorded where it arrived: before the command
+            self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
         if emit and record:
             event = sent_event(data, redacted)
             self._sent_at = event[3]  # its monotonic time: one clock read, not two
             self.transcript.emit(event)
         else:
             self._sent_at = time.monotonic()
+        if stale is not None:
+            self._out_of_step(stale, b"the command went out, then the connection was closed")
 
     def send(self, s: str | bytes) -> None:
         """Send ``s`` as it is (str is encoded with ``command_encoding``)."""
@@ -395,7 +392,7 @@ class _Connection:
         if not (self._tls_info is not None and sock.pending()):  # type: ignore[attr-defined]
             try:
                 if self._polled is not sock:
-                    self._poll, self._polled = _poller(sock), sock
+                    self._watch(sock)
                 if not self._poll(0):
                     return False
             except (OSError, ValueError):
@@ -416,6 +413,11 @@ class _Connection:
         self._rbuf += chunk
         return True
 
+    def _watch(self, sock: socket.socket) -> None:
+        """Poll ``sock`` from now on (and have it time-stamp what it receives, if it can)."""
+        self._poll, self._polled = poller(sock), sock
+        self._stamped = sock if self._tls_info is None and time_stamp(sock) else None
+
     def _ensure_in_step(self) -> None:
         """Before a command: bytes that arrived while no reply was owed mean desync."""
         if self._awaiting:
@@ -432,15 +434,36 @@ class _Connection:
         if not self._readable_now():
             return
         self._settle()
+        stale = self._take_stale()
+        self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
+        self._out_of_step(stale, b"connection closed")
+
+    def _stale_after_send(self, sent: int, owed: int) -> bytes | None:
+        """After a command was written with no reply owed, on a time-stamped socket: the
+        bytes that arrived before the write (``sent``, ns since the epoch), or None.
+
+        The desync check of issue 15, off the round trip: instead of a poll() before each
+        command (on the critical path, between a reply and the next command), one poll()
+        after the write, while the server works (see ``_watch.arrived_before``).
+        """
+        if not arrived_before(self.sock, self._poll, sent, owed):
+            return None
+        self._readable_now()
+        return self._take_stale()
+
+    def _take_stale(self) -> bytes:
         stale = bytes(self._rbuf)
         self._rbuf.clear()
-        self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
+        return stale
+
+    def _out_of_step(self, stale: bytes, after: bytes) -> None:
+        """Close, and raise the error for ``stale`` bytes (already recorded as such)."""
         code = int(stale[:3]) if stale[:3].isdigit() else -1
         self.close()
         raise SMTPProtocolError(
             code,
             b"unsolicited data from server before the command was sent "
-            b"(session out of step; connection closed): " + stale[:200],
+            b"(session out of step; " + after + b"): " + stale[:200],
         )
 
     def _timed_out(self) -> None:
@@ -527,12 +550,16 @@ class _Connection:
             now = time.monotonic()
             latency = now - self._sent_at if self._sent_at is not None else None
             verb, command = self._awaiting.popleft() if self._awaiting else ("", "")
-            event = received_event(line, reply.code, latency, command, now)
-            if self._defer_replies and verb in _DEFERRABLE and 200 <= reply.code < 400:
+            code = reply[0]
+            if self._defer_replies and verb in _DEFERRABLE and 200 <= code < 400:
+                event = received_event(line, code, latency, command, now)
                 self._deferred = (event, reply, latency, verb, command)
-            else:
-                self.transcript.emit(event)
+                return reply
+            self.transcript.emit_reply(line, code, latency, command, now)
+            if verb in TRANSITIONS or code == 421 or code == 334 or self._auth_pending:
                 self._after_reply(reply, latency, verb, command)
+            else:  # _after_reply() for a reply that changes nothing but the last reply
+                self._last_reply = (code, latency)
             return reply
 
     def getreply(self) -> tuple[int, bytes]:
@@ -565,7 +592,7 @@ class _Connection:
         sock, self.sock = self.sock, None
         self.file = None
         self._tls_info = None
-        self._polled, self._poll = None, _no_poll
+        self._polled, self._poll, self._stamped = None, no_poll, None
         if sock is not None:
             try:
                 sock.close()

@@ -9,6 +9,8 @@ from typing import Self
 
 from smtpshell import auth as sasl
 from smtpshell.client._io import _Connection, net
+from smtpshell.client._lines import ASCII_SUPERSETS, PLAIN_LINES, command_line, redaction_for
+from smtpshell.client._watch import ONE_REPLY, REPLIES
 from smtpshell.errors import (
     SMTPBadGreeting,
     SMTPDataError,
@@ -40,6 +42,9 @@ from smtpshell.transcript import PIPELINED, REDACTED, Event, EventKind, body_sum
 SMTP_PORT = 25
 #: How much of the start of a message body a summary keeps to pick its first lines from.
 _BODY_PREVIEW = 4096
+#: Commands whose reply more may follow at once, for their own checks to judge: DATA (354,
+#: then an early refusal) and STARTTLS (220, then plaintext: an injection).
+_MORE_MAY_FOLLOW = frozenset({"DATA", "STARTTLS"})
 # MAIL/RCPT argument prefixes as the running interpreter's smtplib sends them: 3.13 sends
 # "mail from:" / "rcpt to:", earlier versions "mail FROM:" / "rcpt TO:" (issue 14).
 _MAIL_FROM, _RCPT_TO = ("from:", "to:") if sys.version_info >= (3, 13) else ("FROM:", "TO:")
@@ -191,61 +196,40 @@ class _Commands(_Connection):
     # ------------------------------------------------------------------ command lines
 
     def _redaction_for(self, line: str) -> bytes | None:
-        """Mark the bytes that carry AUTH data: an initial response, or any answer to a 334."""
-        if self._auth_pending:
-            if line.strip() == "*":
-                return None
-            return REDACTED + b"\r\n"
-        parts = line.split(None, 2)
-        if len(parts) == 3 and parts[0].upper() == "AUTH":
-            return f"{parts[0]} {parts[1]} ".encode("ascii", "replace") + REDACTED + b"\r\n"
-        return None
+        return redaction_for(line, self._auth_pending)
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
         line = cmd if args == "" else f"{cmd} {args}"
-        if "\r" in line or "\n" in line or "\0" in line or not line.isascii():
-            data = self._encode_checked(cmd, line)
-        else:  # the common case, checked inline: one command per call (issue 15)
-            data = (line + CRLF).encode(self.command_encoding)
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
-        if self._auth_pending:
-            verb, auth = AUTH_RESPONSE, True
+        known = None if self._auth_pending else PLAIN_LINES.get(line)
+        if known is not None and self.command_encoding in ASCII_SUPERSETS:
+            data, verb = known  # sent before: checked then (issue 15)
+            auth = False
+            redacted = None
         else:
-            verb = line.split(" ", 1)[0].upper()
-            # ``line.lstrip()[:4].upper() == "AUTH"``, without its copies in the common case.
-            auth = verb[:4] == "AUTH" or (
-                line[:1].isspace() and line.lstrip()[:4].upper() == "AUTH"
-            )
-        redacted = self._redaction_for(line) if auth else None
-        if not self._awaiting and (
-            # _ensure_in_step()'s common case inline: a plain, watched socket, nothing
-            # buffered, and poll() says nothing arrived.  Anything else asks it.
-            self._polled is not self.sock
-            or self._tls_info is not None
-            or self._rbuf
-            or self._poll(0)
-        ):
-            self._ensure_in_step()
-        self._write(data, redacted=redacted, shown=line + CRLF if self.debuglevel else None)
+            data, verb, auth = command_line(cmd, line, self.command_encoding, self._auth_pending)
+            redacted = redaction_for(line, self._auth_pending) if auth else None
+        after = 0  # or check for desync after the write (off the round trip), not before
+        if not self._awaiting:
+            if self._stamped is self.sock and not self._rbuf:
+                # The common case: a plain socket that time-stamps what it receives.
+                after = REPLIES if verb in _MORE_MAY_FOLLOW else ONE_REPLY
+            elif (
+                # _ensure_in_step()'s common case inline: a plain, watched socket, nothing
+                # buffered, and poll() says nothing arrived.  Anything else asks it.
+                self._polled is not self.sock
+                or self._tls_info is not None
+                or self._rbuf
+                or self._poll(0)
+            ):
+                self._ensure_in_step()
+        # Positional: a call with keywords costs more, and this is on the round trip.
+        self._write(data, redacted, line + CRLF if self.debuglevel else None, True, True, after)
         self._awaiting.append((verb, line if redacted is None else verb))
         if auth:
             self._note_auth_identity(verb, line)
-
-    def _encode_checked(self, cmd: str, line: str) -> bytes:
-        """``line`` + CRLF encoded, or the ValueError that says why not (never quoting AUTH
-        data: the usual message quotes the line)."""
-        try:
-            check_no_control(line, "command")
-            return encode_line(line + CRLF, self.command_encoding)
-        except ValueError:
-            if self._auth_pending or cmd.lstrip()[:4].upper() == "AUTH":
-                raise ValueError(
-                    "AUTH data contains a CR, LF or NUL character, or one the connection "
-                    "cannot encode (not shown: it is secret)"
-                ) from None
-            raise
 
     def _note_auth_identity(self, verb: str, line: str) -> None:
         """Remember who an AUTH exchange is for (never the password), typed or not."""
