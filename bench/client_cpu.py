@@ -47,6 +47,14 @@ class InstantSocket:
     def fileno(self) -> int:
         return self._idle.fileno()
 
+    # Socket options go to the idle socket: so a client that asks the kernel to time-stamp
+    # what it receives (smtpshell on Linux) takes the same path as on a real socket.
+    def setsockopt(self, *args: Any) -> None:
+        self._idle.setsockopt(*args)
+
+    def getsockopt(self, *args: Any) -> Any:
+        return self._idle.getsockopt(*args)
+
     def gettimeout(self) -> float | None:
         return self._timeout
 
