@@ -156,7 +156,10 @@ def _two_replies_to_mail(peer: Peer) -> None:
 
 def test_a_reply_too_many_is_caught_before_rcpt_and_recorded_after_the_deferred_one():
     """The desync check before RCPT finds the extra line; the MAIL reply (deferred) is
-    recorded first, then the unsolicited line, then the close; RCPT is never sent."""
+    recorded first, then the unsolicited line, then the close; RCPT is never sent.
+
+    Whether the extra line is read with the reply or found by the look after MAIL's
+    write, the outcome is the same (test_hardening covers both looks)."""
     with ScriptedServer(_two_replies_to_mail) as server:
         client = smtpshell.SMTP(server.host, server.port, timeout=10)
         client.ehlo()

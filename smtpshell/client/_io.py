@@ -326,15 +326,14 @@ class _Connection:
         shown: Any = None,
         emit: bool = True,
         record: bool = True,
-        in_step: int = 0,
+        in_step: bool = False,
     ) -> None:
         """Send ``data`` and record it; ``shown`` is what debug output prints (smtplib's repr).
 
         ``emit=False``: neither printed nor recorded (the caller does both);
         ``record=False``: printed but not recorded (message bodies, summarised by the caller).
-        ``in_step``: a command sent with no reply owed, on a time-stamped socket: bytes that
-        arrived before it are looked for after it is written (``_stale_after_send``); the
-        value says what may answer it (``_watch.ONE_REPLY`` or ``_watch.REPLIES``).
+        ``in_step=True``: a command sent with no reply owed, on a time-stamped socket: bytes
+        that arrived before it are looked for after it is written (``_stale_after_send``).
         """
         if self.sock is None:
             raise SMTPServerDisconnected("please run connect() first")
@@ -358,7 +357,7 @@ class _Connection:
             self._readable_now()  # keep a reply the server sent before it hung up
             self.close()
             raise SMTPServerDisconnected("Server not connected") from exc
-        stale = self._stale_after_send(sent, in_step) if in_step else None
+        stale = self._stale_after_send(sent) if in_step else None
         if self._deferred is not None:
             self._settle()
         if stale is not None:  # recorded where it arrived: before the command
@@ -438,15 +437,14 @@ class _Connection:
         self.transcript.emit(Event(EventKind.RECEIVED, stale, flags=UNSOLICITED))
         self._out_of_step(stale, b"connection closed")
 
-    def _stale_after_send(self, sent: int, owed: int) -> bytes | None:
-        """After a command was written with no reply owed, on a time-stamped socket: the
-        bytes that arrived before the write (``sent``, ns since the epoch), or None.
-
-        The desync check of issue 15, off the round trip: instead of a poll() before each
-        command (on the critical path, between a reply and the next command), one poll()
-        after the write, while the server works (see ``_watch.arrived_before``).
-        """
-        if not arrived_before(self.sock, self._poll, sent, owed):
+    def _stale_after_send(self, sent: int) -> bytes | None:
+        """The desync check off the round trip (issue 15): after a command was written at
+        ``sent`` (ns since the epoch) with no reply owed, on a time-stamped socket, the
+        bytes that arrived before it, or None (see ``_watch.arrived_before``)."""
+        early = arrived_before(self.sock, self._poll, sent)
+        if not early:
+            if early is None:  # no timestamps after all: look before each write
+                self._stamped = None
             return None
         self._readable_now()
         return self._take_stale()

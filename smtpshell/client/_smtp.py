@@ -10,7 +10,6 @@ from typing import Self
 from smtpshell import auth as sasl
 from smtpshell.client._io import _Connection, net
 from smtpshell.client._lines import ASCII_SUPERSETS, PLAIN_LINES, command_line, redaction_for
-from smtpshell.client._watch import ONE_REPLY, REPLIES
 from smtpshell.errors import (
     SMTPBadGreeting,
     SMTPDataError,
@@ -42,9 +41,6 @@ from smtpshell.transcript import PIPELINED, REDACTED, Event, EventKind, body_sum
 SMTP_PORT = 25
 #: How much of the start of a message body a summary keeps to pick its first lines from.
 _BODY_PREVIEW = 4096
-#: Commands whose reply more may follow at once, for their own checks to judge: DATA (354,
-#: then an early refusal) and STARTTLS (220, then plaintext: an injection).
-_MORE_MAY_FOLLOW = frozenset({"DATA", "STARTTLS"})
 # MAIL/RCPT argument prefixes as the running interpreter's smtplib sends them: 3.13 sends
 # "mail from:" / "rcpt to:", earlier versions "mail FROM:" / "rcpt TO:" (issue 14).
 _MAIL_FROM, _RCPT_TO = ("from:", "to:") if sys.version_info >= (3, 13) else ("FROM:", "TO:")
@@ -211,11 +207,10 @@ class _Commands(_Connection):
         else:
             data, verb, auth = command_line(cmd, line, self.command_encoding, self._auth_pending)
             redacted = redaction_for(line, self._auth_pending) if auth else None
-        after = 0  # or check for desync after the write (off the round trip), not before
+        after = False  # check for desync after the write (off the round trip), not before
         if not self._awaiting:
             if self._stamped is self.sock and not self._rbuf:
-                # The common case: a plain socket that time-stamps what it receives.
-                after = REPLIES if verb in _MORE_MAY_FOLLOW else ONE_REPLY
+                after = True  # the common case: a plain socket that time-stamps its input
             elif (
                 # _ensure_in_step()'s common case inline: a plain, watched socket, nothing
                 # buffered, and poll() says nothing arrived.  Anything else asks it.

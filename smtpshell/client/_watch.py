@@ -35,7 +35,6 @@ STAMPS = sys.platform == "linux" and os.uname().machine in {
 }
 _STAMP_SPACE = 64  # room for one struct timespec control message
 _PEEK_NOW = getattr(socket, "MSG_PEEK", 2) | getattr(socket, "MSG_DONTWAIT", 0x40)
-_PEEK_SIZE = 1 << 16
 
 
 def poller(sock: socket.socket) -> Poll:
@@ -66,23 +65,20 @@ def time_stamp(sock: Any) -> bool:
         return False
 
 
-#: What a command written with no reply owed may be answered with (``arrived_before``).
-ONE_REPLY = 1
-#: DATA (354, then an early refusal) or STARTTLS (220, then an injection, which the
-#: STARTTLS check names): more may follow the reply at once.
-REPLIES = 2
-
-
-def arrived_before(sock: Any, poll: Poll, sent: int, owed: int = ONE_REPLY) -> bool:
+def arrived_before(sock: Any, poll: Poll, sent: int) -> bool | None:
     """On a time-stamped socket, right after a command was written at ``sent`` (ns since
     the epoch) with no reply owed: did bytes arrive before it?
 
     Nothing waiting (the common case) is one poll().  Bytes stamped before ``sent`` are
-    out of step.  The kernel keeps one time per buffer, and a later arrival can join the
-    buffer of an earlier one, so bytes stamped after ``sent`` (from a server fast enough
-    to answer before this look) are taken as the answer only if they can be one: a
-    single reply (``ONE_REPLY``), or any replies (``REPLIES``: then stray bytes joined
-    by the answer pass here, and the answer's check of its code catches most of them).
+    out of step.  Bytes stamped after it came from a server fast enough to answer before
+    this look, and are read as the answer.  The kernel keeps one time per buffer, and an
+    arrival can join the buffer of an earlier one: stray bytes joined by the answer that
+    fast pass here, and the first of them is read as the reply; whatever follows it is
+    then still waiting at the next command, which fails (as when a server sends two
+    replies at once).  That needs the answer within the microseconds between the write
+    and this look; the poll() before the write had a window of its own (bytes still in
+    flight when it looked).  None: the bytes came without a time after all (the caller
+    goes back to looking before each write).
     """
     try:
         if not poll(0):
@@ -91,9 +87,7 @@ def arrived_before(sock: Any, poll: Poll, sent: int, owed: int = ONE_REPLY) -> b
         if not first:
             return False  # end of file: the read reports it
         arrived = _arrival(ancillary)
-        if arrived is not None and arrived < sent:
-            return True
-        return owed == ONE_REPLY and _more_than_one_reply(sock.recv(_PEEK_SIZE, _PEEK_NOW))
+        return None if arrived is None else arrived < sent
     except (OSError, ValueError, TypeError):
         return False  # nothing after all, a failure the read reports, or no such call
 
@@ -106,13 +100,3 @@ def _arrival(ancillary: list[tuple[int, int, bytes]]) -> int | None:
             seconds = int.from_bytes(data[:half], sys.byteorder, signed=True)
             return seconds * 1_000_000_000 + int.from_bytes(data[half:], sys.byteorder)
     return None
-
-
-def _more_than_one_reply(data: bytes) -> bool:
-    """True if ``data`` holds bytes after its first complete reply."""
-    start = 0
-    while (end := data.find(b"\n", start)) >= 0:
-        if data[start + 3 : start + 4] != b"-":  # a last line (or a bad one: the read says)
-            return end + 1 < len(data)
-        start = end + 1
-    return False
