@@ -91,3 +91,13 @@ def test_a_long_or_non_ascii_line_is_not_kept() -> None:
         s.docmd("VRFY", "x" * 200 + "@example.com")
         s.quit()
     assert list(_lines.PLAIN_LINES) == ["quit"]
+
+
+def test_a_bad_line_is_a_value_error_even_before_connecting() -> None:
+    """As smtplib: the line is checked before the connection, and nothing is kept."""
+    s = smtpshell.SMTP()
+    with pytest.raises(ValueError):
+        s.putcmd("NOOP\r\nRSET")
+    with pytest.raises(smtpshell.SMTPServerDisconnected):
+        s.putcmd("NOOP")
+    assert not [line for line in _lines.PLAIN_LINES if "\n" in line]

@@ -197,16 +197,16 @@ class _Commands(_Connection):
     def putcmd(self, cmd: str, args: str = "") -> None:
         """Send one command line; CR, LF and NUL anywhere in it are a ValueError."""
         line = cmd if args == "" else f"{cmd} {args}"
-        if self.sock is None:
-            raise SMTPServerDisconnected("please run connect() first")
         known = None if self._auth_pending else PLAIN_LINES.get(line)
         if known is not None and self.command_encoding in ASCII_SUPERSETS:
             data, verb = known  # sent before: checked then (issue 15)
             auth = False
             redacted = None
-        else:
+        else:  # a bad line is a ValueError before anything else, as in smtplib
             data, verb, auth = command_line(cmd, line, self.command_encoding, self._auth_pending)
             redacted = redaction_for(line, self._auth_pending) if auth else None
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
         after = False  # check for desync after the write (off the round trip), not before
         if not self._awaiting:
             if self._stamped is self.sock and not self._rbuf:
