@@ -363,6 +363,15 @@ def _held_event(held: Event | tuple[bytes, int, float | None, str, float]) -> Ev
 Subscriber = Callable[[Event], None]
 
 
+def _tell(subscribers: tuple[Subscriber, ...], event: Event) -> None:
+    """Call each subscriber with ``event``; one that raises is logged and skipped."""
+    for callback in subscribers:
+        try:
+            callback(event)
+        except Exception:
+            _report_failure(callback)
+
+
 class Transcript:
     """A bounded, thread-safe record of events with live subscribers.
 
@@ -460,11 +469,8 @@ class Transcript:
                 self._record_held()
             self._record(event)
             subscribers = self._subscribers
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:
-                _report_failure(callback)
+        if subscribers:
+            _tell(subscribers, event)
 
     def emit_reply(
         self, data: bytes, code: int, latency: float | None, command: str, monotonic: float
@@ -487,11 +493,7 @@ class Transcript:
         if subscribers:
             event = received_event(data, code, latency, command, monotonic)
             self._held.append(event)
-            for callback in subscribers:
-                try:
-                    callback(event)
-                except Exception:
-                    _report_failure(callback)
+            _tell(subscribers, event)
             return
         self._held.append((data, code, latency, command, monotonic))
         if self._subscribers:  # one arrived meanwhile: it hears of this reply
@@ -502,11 +504,7 @@ class Transcript:
                     last = _held_event(held.popleft())
                     self._record(last)
             if last is not None:
-                for callback in self._subscribers:
-                    try:
-                        callback(last)
-                    except Exception:
-                        _report_failure(callback)
+                _tell(self._subscribers, last)
 
     def _record_held(self) -> None:
         """Build and record the held replies' events, oldest first (under the lock)."""
