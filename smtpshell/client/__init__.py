@@ -10,12 +10,15 @@ All parsing lives in :mod:`smtpshell.protocol`; this package only moves bytes be
 the socket, and reports each byte to :attr:`SMTP.transcript`.  Its private modules are
 layers, each a base class of the next (h11's layout):
 
-- ``_io``: the socket, buffered reads within a deadline, desync detection, session tracking;
+- ``_session``: the session as replies advance it (the snapshot, the greeting attributes);
+- ``_io``: the socket, buffered reads within a deadline, desync detection (``_watch``);
 - ``_smtp``: connecting, command lines, one method per SMTP verb;
 - ``_auth``: the SASL exchange, smtplib's authobjects, login();
 - ``_tls``: TLS contexts, the handshake, STARTTLS;
 - ``_transaction``: sendmail() (plain, pipelined, BDAT) and send_message();
 - ``_client``: the public SMTP and SMTP_SSL; ``_lmtp``: LMTP.
+
+``_lines`` (command lines: checked, encoded, remembered) and ``_watch`` serve the layers.
 """
 
 import socket  # noqa: F401  (smtplib.socket: the layers look it up here, see _io.net)
