@@ -34,7 +34,7 @@ from tests.interop.conftest import (
     MASTER_CF,
     POSTFIX_ENV,
     _find_postfix,
-    _free_port,
+    _free_ports,
     _postfix,
     _tail,
 )
@@ -89,7 +89,7 @@ def postfix_tls() -> Iterator[TLSPostfix]:
         rejected="nobody@interop.test",
         refused_sender="refused@interop.test",
     )
-    ports = {name: _free_port() for name in SERVICES}
+    ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
     lines = MASTER_CF.format(port=ports["may"]).splitlines()
     for name, overrides in SERVICES.items():
         if name == "may":
