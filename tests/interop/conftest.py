@@ -14,10 +14,8 @@ here is skipped with the reason.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,7 +31,14 @@ from . import dovecot as dovecot_module
 from . import exim as exim_module
 from .dovecot import Dovecot, find_dovecot, private_dovecot
 from .exim import Exim, find_exim, private_exim
-from .helpers import DOMAIN, PrivateCA, delivered_by, find_binary, server_certificate
+from .helpers import (
+    DOMAIN,
+    PrivateCA,
+    delivered_by,
+    find_binary,
+    free_ports,
+    server_certificate,
+)
 
 #: Postfix refuses this recipient with 550 5.1.1 (a check_recipient_access map) ...
 REJECTED = f"nobody@{DOMAIN}"
@@ -80,19 +85,7 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 
 def _free_port() -> int:
-    return _free_ports(1)[0]
-
-
-def _free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports.  Each is held until all are chosen: ports
-    asked for one at a time can repeat (a CI run once gave two services one port)."""
-    with contextlib.ExitStack() as held:
-        ports = []
-        for _ in range(count):
-            probe = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-        return ports
+    return free_ports(1)[0]
 
 
 MAIN_CF = """\

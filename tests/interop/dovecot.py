@@ -36,7 +36,7 @@ import trustme
 
 from smtpshell.server import Faults, PracticeServer
 
-from .helpers import PrivateCA, find_binary, server_certificate
+from .helpers import PrivateCA, find_binary, free_ports, server_certificate
 
 DOMAIN = "interop.test"
 HOSTNAME = f"dovecot.{DOMAIN}"
@@ -238,18 +238,6 @@ def missing_parts() -> list[str]:
         for name in ("lmtp", "submission", "submission-login", "auth")
         if not Path("/usr/lib/dovecot", name).exists()
     ]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` different free ports (all bound at once, so none is handed out twice)."""
-    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def listening(port: int) -> bool:

@@ -34,10 +34,10 @@ from tests.interop.conftest import (
     MASTER_CF,
     POSTFIX_ENV,
     _find_postfix,
-    _free_ports,
     _postfix,
     _tail,
 )
+from tests.interop.helpers import free_ports
 
 SERVICES = {
     "may": "",
@@ -89,7 +89,7 @@ def postfix_tls() -> Iterator[TLSPostfix]:
         rejected="nobody@interop.test",
         refused_sender="refused@interop.test",
     )
-    ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     lines = MASTER_CF.format(port=ports["may"]).splitlines()
     for name, overrides in SERVICES.items():
         if name == "may":
