@@ -311,15 +311,19 @@ def received_event(
     latency: float | None = None,
     command: str | None = None,
     monotonic: float | None = None,
+    wall_time: float | None = None,
 ) -> Event:
     """``Event(EventKind.RECEIVED, data, code=..., latency=..., command=...)``, built faster.
 
-    ``monotonic``: the time the caller already read (it measured the latency with it).
+    ``monotonic``: the time the caller already read (it measured the latency with it);
+    ``wall_time``: the wall clock's reading then, if it is not now.
     """
     if monotonic is None:
         monotonic = _monotonic()
+    if wall_time is None:
+        wall_time = _time()
     return _new_tuple(
-        Event, (_RECEIVED, data, _time(), monotonic, None, code, latency, command, 0, "", None)
+        Event, (_RECEIVED, data, wall_time, monotonic, None, code, latency, command, 0, "", None)
     )
 
 
@@ -355,9 +359,7 @@ def _held_event(held: Event | tuple[bytes, int, float | None, str, float]) -> Ev
         return held
     data, code, latency, command, monotonic = held
     wall = monotonic + (_time() - _monotonic())
-    return _new_tuple(
-        Event, (_RECEIVED, data, wall, monotonic, None, code, latency, command, 0, "", None)
-    )
+    return received_event(data, code, latency, command, monotonic, wall)
 
 
 Subscriber = Callable[[Event], None]

@@ -23,16 +23,17 @@ def command_line(cmd: str, line: str, encoding: str, answering: bool) -> tuple[b
     """The bytes of ``line`` (CRLF added), its verb, and whether it carries AUTH data;
     ``answering``: the server waits for an answer to a 334 (the line is secret).
     CR, LF and NUL anywhere, or a character ``encoding`` lacks, are a ValueError."""
-    if "\r" in line or "\n" in line or "\0" in line or not line.isascii():
-        data = _encode_checked(cmd, line, encoding, answering)
-    else:  # the common case, checked inline
+    plain = line.isascii() and "\r" not in line and "\n" not in line and "\0" not in line
+    if plain:  # the common case, checked inline
         data = (line + CRLF).encode(encoding)
+    else:
+        data = _encode_checked(cmd, line, encoding, answering)
     if answering:
         return data, AUTH_RESPONSE, True
     verb = line.split(" ", 1)[0].upper()
     # ``line.lstrip()[:4].upper() == "AUTH"``, without its copies in the common case.
     auth = verb[:4] == "AUTH" or (line[:1].isspace() and line.lstrip()[:4].upper() == "AUTH")
-    if not auth and len(line) <= _PLAIN_LINE and line.isascii() and encoding in ASCII_SUPERSETS:
+    if plain and not auth and len(line) <= _PLAIN_LINE and encoding in ASCII_SUPERSETS:
         if len(PLAIN_LINES) >= PLAIN_MAX:
             PLAIN_LINES.clear()
         PLAIN_LINES[line] = (data, verb)

@@ -117,7 +117,11 @@ class _Session:
             self._after_reply(reply, latency, verb, command)
 
     def _after_reply(self, reply: Reply, latency: float | None, verb: str, command: str) -> None:
-        """Track the session from each reply, whichever method or raw command caused it."""
+        """Track the session from each reply, whichever method or raw command caused it.
+
+        ``_io._Connection._read_reply`` skips the call for the common reply, which changes
+        only the last reply (a verb outside TRANSITIONS, no 421 or 334, no AUTH pending):
+        keep the two in step."""
         code = reply.code
         self._auth_pending = code == 334 and (verb == "AUTH" or verb == AUTH_RESPONSE)
         self._last_reply = (code, latency)
